@@ -1,0 +1,75 @@
+#pragma once
+// The YAML configuration as plain structs. Everything is validated at load time: a config that
+// loads is one the probes can run with; a bad one yields one error naming file, line and key.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probes/dns/resolver_config.h"
+
+namespace mailtls::exporter {
+
+using Millis = std::chrono::milliseconds;
+
+struct DomainConfig {
+  std::string name;  // lower case A-labels, no trailing dot
+  Millis interval{0};
+  Millis timeout{0};
+  bool check_dane = true;
+  bool check_mtasts = true;
+  bool check_tlsrpt = true;
+  std::string defined_at;  // "file:line", for messages
+};
+
+struct SmtpConfig {
+  std::string ehlo_name = "mailtls-exporter.invalid";
+  std::uint16_t port = 25;
+};
+
+struct TlsConfig {
+  std::vector<std::string> ca_files;  // trusted in addition to the system roots (WebPKI checks)
+};
+
+struct MtaStsConfig {
+  std::uint16_t port = 443;  // for test worlds; RFC 8461 fetches from 443
+};
+
+struct TlsRptReceiverConfig {
+  bool enabled = false;
+  std::uint64_t max_body_bytes = 1 << 20;               // compressed request body
+  std::uint64_t max_decompressed_bytes = 20ull << 20;   // gzip bomb guard (mox uses 20 MB)
+};
+
+struct Config {
+  std::string source_file;
+  Millis interval = std::chrono::minutes(5);
+  Millis timeout = std::chrono::seconds(30);
+  int concurrency = 32;
+  dns::ResolverConfig resolver;
+  SmtpConfig smtp;
+  TlsConfig tls;
+  MtaStsConfig mtasts;
+  TlsRptReceiverConfig tlsrpt_receiver;
+  // Domains /probe may be asked about besides the configured ones ("example.com", "*.example.com").
+  std::vector<std::string> probe_allow_list;
+  std::vector<DomainConfig> domains;
+};
+
+struct ConfigResult {
+  std::optional<Config> config;
+  std::string error;  // "file:line: key: message" when config is empty
+};
+
+ConfigResult load_config_file(const std::string& path);
+// For tests and /probe: parse text as if it were the file `name`.
+ConfigResult load_config_text(const std::string& text, const std::string& name);
+
+// "30s", "5m", "1h30m", "500ms", "2d", "1w" (the Prometheus duration syntax).
+std::optional<Millis> parse_duration(const std::string& text);
+// Lower-cases and drops one trailing dot; returns an error message for invalid names.
+std::optional<std::string> normalize_domain_name(const std::string& name, std::string* error);
+
+}  // namespace mailtls::exporter

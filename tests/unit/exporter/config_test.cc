@@ -1,0 +1,135 @@
+#include "exporter/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace mailtls::exporter {
+namespace {
+
+const std::string kTestdata = std::string(MAILTLS_SOURCE_DIR) + "/tests/unit/exporter/testdata";
+
+TEST(Config, ExampleConfigLoads) {
+  auto r = load_config_file(std::string(MAILTLS_SOURCE_DIR) + "/examples/config.yaml");
+  ASSERT_TRUE(r.config) << r.error;
+  const Config& c = *r.config;
+  EXPECT_EQ(c.interval, std::chrono::minutes(5));
+  EXPECT_EQ(c.timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c.concurrency, 32);
+  ASSERT_EQ(c.domains.size(), 2u);
+  EXPECT_EQ(c.domains[0].name, "example.com");
+  EXPECT_EQ(c.domains[0].interval, std::chrono::minutes(5));
+  EXPECT_EQ(c.domains[1].name, "example.org");
+  EXPECT_EQ(c.domains[1].interval, std::chrono::minutes(10));
+  EXPECT_EQ(c.domains[1].timeout, std::chrono::seconds(45));
+  EXPECT_EQ(c.resolver.root_trust_anchor_file, "/usr/share/dns/root.key");
+  EXPECT_FALSE(c.tlsrpt_receiver.enabled);
+}
+
+TEST(Config, EmptyFileIsValid) {
+  auto r = load_config_text("", "empty.yml");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_TRUE(r.config->domains.empty());
+}
+
+TEST(Config, FullResolverSection) {
+  auto r = load_config_text(R"(
+resolver:
+  use_resolv_conf: false
+  forwarders: ["127.0.0.1@5300", "::1"]
+  root_trust_anchor_file: ""
+  trust_anchors: ["example.test. DS 1 13 2 AA"]
+  stub_zones:
+    - zone: Example.Test.
+      addresses: ["127.0.0.1@5300"]
+  self_test_secure_name: signed.test
+  lookup_timeout: 3s
+domains:
+  - name: Example.COM.
+    checks: [dane]
+)", "inline.yml");
+  ASSERT_TRUE(r.config) << r.error;
+  const auto& rc = r.config->resolver;
+  EXPECT_FALSE(rc.use_resolv_conf);
+  EXPECT_EQ(rc.forwarders.size(), 2u);
+  EXPECT_EQ(rc.root_trust_anchor_file, "");
+  ASSERT_EQ(rc.stub_zones.size(), 1u);
+  EXPECT_EQ(rc.stub_zones[0].zone, "example.test");
+  EXPECT_EQ(rc.self_test_secure_name, "signed.test");
+  EXPECT_EQ(rc.lookup_timeout_ms, 3000);
+  ASSERT_EQ(r.config->domains.size(), 1u);
+  EXPECT_EQ(r.config->domains[0].name, "example.com");
+  EXPECT_TRUE(r.config->domains[0].check_dane);
+  EXPECT_FALSE(r.config->domains[0].check_mtasts);
+  EXPECT_FALSE(r.config->domains[0].check_tlsrpt);
+}
+
+TEST(Config, DomainFilesAreRelativeToTheConfig) {
+  auto r = load_config_text("domains: [main.example]\ndomain_files: [domains-extra.yml]\n",
+                            kTestdata + "/inline.yml");
+  ASSERT_TRUE(r.config) << r.error;
+  ASSERT_EQ(r.config->domains.size(), 3u);
+  EXPECT_EQ(r.config->domains[1].name, "a.example");
+  EXPECT_EQ(r.config->domains[2].interval, std::chrono::hours(1));
+  EXPECT_NE(r.config->domains[2].defined_at.find("domains-extra.yml:3"), std::string::npos);
+}
+
+TEST(Config, MissingFile) {
+  auto r = load_config_file("/nonexistent/config.yml");
+  EXPECT_FALSE(r.config);
+  EXPECT_NE(r.error.find("/nonexistent/config.yml: cannot read"), std::string::npos) << r.error;
+}
+
+// Each testdata/invalid-*.yml starts with "# want: <text>"; the error must name the file and
+// contain that text.
+TEST(Config, InvalidFilesGiveOneClearError) {
+  int checked = 0;
+  for (const auto& e : std::filesystem::directory_iterator(kTestdata)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("invalid-", 0) != 0) continue;
+    std::ifstream in(e.path());
+    std::string first;
+    std::getline(in, first);
+    ASSERT_EQ(first.rfind("# want: ", 0), 0u) << name;
+    const std::string want = first.substr(8);
+    auto r = load_config_file(e.path().string());
+    EXPECT_FALSE(r.config) << name;
+    EXPECT_EQ(r.error.rfind(e.path().string(), 0), 0u) << name << ": " << r.error;
+    EXPECT_NE(r.error.find(want), std::string::npos) << name << ": got " << r.error;
+    EXPECT_EQ(r.error.find('\n'), std::string::npos) << name << ": not one line";
+    ++checked;
+  }
+  EXPECT_GE(checked, 15);
+}
+
+TEST(Config, Durations) {
+  EXPECT_EQ(parse_duration("30s"), std::chrono::seconds(30));
+  EXPECT_EQ(parse_duration("1h30m"), std::chrono::minutes(90));
+  EXPECT_EQ(parse_duration("500ms"), std::chrono::milliseconds(500));
+  EXPECT_EQ(parse_duration("2d"), std::chrono::hours(48));
+  EXPECT_EQ(parse_duration("1w"), std::chrono::hours(168));
+  EXPECT_FALSE(parse_duration(""));
+  EXPECT_FALSE(parse_duration("5"));
+  EXPECT_FALSE(parse_duration("m"));
+  EXPECT_FALSE(parse_duration("5 m"));
+  EXPECT_FALSE(parse_duration("-5m"));
+  EXPECT_FALSE(parse_duration("5x"));
+  EXPECT_FALSE(parse_duration("99999999999999999999s"));
+}
+
+TEST(Config, DomainNames) {
+  std::string err;
+  EXPECT_EQ(normalize_domain_name("Mail.Example.COM.", &err), "mail.example.com");
+  EXPECT_EQ(normalize_domain_name("xn--bcher-kva.example", &err), "xn--bcher-kva.example");
+  EXPECT_FALSE(normalize_domain_name("a..b", &err));
+  EXPECT_FALSE(normalize_domain_name("-a.b", &err));
+  EXPECT_FALSE(normalize_domain_name("a-.b", &err));
+  EXPECT_FALSE(normalize_domain_name(std::string(64, 'a') + ".com", &err));
+  EXPECT_TRUE(normalize_domain_name(std::string(63, 'a') + ".com", &err));
+  EXPECT_FALSE(normalize_domain_name("", &err));
+  EXPECT_FALSE(normalize_domain_name(".", &err));
+}
+
+}  // namespace
+}  // namespace mailtls::exporter

@@ -1,0 +1,112 @@
+// The exporter's endpoints on an ephemeral loopback port, fetched with a real HTTP client.
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "exporter/exporter.h"
+#include "tests/unit/exporter/http_get.h"
+
+namespace mailtls::exporter {
+namespace {
+
+using mailtls::testing::http_get;
+using mailtls::testing::http_post;
+
+class RunningExporter : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Flags flags;
+    flags.listen_address = "127.0.0.1:0";
+    flags.config_file = config_path_;
+    write_config("domains: [example.com]\n");
+    auto loaded = load_config_file(config_path_);
+    ASSERT_TRUE(loaded.config) << loaded.error;
+    exporter_ = std::make_unique<Exporter>(flags, *loaded.config);
+    std::string error;
+    ASSERT_TRUE(exporter_->start(&error)) << error;
+    server_ = std::thread([this] { exporter_->serve(); });
+  }
+  void TearDown() override {
+    exporter_->shutdown();
+    if (server_.joinable()) server_.join();
+  }
+  void write_config(const std::string& text) {
+    FILE* f = std::fopen(config_path_.c_str(), "w");
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+  }
+  int port() const { return exporter_->port(); }
+
+  std::string config_path_ = ::testing::TempDir() + "/web_endpoints_test.yml";
+  std::unique_ptr<Exporter> exporter_;
+  std::thread server_;
+};
+
+TEST_F(RunningExporter, MetricsHaveBuildInfoAndSelfMetrics) {
+  auto r = http_get(port(), "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(r.body.find("mailtls_build_info{revision=\""), std::string::npos);
+  EXPECT_NE(r.body.find("version=\"0.1.0\"} 1"), std::string::npos);
+  EXPECT_NE(r.body.find("mailtls_config_last_reload_successful 1"), std::string::npos);
+  EXPECT_NE(r.body.find("mailtls_domains_configured 1"), std::string::npos);
+  EXPECT_NE(r.body.find("process_resident_memory_bytes "), std::string::npos);
+  EXPECT_NE(r.body.find("process_open_fds "), std::string::npos);
+}
+
+TEST_F(RunningExporter, HealthReadyAndLanding) {
+  EXPECT_EQ(http_get(port(), "/-/healthy").status, 200);
+  EXPECT_EQ(http_get(port(), "/-/ready").status, 200);
+  auto landing = http_get(port(), "/");
+  EXPECT_EQ(landing.status, 200);
+  EXPECT_NE(landing.body.find("<a href=\"metrics\">"), std::string::npos);
+  EXPECT_EQ(http_get(port(), "/no-such-page").status, 404);
+}
+
+TEST_F(RunningExporter, ReloadKeepsOldConfigOnError) {
+  write_config("domains: [a.example, b.example]\n");
+  auto ok = http_post(port(), "/-/reload", "", "text/plain");
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  auto m = http_get(port(), "/metrics").body;
+  EXPECT_NE(m.find("mailtls_domains_configured 2"), std::string::npos);
+
+  write_config("domains: [\"bad name\"]\n");
+  auto bad = http_post(port(), "/-/reload", "", "text/plain");
+  EXPECT_EQ(bad.status, 500);
+  EXPECT_NE(bad.body.find("invalid domain name"), std::string::npos) << bad.body;
+  m = http_get(port(), "/metrics").body;
+  EXPECT_NE(m.find("mailtls_config_last_reload_successful 0"), std::string::npos);
+  EXPECT_NE(m.find("mailtls_domains_configured 2"), std::string::npos);  // old config kept
+}
+
+TEST(WebServer, PortInUseIsAClearError) {
+  Flags flags;
+  flags.listen_address = "127.0.0.1:0";
+  Exporter first(flags, Config{});
+  std::string error;
+  ASSERT_TRUE(first.start(&error)) << error;
+  flags.listen_address = "127.0.0.1:" + std::to_string(first.port());
+  Exporter second(flags, Config{});
+  EXPECT_FALSE(second.start(&error));
+  EXPECT_NE(error.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+            std::string::npos)
+      << error;
+}
+
+TEST(ListenAddress, Forms) {
+  std::string err;
+  auto a = parse_listen_address(":9925", &err);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "::");
+  EXPECT_EQ(a->port, 9925);
+  a = parse_listen_address("[::1]:80", &err);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_FALSE(parse_listen_address("9925", &err));
+  EXPECT_FALSE(parse_listen_address("::1:80", &err));
+  EXPECT_FALSE(parse_listen_address("host:99999", &err));
+}
+
+}  // namespace
+}  // namespace mailtls::exporter
