@@ -1,0 +1,47 @@
+#pragma once
+// State that must survive restarts (TLSA RRset first-seen times, MTA-STS id/content history,
+// TLS-RPT counters and seen report ids), kept as one JSON document in <storage>/state.json.
+// Writes are atomic: a temp file in the same directory, fsync, rename, fsync of the directory,
+// so a crash mid-write leaves the previous file. A corrupt file is set aside, never fatal.
+// Thread-safe.
+
+#include <nlohmann/json.hpp>
+
+#include <mutex>
+#include <string>
+
+namespace mailtls::exporter {
+
+class StateStore {
+ public:
+  // Loads <dir>/state.json, creating <dir> if needed. `warning` receives what went wrong with an
+  // existing file (unreadable, corrupt: renamed to state.json.corrupt-<unix time>).
+  static StateStore open(const std::string& dir, std::string* warning);
+  // A store that never touches the disk (tests, `check`).
+  static StateStore in_memory();
+
+  StateStore(StateStore&& other) noexcept;
+
+  // A copy of section[key], or null.
+  nlohmann::json get(const std::string& section, const std::string& key) const;
+  // The whole section (an object), or an empty object.
+  nlohmann::json section(const std::string& section) const;
+  void put(const std::string& section, const std::string& key, nlohmann::json value);
+  void erase(const std::string& section, const std::string& key);
+
+  // Writes the file if anything changed since the last save; false with a reason on I/O
+  // errors (the in-memory state is kept and the next save tries again).
+  bool save(std::string* error);
+  std::string path() const { return path_; }
+
+ private:
+  StateStore() = default;
+
+  mutable std::mutex mu_;
+  std::string dir_;
+  std::string path_;  // empty: in memory only
+  nlohmann::json doc_ = nlohmann::json::object();
+  bool dirty_ = false;
+};
+
+}  // namespace mailtls::exporter
