@@ -46,8 +46,10 @@ std::string landing_page() {
 
 }  // namespace
 
-Exporter::Exporter(Flags flags, Config config)
-    : flags_(std::move(flags)), registry_(std::make_shared<prometheus::Registry>()) {
+Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config)
+    : flags_(std::move(flags)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      web_(WebServerOptions{}, web_config) {
   prometheus::BuildGauge()
       .Name("mailtls_build_info")
       .Help("A metric with a constant '1' value labeled by version and revision of mailtls_exporter.")

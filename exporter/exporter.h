@@ -12,13 +12,14 @@
 
 #include "exporter/config.h"
 #include "exporter/flags.h"
+#include "exporter/web_config.h"
 #include "exporter/web_server.h"
 
 namespace mailtls::exporter {
 
 class Exporter {
  public:
-  Exporter(Flags flags, Config config);
+  Exporter(Flags flags, Config config, const WebConfig& web_config = {});
   ~Exporter();
 
   // Binds the listen address; false with a one-line reason (port taken, bad address).

@@ -65,6 +65,15 @@ int main(int argc, char** argv) {
     std::printf("%s: valid, %zu domains\n", flags.config_file.c_str(), loaded.config->domains.size());
     return 0;
   }
+  mailtls::exporter::WebConfig web_config;
+  if (!flags.web_config_file.empty()) {
+    auto wc = mailtls::exporter::load_web_config_file(flags.web_config_file);
+    if (!wc.config) {
+      std::fprintf(stderr, "mailtls_exporter: invalid web config: %s\n", wc.error.c_str());
+      return 1;
+    }
+    web_config = *wc.config;
+  }
   if (!flags.args.empty()) {
     std::fprintf(stderr, "mailtls_exporter: unknown command \"%s\" (see --help)\n",
                  flags.args.front().c_str());
@@ -81,7 +90,7 @@ int main(int argc, char** argv) {
 
   spdlog::info("starting mailtls_exporter version {} revision {}", mailtls::kVersion,
                mailtls::kRevision);
-  Exporter exporter(flags, std::move(*loaded.config));
+  Exporter exporter(flags, std::move(*loaded.config), web_config);
   std::string error;
   if (!exporter.start(&error)) {
     spdlog::error("{}", error);

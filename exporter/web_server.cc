@@ -4,7 +4,11 @@
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -24,7 +28,10 @@ std::string HttpRequest::header(const std::string& name) const {
 }
 
 struct WebServer::Impl {
-  std::unique_ptr<httplib::Server> server = std::make_unique<httplib::Server>();
+  std::unique_ptr<httplib::Server> server;
+  std::map<std::string, std::string> users;  // basic auth: user -> bcrypt hash
+  std::mutex auth_cache_mu;
+  std::set<std::string> auth_cache;  // SHA-256 of "user:password" pairs already verified
   std::atomic<int> port{-1};
   bool bound = false;
   std::atomic<bool> stop_requested{false};
@@ -32,6 +39,54 @@ struct WebServer::Impl {
 };
 
 namespace {
+
+std::unique_ptr<httplib::Server> make_server(const WebConfig& wc) {
+  if (!wc.tls) return std::make_unique<httplib::Server>();
+  const WebTlsConfig t = *wc.tls;
+  return std::make_unique<httplib::SSLServer>([t](SSL_CTX& ctx) {
+    SSL_CTX_set_min_proto_version(&ctx, t.min_version ? t.min_version : TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(&ctx, t.cert_file.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(&ctx, t.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      return false;
+    }
+    if (!t.client_ca_file.empty()) {
+      SSL_CTX_load_verify_locations(&ctx, t.client_ca_file.c_str(), nullptr);
+      if (t.require_client_cert) {
+        SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+      }
+    }
+    return true;
+  });
+}
+
+std::string sha256_hex(const std::string& s) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < n; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+// "Basic dXNlcjpwYXNz" -> "user:pass"; empty when malformed.
+std::string decode_basic_credentials(const std::string& header) {
+  if (header.size() < 7 || strncasecmp(header.c_str(), "Basic ", 6) != 0) return "";
+  const std::string b64 = header.substr(6);
+  if (b64.empty() || b64.size() > 4096 || b64.size() % 4 != 0) return "";
+  std::string out(b64.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(b64.data()),
+                          static_cast<int>(b64.size()));
+  if (n < 0) return "";
+  size_t len = static_cast<size_t>(n);
+  for (size_t i = b64.size(); i > 0 && b64[i - 1] == '='; --i) --len;  // padding
+  out.resize(len);
+  return out;
+}
 
 httplib::Server::Handler adapt(HttpHandler h) {
   return [h = std::move(h)](const httplib::Request& in, httplib::Response& out) {
@@ -57,8 +112,35 @@ httplib::Server::Handler adapt(HttpHandler h) {
 
 }  // namespace
 
-WebServer::WebServer(WebServerOptions options) : impl_(std::make_unique<Impl>()) {
+WebServer::WebServer(WebServerOptions options, const WebConfig& web_config)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->server = make_server(web_config);
+  impl_->users = web_config.basic_auth_users;
   auto& s = *impl_->server;
+  if (!impl_->users.empty()) {
+    s.set_pre_routing_handler([impl = impl_.get()](const httplib::Request& req,
+                                                   httplib::Response& res) {
+      const std::string creds = decode_basic_credentials(req.get_header_value("Authorization"));
+      if (auto colon = creds.find(':'); colon != std::string::npos) {
+        const std::string key = sha256_hex(creds);
+        {
+          std::lock_guard lock(impl->auth_cache_mu);
+          if (impl->auth_cache.count(key)) return httplib::Server::HandlerResponse::Unhandled;
+        }
+        auto it = impl->users.find(creds.substr(0, colon));
+        if (it != impl->users.end() && bcrypt_matches(creds.substr(colon + 1), it->second)) {
+          std::lock_guard lock(impl->auth_cache_mu);
+          if (impl->auth_cache.size() > 1000) impl->auth_cache.clear();
+          impl->auth_cache.insert(key);
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+      }
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Basic realm=\"mailtls_exporter\"");
+      res.set_content("Unauthorized\n", "text/plain; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   s.set_payload_max_length(options.max_body_bytes);
   s.set_read_timeout(options.read_timeout_seconds, 0);
   s.set_write_timeout(options.write_timeout_seconds, 0);

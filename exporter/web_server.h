@@ -11,6 +11,7 @@
 #include <string>
 
 #include "exporter/listen_address.h"
+#include "exporter/web_config.h"
 
 namespace mailtls::exporter {
 
@@ -43,7 +44,9 @@ struct WebServerOptions {
 
 class WebServer {
  public:
-  explicit WebServer(WebServerOptions options = {});
+  // With a web config: TLS (optionally requiring client certificates) and basic auth on
+  // every endpoint. The config must come from load_web_config_*, which checked the files.
+  explicit WebServer(WebServerOptions options = {}, const WebConfig& web_config = {});
   ~WebServer();
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;
