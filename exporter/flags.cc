@@ -50,6 +50,23 @@ const std::map<std::string, FlagSpec>& specs() {
        {"Directory for state that survives restarts (TLSA first-seen times, MTA-STS history, "
         "TLS-RPT counters).",
         [](Flags& f, const std::string& v) { f.storage_path = v; return std::string(); }}},
+      {"shard.count",
+       {"Number of replicas the configured domains are split between (rendezvous hashing).",
+        [](Flags& f, const std::string& v) {
+          try {
+            size_t used = 0;
+            int n = std::stoi(v, &used);
+            if (used != v.size() || n < 1 || n > 10000) throw std::invalid_argument(v);
+            f.shard_count = n;
+            return std::string();
+          } catch (const std::exception&) {
+            return "invalid value \"" + v + "\" for --shard.count (1 to 10000)";
+          }
+        }}},
+      {"shard.index",
+       {"This replica's shard, 0 to shard.count-1, or \"auto\" to take the ordinal from a "
+        "StatefulSet host name (name-3 is shard 3).",
+        [](Flags& f, const std::string& v) { f.shard_index = v; return std::string(); }}},
       {"config.check",
        {"Validate the configuration file and exit (0 valid, 1 invalid).",
         [](Flags& f, const std::string&) { f.config_check = true; return std::string(); }, true}},

@@ -14,6 +14,8 @@ struct Flags {
   std::string log_level = "info";
   std::string log_format = "logfmt";
   std::string storage_path = "data";
+  int shard_count = 1;
+  std::string shard_index = "0";  // a number or "auto" (StatefulSet ordinal from the host name)
   bool config_check = false;  // validate the config and exit
   bool show_version = false;
   bool show_help = false;
