@@ -1,0 +1,42 @@
+#pragma once
+// Why a TLS-RPT report was refused: a closed set, the `reason` label of
+// tlsrpt_reports_rejected_total, plus free text for the log (never for a label).
+// A duplicate report is not a rejection: it is accepted (2xx) and counted once (RFC 8460 §5.5).
+
+#include <string>
+#include <string_view>
+
+namespace mailtls::tlsrpt {
+
+enum class RejectionReason {
+  kTooLarge,              // the body (or message) is over the input size cap
+  kBadGzip,               // declared or sniffed gzip that does not inflate
+  kDecompressedTooLarge,  // inflating would exceed the output cap (a gzip bomb)
+  kBadJson,               // not JSON, not UTF-8, or nested too deeply
+  kSchema,                // JSON, but not an RFC 8460 §4.4 report (missing field, wrong type)
+  kBadContentType,        // an HTTP Content-Type that is no kind of report
+  kMime,                  // a mailed report whose MIME structure is broken or has no report part
+  kDkim,                  // a mailed report without a verified DKIM signature (RFC 8460 §5.3)
+};
+
+struct Rejection {
+  RejectionReason reason = RejectionReason::kSchema;
+  std::string message;
+};
+
+// "too_large", "bad_gzip", ...: stable label values.
+inline std::string_view reason_label(RejectionReason r) {
+  switch (r) {
+    case RejectionReason::kTooLarge: return "too_large";
+    case RejectionReason::kBadGzip: return "bad_gzip";
+    case RejectionReason::kDecompressedTooLarge: return "decompressed_too_large";
+    case RejectionReason::kBadJson: return "bad_json";
+    case RejectionReason::kSchema: return "schema";
+    case RejectionReason::kBadContentType: return "bad_content_type";
+    case RejectionReason::kMime: return "mime";
+    case RejectionReason::kDkim: return "dkim";
+  }
+  return "unknown";
+}
+
+}  // namespace mailtls::tlsrpt

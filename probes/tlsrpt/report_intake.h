@@ -1,0 +1,101 @@
+#pragma once
+// The one entry point the exporter calls for a report: HTTP POST bodies (RFC 8460 §5.4) and
+// mailed reports (§5.3) in, a parsed report or a named rejection out; and the counter
+// increments a report contributes to the tlsrpt_* metrics of DESIGN.md §5.
+//
+// Thread safety: ReportIntake is immutable after construction; accept() may run concurrently.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probes/tlsrpt/gzip_decoder.h"
+#include "probes/tlsrpt/mail_report_extractor.h"
+#include "probes/tlsrpt/rejection.h"
+#include "probes/tlsrpt/report.h"
+#include "probes/tlsrpt/report_parser.h"
+
+namespace mailtls::tlsrpt {
+
+struct IntakeLimits {
+  std::size_t max_body_bytes = 10 * 1024 * 1024;         // the POST body as received
+  std::size_t max_decompressed_bytes = 20 * 1024 * 1024; // mox's cap
+  MailLimits mail;
+};
+
+// Mailed reports MUST carry a valid DKIM signature of the reporting domain (§5.3). This
+// library does not verify DKIM yet, so mail is refused (reason dkim) unless the caller
+// explicitly allows unsigned mail, e.g. for a Maildir that its own MTA already filtered.
+struct MailAcceptPolicy {
+  bool allow_unsigned = false;
+};
+
+struct IntakeResult {
+  std::optional<TlsRptReport> report;  // set when accepted
+  std::optional<Rejection> rejection;  // set when refused
+  // Things worth logging about an accepted report: a lenient content type, a Submitter that
+  // disagrees with contact-info. Free text, never labels.
+  std::vector<std::string> notes;
+  // For mailed reports: the envelope facts (headers, dkim_verified=false for now).
+  std::optional<MailReport> mail;
+  bool ok() const { return report.has_value(); }
+};
+
+class ReportIntake {
+ public:
+  explicit ReportIntake(IntakeLimits limits = {}) : limits_(limits) {}
+
+  // An HTTP POST body with its Content-Type header value. application/tlsrpt+gzip must be
+  // gzip; application/tlsrpt+json is taken as is; application/json, application/gzip and
+  // application/x-gzip are accepted leniently (with a note); gzip is recognised by its magic
+  // for all of these. Anything else: bad_content_type.
+  IntakeResult accept(std::string_view body, std::string_view content_type) const;
+
+  // An RFC 5322 message (a Maildir file). See MailAcceptPolicy for the DKIM rule.
+  IntakeResult accept_mail(std::string_view message, const MailAcceptPolicy& policy) const;
+
+ private:
+  IntakeLimits limits_;
+};
+
+// One counter increment in the shape of DESIGN.md §5 (metric name without the mailtls_
+// prefix, labels in a fixed order, values already bounded and sanitised).
+struct CounterIncrement {
+  struct Label {
+    std::string name;
+    std::string value;
+    bool operator==(const Label&) const = default;
+  };
+  std::string metric;
+  std::vector<Label> labels;
+  std::uint64_t amount = 0;
+  bool operator==(const CounterIncrement&) const = default;
+};
+
+inline constexpr std::string_view kSessionsMetric = "tlsrpt_report_sessions_total";
+inline constexpr std::string_view kFailuresMetric = "tlsrpt_report_failures_total";
+inline constexpr std::string_view kReportsMetric = "tlsrpt_reports_total";
+
+// The increments one accepted (and not duplicate) report contributes:
+//   tlsrpt_report_sessions_total{policy_domain,policy_type,organization,result} += count
+//     (result "successful" and "failure"; zero counts are included so the series exist),
+//   tlsrpt_report_failures_total{policy_domain,organization,result_type} += failed-session-count
+//     (result_type is the registry name or "other"),
+//   tlsrpt_reports_total{organization} += 1.
+// Identical label sets are merged; sums saturate at 2^64-1.
+std::vector<CounterIncrement> aggregate(const TlsRptReport& report);
+
+// The dedup key of RFC 8460 §5.5 / STANDARDS R9: (organization-name, report-id), as a fixed
+// 64-character hex SHA-256 so the exporter's state file stays small whatever the sender wrote.
+std::string dedup_key(const TlsRptReport& report);
+
+// Label-value sanitising for attacker-controlled text: control characters (C0, DEL, C1) and
+// invalid UTF-8 become '_', the result is cut to max_chars code points. "" becomes "unknown".
+std::string sanitize_label_value(std::string_view value, std::size_t max_chars);
+inline constexpr std::size_t kMaxOrganizationChars = 64;
+inline constexpr std::size_t kMaxDomainChars = 253;
+
+}  // namespace mailtls::tlsrpt

@@ -1,0 +1,40 @@
+#pragma once
+// RFC 8460 §4.4 JSON → TlsRptReport. Strict on types (a count must be a non-negative JSON
+// integer that fits in 64 bits: "3", 3.0 and -1 are refused, never coerced), tolerant of
+// unknown members and of the deviations real reporters show (see ReportDeviation).
+// Input size and nesting depth are checked before nlohmann-json builds anything.
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include "probes/tlsrpt/rejection.h"
+#include "probes/tlsrpt/report.h"
+
+namespace mailtls::tlsrpt {
+
+struct ReportParseLimits {
+  std::size_t max_json_bytes = 20 * 1024 * 1024;  // mox's cap for decompressed reports
+  int max_depth = 16;                             // a valid report nests 6 deep
+  std::size_t max_policies = 10'000;
+  std::size_t max_failure_details = 100'000;      // over all policies
+};
+
+struct ReportParseResult {
+  TlsRptReport report;                 // meaningful only when ok()
+  std::optional<Rejection> rejection;  // kTooLarge, kBadJson or kSchema
+  bool ok() const { return !rejection.has_value(); }
+};
+
+ReportParseResult parse_report(std::string_view json, const ReportParseLimits& limits = {});
+
+// RFC 3339 date-time ("2016-04-01T00:00:00Z", "...T12:00:00.5+02:00"). A missing zone is taken
+// as UTC and reported through had_zone=false. Leap second 60 is read as 59.
+struct ParsedDateTime {
+  std::chrono::system_clock::time_point at;
+  bool had_zone = true;
+};
+std::optional<ParsedDateTime> parse_rfc3339(std::string_view s);
+
+}  // namespace mailtls::tlsrpt

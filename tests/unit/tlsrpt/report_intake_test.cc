@@ -1,0 +1,223 @@
+// The exporter's entry points: HTTP bodies by Content-Type (STANDARDS R3), mailed reports and
+// the DKIM policy (R4), the counter increments (DESIGN §5) and the dedup key (R9).
+#include "probes/tlsrpt/report_intake.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/unit/tlsrpt/fixture.h"
+#include "tests/unit/tlsrpt/gzip_codec.h"
+
+namespace mailtls::tlsrpt {
+namespace {
+
+using testing::gzip;
+using testing::gzip_repeated;
+using testing::read_fixture;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+using L = CounterIncrement::Label;
+
+TEST(ReportIntake, TlsRptGzip) {
+  const IntakeResult r = ReportIntake().accept(read_fixture("google-sts.json.gz"), "application/tlsrpt+gzip");
+  ASSERT_TRUE(r.ok()) << r.rejection->message;
+  EXPECT_EQ(r.report->organization_name, "Google Inc.");
+  EXPECT_TRUE(r.notes.empty());
+}
+
+TEST(ReportIntake, TlsRptJson) {
+  const IntakeResult r = ReportIntake().accept(read_fixture("rfc8460-appendix-b.json"), "application/tlsrpt+json");
+  ASSERT_TRUE(r.ok()) << r.rejection->message;
+  EXPECT_EQ(r.report->report_id, "5065427c-23d3-47ca-b6e0-946ea0e8c4be");
+}
+
+TEST(ReportIntake, ContentTypeParametersAndCase) {
+  EXPECT_TRUE(ReportIntake().accept(read_fixture("google-sts.json"), "Application/TLSRPT+JSON; charset=utf-8").ok());
+}
+
+TEST(ReportIntake, LenientContentTypesAreAcceptedWithANote) {
+  const IntakeResult json = ReportIntake().accept(read_fixture("google-sts.json"), "application/json");
+  ASSERT_TRUE(json.ok());
+  EXPECT_THAT(json.notes, Contains(HasSubstr("lenient")));
+  const IntakeResult gz = ReportIntake().accept(read_fixture("google-sts.json.gz"), "application/gzip");
+  ASSERT_TRUE(gz.ok());
+  // gzip sniffed under a JSON type.
+  const IntakeResult sniffed = ReportIntake().accept(read_fixture("google-sts.json.gz"), "application/tlsrpt+json");
+  ASSERT_TRUE(sniffed.ok());
+  EXPECT_THAT(sniffed.notes, Contains(HasSubstr("gzip body")));
+}
+
+TEST(ReportIntake, OtherContentTypesAreRefused) {
+  for (const char* type : {"text/plain", "", "application/x-www-form-urlencoded", "multipart/form-data"}) {
+    const IntakeResult r = ReportIntake().accept(read_fixture("google-sts.json"), type);
+    ASSERT_FALSE(r.ok()) << type;
+    EXPECT_EQ(r.rejection->reason, RejectionReason::kBadContentType) << type;
+    EXPECT_EQ(reason_label(r.rejection->reason), "bad_content_type");
+  }
+}
+
+TEST(ReportIntake, PlainBodyUnderGzipTypeIsBadGzip) {
+  const IntakeResult r = ReportIntake().accept(read_fixture("google-sts.json"), "application/tlsrpt+gzip");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.rejection->reason, RejectionReason::kBadGzip);
+}
+
+TEST(ReportIntake, CorruptGzipIsBadGzip) {
+  std::string gz = read_fixture("google-sts.json.gz");
+  gz.resize(gz.size() / 2);
+  const IntakeResult r = ReportIntake().accept(gz, "application/tlsrpt+gzip");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.rejection->reason, RejectionReason::kBadGzip);
+}
+
+TEST(ReportIntake, BombIsDecompressedTooLarge) {
+  IntakeLimits limits;
+  limits.max_decompressed_bytes = 1 << 20;
+  const IntakeResult r =
+      ReportIntake(limits).accept(gzip_repeated(std::string(1 << 20, ' '), 64), "application/tlsrpt+gzip");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.rejection->reason, RejectionReason::kDecompressedTooLarge);
+}
+
+TEST(ReportIntake, BodySizeCap) {
+  IntakeLimits limits;
+  limits.max_body_bytes = 200;
+  const IntakeResult r = ReportIntake(limits).accept(read_fixture("google-sts.json"), "application/tlsrpt+json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.rejection->reason, RejectionReason::kTooLarge);
+}
+
+TEST(ReportIntake, JsonAndSchemaErrorsPassThrough) {
+  EXPECT_EQ(ReportIntake().accept("{", "application/tlsrpt+json").rejection->reason, RejectionReason::kBadJson);
+  EXPECT_EQ(ReportIntake().accept(gzip("[]"), "application/tlsrpt+gzip").rejection->reason,
+            RejectionReason::kSchema);
+}
+
+TEST(ReportIntake, MailRefusedWithoutDkimByDefault) {
+  const IntakeResult r = ReportIntake().accept_mail(read_fixture("mail-multipart-report.eml"), MailAcceptPolicy{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.rejection->reason, RejectionReason::kDkim);
+  ASSERT_TRUE(r.mail.has_value());
+  EXPECT_FALSE(r.mail->dkim_verified);
+}
+
+TEST(ReportIntake, MailAcceptedWhenUnsignedIsAllowed) {
+  const IntakeResult r =
+      ReportIntake().accept_mail(read_fixture("mail-multipart-report.eml"), MailAcceptPolicy{.allow_unsigned = true});
+  ASSERT_TRUE(r.ok()) << r.rejection->message;
+  EXPECT_EQ(r.report->report_id, "2025-06-15T00:00:00Z_example.net");
+  EXPECT_THAT(r.notes, Contains(HasSubstr("unsigned")));
+  // Submitter google.com matches contact-info smtp-tls-reporting@google.com: no note about it.
+  EXPECT_THAT(r.notes, ::testing::Not(Contains(HasSubstr("does not match"))));
+  ASSERT_TRUE(r.mail.has_value());
+  EXPECT_EQ(r.mail->tls_report_domain, "example.net");
+}
+
+TEST(ReportIntake, MailSubmitterMismatchIsNoted) {
+  std::string msg = read_fixture("mail-multipart-report.eml");
+  const std::string from = "TLS-Report-Submitter: google.com";
+  msg.replace(msg.find(from), from.size(), "TLS-Report-Submitter: evil.example");
+  const IntakeResult r = ReportIntake().accept_mail(msg, MailAcceptPolicy{.allow_unsigned = true});
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(r.notes, Contains(HasSubstr("does not match")));
+}
+
+TEST(ReportIntake, MalformedMailIsMime) {
+  const IntakeResult r = ReportIntake().accept_mail(read_fixture("mail-malformed-no-boundary.eml"),
+                                                    MailAcceptPolicy{.allow_unsigned = true});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.rejection->reason, RejectionReason::kMime);
+}
+
+TEST(Aggregate, RfcExample) {
+  const IntakeResult r = ReportIntake().accept(read_fixture("rfc8460-appendix-b.json"), "application/tlsrpt+json");
+  ASSERT_TRUE(r.ok());
+  const std::vector<CounterIncrement> inc = aggregate(*r.report);
+  const auto session = [](std::string result, std::uint64_t n) {
+    return CounterIncrement{std::string(kSessionsMetric),
+                            {L{"policy_domain", "company-y.example"}, L{"policy_type", "sts"},
+                             L{"organization", "Company-X"}, L{"result", std::move(result)}},
+                            n};
+  };
+  const auto failure = [](std::string type, std::uint64_t n) {
+    return CounterIncrement{std::string(kFailuresMetric),
+                            {L{"policy_domain", "company-y.example"}, L{"organization", "Company-X"},
+                             L{"result_type", std::move(type)}},
+                            n};
+  };
+  EXPECT_THAT(inc, UnorderedElementsAre(session("successful", 5326), session("failure", 303),
+                                        failure("certificate-expired", 100), failure("starttls-not-supported", 200),
+                                        failure("validation-failure", 3),
+                                        CounterIncrement{std::string(kReportsMetric), {L{"organization", "Company-X"}}, 1}));
+}
+
+TEST(Aggregate, SameLabelsAreMergedAndUnknownTypesAreOther) {
+  nlohmann::json doc = nlohmann::json::parse(read_fixture("google-sts.json"));
+  doc["policies"][0]["failure-details"][2]["result-type"] = "something-new";
+  const IntakeResult r = ReportIntake().accept(doc.dump(), "application/tlsrpt+json");
+  ASSERT_TRUE(r.ok()) << r.rejection->message;
+  const std::vector<CounterIncrement> inc = aggregate(*r.report);
+  const std::vector<L> expired{L{"policy_domain", "example.net"}, L{"organization", "Google Inc."},
+                               L{"result_type", "certificate-expired"}};
+  const std::vector<L> other{L{"policy_domain", "example.net"}, L{"organization", "Google Inc."},
+                             L{"result_type", "other"}};
+  EXPECT_THAT(inc, Contains(CounterIncrement{std::string(kFailuresMetric), expired, 6}));  // 5 + 1
+  EXPECT_THAT(inc, Contains(CounterIncrement{std::string(kFailuresMetric), other, 1}));
+  EXPECT_EQ(inc.size(), 2u + 2u + 1u);
+}
+
+TEST(Aggregate, NoPolicyFoundKeepsZeroFailureSeries) {
+  const IntakeResult r = ReportIntake().accept(read_fixture("google-no-policy-found.json"), "application/json");
+  ASSERT_TRUE(r.ok());
+  const std::vector<CounterIncrement> inc = aggregate(*r.report);
+  EXPECT_THAT(inc, Contains(CounterIncrement{std::string(kSessionsMetric),
+                                             {L{"policy_domain", "example.org"}, L{"policy_type", "no-policy-found"},
+                                              L{"organization", "Google Inc."}, L{"result", "failure"}},
+                                             0}));
+}
+
+TEST(Aggregate, AttackerControlledLabelsAreBounded) {
+  nlohmann::json doc = nlohmann::json::parse(read_fixture("google-no-policy-found.json"));
+  doc["organization-name"] = std::string("Evil\nCorp\x7f") + std::string(500, 'x');
+  doc["policies"][0]["policy"]["policy-domain"] = "Example.ORG.";
+  const IntakeResult r = ReportIntake().accept(doc.dump(), "application/tlsrpt+json");
+  ASSERT_TRUE(r.ok());
+  const std::vector<CounterIncrement> inc = aggregate(*r.report);
+  const std::string org = inc.back().labels[0].value;
+  EXPECT_EQ(org.size(), kMaxOrganizationChars);
+  EXPECT_TRUE(org.starts_with("Evil_Corp_xxx"));
+  EXPECT_EQ(inc[0].labels[0].value, "example.org");
+}
+
+TEST(SanitizeLabel, Utf8AndControls) {
+  EXPECT_EQ(sanitize_label_value("Müller GmbH", 64), "Müller GmbH");
+  EXPECT_EQ(sanitize_label_value("ab\xff" "c", 64), "ab_c");
+  EXPECT_EQ(sanitize_label_value("a\xc2\x85" "b", 64), "a_b");           // U+0085 (C1 control)
+  EXPECT_EQ(sanitize_label_value("\xc3\xbc\xc3\xbc\xc3\xbc", 2), "\xc3\xbc\xc3\xbc");  // cut by code point
+  EXPECT_EQ(sanitize_label_value("\xed\xa0\x80", 64), "___");          // a UTF-16 surrogate is not UTF-8
+  EXPECT_EQ(sanitize_label_value("", 64), "unknown");
+}
+
+TEST(DedupKey, SameOrganizationAndIdGiveTheSameKey) {
+  const IntakeResult a = ReportIntake().accept(read_fixture("google-sts.json"), "application/tlsrpt+json");
+  const IntakeResult b = ReportIntake().accept(read_fixture("google-sts.json.gz"), "application/tlsrpt+gzip");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(dedup_key(*a.report), dedup_key(*b.report));
+  EXPECT_EQ(dedup_key(*a.report).size(), 64u);
+  TlsRptReport other = *a.report;
+  other.report_id += "x";
+  EXPECT_NE(dedup_key(other), dedup_key(*a.report));
+  // The boundary between the two fields cannot be shifted.
+  TlsRptReport x, y;
+  x.organization_name = "ab";
+  x.report_id = "c";
+  y.organization_name = "a";
+  y.report_id = "bc";
+  EXPECT_NE(dedup_key(x), dedup_key(y));
+}
+
+}  // namespace
+}  // namespace mailtls::tlsrpt
