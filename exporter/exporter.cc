@@ -5,6 +5,9 @@
 
 #include <chrono>
 
+#include "exporter/domain_history.h"
+#include "exporter/domain_metrics.h"
+#include "exporter/metric_builder.h"
 #include "exporter/metrics_text.h"
 #include "exporter/process_collector.h"
 #include "exporter/version.h"
@@ -12,9 +15,25 @@
 namespace mailtls::exporter {
 namespace {
 
+constexpr int kMaxConcurrentAdhocProbes = 4;
+
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+
+// Metrics computed at scrape time from live state (scheduler, resolver self-test).
+class LiveCollector final : public prometheus::Collectable {
+ public:
+  explicit LiveCollector(std::function<void(MetricBuilder&)> fill) : fill_(std::move(fill)) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    MetricBuilder b;
+    fill_(b);
+    return b.take();
+  }
+
+ private:
+  std::function<void(MetricBuilder&)> fill_;
+};
 
 constexpr const char* kLandingPage = R"(<!DOCTYPE html>
 <html lang="en">
@@ -29,6 +48,11 @@ TLS-RPT and STARTTLS.</p>
 <li><a href="metrics">Metrics</a></li>
 <li><a href="-/healthy">Health</a> and <a href="-/ready">readiness</a></li>
 </ul>
+<form action="probe" method="get">
+<label>Probe a configured domain: <input name="target" placeholder="example.com"></label>
+<label><input type="checkbox" name="debug" value="true"> debug</label>
+<input type="submit" value="Probe">
+</form>
 <p>Version {VERSION} (revision {REVISION}).</p>
 </body>
 </html>
@@ -44,12 +68,26 @@ std::string landing_page() {
   return page;
 }
 
+bool matches_allow_pattern(const std::string& pattern, const std::string& domain) {
+  if (pattern.rfind("*.", 0) == 0) {
+    const std::string suffix = pattern.substr(1);  // ".example.com"
+    return domain.size() > suffix.size() &&
+           domain.compare(domain.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  return pattern == domain;
+}
+
 }  // namespace
 
-Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config)
+Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config,
+                   DomainProberFactory prober_factory, Sharding sharding)
     : flags_(std::move(flags)),
+      prober_factory_(std::move(prober_factory)),
+      sharding_(sharding),
+      config_(std::move(config)),
       registry_(std::make_shared<prometheus::Registry>()),
-      web_(WebServerOptions{}, web_config) {
+      results_(std::make_shared<ProbeResultsCollector>()),
+      web_(WebServerOptions{config_.tlsrpt_receiver.max_body_bytes, 10, 10}, web_config) {
   prometheus::BuildGauge()
       .Name("mailtls_build_info")
       .Help("A metric with a constant '1' value labeled by version and revision of mailtls_exporter.")
@@ -68,12 +106,37 @@ Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config)
                            .Add({});
   domains_configured_ = &prometheus::BuildGauge()
                              .Name("mailtls_domains_configured")
-                             .Help("Number of mail domains in the configuration.")
+                             .Help("Number of mail domains in the configuration (all shards).")
                              .Register(*registry_)
                              .Add({});
+  handshake_seconds_ = &prometheus::BuildHistogram()
+                            .Name("mailtls_starttls_handshake_seconds")
+                            .Help("TLS handshake time after STARTTLS, over all probes.")
+                            .Register(*registry_);
   collectables_.push_back(registry_);
+  collectables_.push_back(results_);
+  collectables_.push_back(std::make_shared<LiveCollector>([this](MetricBuilder& b) {
+    b.gauge("mailtls_probes_in_flight", "Domain probes running now.", {},
+            scheduler_ ? scheduler_->in_flight() + adhoc_probes_.load() : adhoc_probes_.load());
+    b.gauge("mailtls_scheduler_lag_seconds",
+            "How far behind schedule the oldest due probe is.", {},
+            scheduler_ ? scheduler_->lag_seconds() : 0);
+    std::shared_ptr<DomainProber> prober;
+    {
+      std::lock_guard lock(config_mu_);
+      prober = prober_;
+    }
+    if (prober) {
+      if (auto v = prober->resolver_validating()) {
+        b.gauge("mailtls_resolver_dnssec_validating",
+                "1 when the resolver's self-test passes (a known-signed name validates secure); "
+                "0 means no verdict that depends on DNSSEC can be trusted.",
+                {}, *v ? 1 : 0);
+      }
+    }
+  }));
   collectables_.push_back(std::make_shared<ProcessCollector>());
-  apply_config(std::move(config));
+  domains_configured_->Set(static_cast<double>(config_.domains.size()));
   reload_successful_->Set(1);
   reload_timestamp_->Set(now_seconds());
   register_routes();
@@ -81,10 +144,12 @@ Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config)
 
 Exporter::~Exporter() { shutdown(); }
 
-void Exporter::apply_config(Config config) {
-  std::lock_guard lock(config_mu_);
-  config_ = std::move(config);
-  domains_configured_->Set(static_cast<double>(config_.domains.size()));
+std::vector<DomainConfig> Exporter::owned_domains(const Config& c) const {
+  std::vector<DomainConfig> out;
+  for (const auto& d : c.domains) {
+    if (owns(sharding_, d.name)) out.push_back(d);
+  }
+  return out;
 }
 
 void Exporter::register_routes() {
@@ -94,6 +159,7 @@ void Exporter::register_routes() {
   web_.get("/metrics", [this](const HttpRequest&) {
     return HttpResponse{200, kMetricsContentType, metrics_text(), {}};
   });
+  web_.get("/probe", [this](const HttpRequest& req) { return handle_probe(req); });
   web_.get("/-/healthy", [](const HttpRequest&) {
     return HttpResponse{200, "text/plain; charset=utf-8", "Healthy.\n", {}};
   });
@@ -111,15 +177,37 @@ void Exporter::register_routes() {
 }
 
 bool Exporter::start(std::string* error) {
+  std::string warning;
+  state_ = std::make_unique<StateStore>(StateStore::open(flags_.storage_path, &warning));
+  if (!warning.empty()) spdlog::warn("{}", warning);
+
+  if (prober_factory_) {
+    std::string err;
+    auto prober = prober_factory_(config_, &err);
+    if (!prober) {
+      if (error) *error = "cannot set up probing: " + err;
+      return false;
+    }
+    std::lock_guard lock(config_mu_);
+    prober_ = std::move(prober);
+  }
+
   std::string err;
   auto address = parse_listen_address(flags_.listen_address, &err);
   if (!address || !web_.bind(*address, &err)) {
     if (error) *error = err;
     return false;
   }
+  if (prober_) {
+    scheduler_ = std::make_unique<Scheduler>(config_.concurrency,
+                                             [this](const DomainConfig& d) { run_probe(d); });
+    scheduler_->set_domains(owned_domains(config_));
+    scheduler_->start();
+  }
   ready_ = true;
-  spdlog::info("listening on {} (port {}), {} domains configured", flags_.listen_address,
-               web_.port(), config_.domains.size());
+  spdlog::info("listening on {} (port {}), {} domains configured, {} probed by this shard ({}/{})",
+               flags_.listen_address, web_.port(), config_.domains.size(),
+               owned_domains(config_).size(), sharding_.index, sharding_.count);
   return true;
 }
 
@@ -128,22 +216,158 @@ void Exporter::serve() { web_.serve(); }
 void Exporter::shutdown() {
   ready_ = false;
   web_.stop();
+  if (scheduler_) scheduler_->stop();
+  if (state_) {
+    std::string err;
+    if (!state_->save(&err)) spdlog::error("saving state failed: {}", err);
+  }
 }
 
 bool Exporter::reload(std::string* error) {
-  auto loaded = load_config_file(flags_.config_file);
-  if (!loaded.config) {
+  auto fail = [&](const std::string& why) {
     reload_successful_->Set(0);
-    spdlog::error("config reload failed, keeping the running config: {}", loaded.error);
-    if (error) *error = loaded.error;
+    spdlog::error("config reload failed, keeping the running config: {}", why);
+    if (error) *error = why;
     return false;
+  };
+  auto loaded = load_config_file(flags_.config_file);
+  if (!loaded.config) return fail(loaded.error);
+  std::shared_ptr<DomainProber> prober;
+  if (prober_factory_) {
+    std::string err;
+    prober = prober_factory_(*loaded.config, &err);
+    if (!prober) return fail("cannot set up probing: " + err);
   }
-  const size_t n = loaded.config->domains.size();
-  apply_config(std::move(*loaded.config));
+  Config config = std::move(*loaded.config);
+  const auto owned = owned_domains(config);
+  std::set<std::string> names;
+  for (const auto& d : owned) names.insert(d.name);
+  {
+    std::lock_guard lock(config_mu_);
+    config_ = config;
+    if (prober) prober_ = prober;
+  }
+  domains_configured_->Set(static_cast<double>(config.domains.size()));
+  results_->retain_only(names);
+  {
+    std::lock_guard lock(histograms_mu_);
+    for (auto it = handshake_by_domain_.begin(); it != handshake_by_domain_.end();) {
+      if (names.count(it->first)) {
+        ++it;
+        continue;
+      }
+      handshake_seconds_->Remove(it->second);
+      it = handshake_by_domain_.erase(it);
+    }
+  }
+  if (scheduler_) scheduler_->set_domains(owned);
   reload_successful_->Set(1);
   reload_timestamp_->Set(now_seconds());
-  spdlog::info("config reloaded from {}: {} domains", flags_.config_file, n);
+  spdlog::info("config reloaded from {}: {} domains, {} probed by this shard", flags_.config_file,
+               config.domains.size(), owned.size());
   return true;
+}
+
+void Exporter::run_probe(const DomainConfig& domain) {
+  std::shared_ptr<DomainProber> prober;
+  {
+    std::lock_guard lock(config_mu_);
+    prober = prober_;
+  }
+  if (!prober) return;
+  auto report = prober->probe(domain);
+  if (state_) {
+    apply_history(report, *state_, std::chrono::system_clock::now());
+    std::string err;
+    if (!state_->save(&err)) spdlog::error("saving state failed: {}", err);
+  }
+  for (const auto& mx : report.mx) {
+    for (const auto& a : mx.addresses) {
+      if (auto it = a.phase_seconds.find("tls_handshake"); it != a.phase_seconds.end() && a.starttls_ok) {
+        std::lock_guard lock(histograms_mu_);
+        auto& h = handshake_by_domain_[report.domain];
+        if (!h) {
+          h = &handshake_seconds_->Add(
+              {{"domain", report.domain}},
+              prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+        }
+        h->Observe(it->second);
+      }
+    }
+  }
+  spdlog::debug("probed {}: success={} dane_status={} mtasts_status={} in {:.3f}s", report.domain,
+                report.probe_success, report.dane_status, report.mtasts.status,
+                report.duration_seconds);
+  // A domain removed by a reload while its probe ran is not brought back.
+  {
+    std::lock_guard lock(config_mu_);
+    bool still = false;
+    for (const auto& d : config_.domains) still = still || d.name == domain.name;
+    if (!still) return;
+  }
+  results_->set(domain.name, domain_metrics(report));
+}
+
+bool Exporter::probe_allowed(const std::string& name, DomainConfig* out) const {
+  std::lock_guard lock(config_mu_);
+  for (const auto& d : config_.domains) {
+    if (d.name == name) {
+      *out = d;
+      return true;
+    }
+  }
+  for (const auto& p : config_.probe_allow_list) {
+    if (matches_allow_pattern(p, name)) {
+      out->name = name;
+      out->interval = config_.interval;
+      out->timeout = config_.timeout;
+      return true;
+    }
+  }
+  return false;
+}
+
+HttpResponse Exporter::handle_probe(const HttpRequest& req) {
+  const std::string target = req.param("target");
+  if (target.empty()) {
+    return {400, "text/plain; charset=utf-8", "target parameter is missing\n", {}};
+  }
+  std::string err;
+  auto name = normalize_domain_name(target, &err);
+  if (!name) return {400, "text/plain; charset=utf-8", err + "\n", {}};
+  DomainConfig domain;
+  if (!probe_allowed(*name, &domain)) {
+    return {403, "text/plain; charset=utf-8",
+            "\"" + *name + "\" is neither configured nor in probe_allow_list\n", {}};
+  }
+  std::shared_ptr<DomainProber> prober;
+  {
+    std::lock_guard lock(config_mu_);
+    prober = prober_;
+  }
+  if (!prober) return {503, "text/plain; charset=utf-8", "probing is not set up\n", {}};
+  if (++adhoc_probes_ > kMaxConcurrentAdhocProbes) {
+    --adhoc_probes_;
+    return {429, "text/plain; charset=utf-8", "too many /probe requests at once\n", {}};
+  }
+  // Prometheus tells how long it will wait; finish a little before that.
+  if (auto t = req.header("X-Prometheus-Scrape-Timeout-Seconds"); !t.empty()) {
+    try {
+      auto ms = static_cast<long long>(std::stod(t) * 1000) - 500;
+      if (ms > 0 && std::chrono::milliseconds(ms) < domain.timeout) domain.timeout = std::chrono::milliseconds(ms);
+    } catch (const std::exception&) {
+    }
+  }
+  auto report = prober->probe(domain);
+  --adhoc_probes_;
+  std::string metrics = render_metrics_families(domain_metrics(report));
+  if (req.param("debug") == "true") {
+    std::string out = "Logs for the probe:\n";
+    for (const auto& line : report.log) out += line + "\n";
+    out += "\n\n\nMetrics that would have been returned:\n" + metrics;
+    return {200, "text/plain; charset=utf-8", out, {}};
+  }
+  return {200, kMetricsContentType, metrics, {}};
 }
 
 std::string Exporter::metrics_text() const { return render_metrics(collectables_); }

@@ -1,17 +1,24 @@
 #pragma once
-// The running exporter: configuration, metrics registries and the web endpoints, tied
-// together. main() builds one from flags and a loaded config, starts it and serves until a
-// signal; tests build one on an ephemeral loopback port.
+// The running exporter: configuration, the probe scheduler, state, metrics and the web
+// endpoints, tied together. main() builds one from flags and a loaded config, starts it and
+// serves until a signal; tests build one on an ephemeral loopback port with a scripted prober.
 
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "exporter/config.h"
+#include "exporter/domain_prober.h"
 #include "exporter/flags.h"
+#include "exporter/probe_results_collector.h"
+#include "exporter/scheduler.h"
+#include "exporter/sharding.h"
+#include "exporter/state_store.h"
 #include "exporter/web_config.h"
 #include "exporter/web_server.h"
 
@@ -19,10 +26,13 @@ namespace mailtls::exporter {
 
 class Exporter {
  public:
-  Exporter(Flags flags, Config config, const WebConfig& web_config = {});
+  // `prober_factory` may be empty: the exporter then serves only its own metrics.
+  Exporter(Flags flags, Config config, const WebConfig& web_config = {},
+           DomainProberFactory prober_factory = {}, Sharding sharding = {});
   ~Exporter();
 
-  // Binds the listen address; false with a one-line reason (port taken, bad address).
+  // Opens the state, builds the prober, binds the listen address and starts probing; false
+  // with a one-line reason (port taken, bad address, resolver cannot be set up).
   bool start(std::string* error);
   int port() const { return web_.port(); }
   // Serves HTTP until shutdown() is called (from a signal handler thread or a test).
@@ -33,21 +43,35 @@ class Exporter {
 
   bool ready() const { return ready_; }
   std::string metrics_text() const;
+  long probes_completed() const { return scheduler_ ? scheduler_->completed() : 0; }
 
  private:
   void register_routes();
-  void apply_config(Config config);
+  void run_probe(const DomainConfig& domain);
+  HttpResponse handle_probe(const HttpRequest& req);
+  bool probe_allowed(const std::string& domain, DomainConfig* out) const;
+  std::vector<DomainConfig> owned_domains(const Config& c) const;
 
   Flags flags_;
+  DomainProberFactory prober_factory_;
+  Sharding sharding_;
   mutable std::mutex config_mu_;
   Config config_;
+  std::shared_ptr<DomainProber> prober_;  // guarded by config_mu_
   std::atomic<bool> ready_{false};
+  std::atomic<int> adhoc_probes_{0};
 
+  std::unique_ptr<StateStore> state_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Gauge* reload_successful_ = nullptr;
   prometheus::Gauge* reload_timestamp_ = nullptr;
   prometheus::Gauge* domains_configured_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* handshake_seconds_ = nullptr;
+  std::mutex histograms_mu_;
+  std::map<std::string, prometheus::Histogram*> handshake_by_domain_;  // for removal on reload
+  std::shared_ptr<ProbeResultsCollector> results_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  std::unique_ptr<Scheduler> scheduler_;
   WebServer web_;
 };
 

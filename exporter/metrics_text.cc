@@ -15,3 +15,11 @@ std::string render_metrics(const std::vector<std::shared_ptr<prometheus::Collect
 }
 
 }  // namespace mailtls::exporter
+
+namespace mailtls::exporter {
+
+std::string render_metrics_families(const std::vector<prometheus::MetricFamily>& families) {
+  return prometheus::TextSerializer().Serialize(families);
+}
+
+}  // namespace mailtls::exporter

@@ -1,0 +1,112 @@
+#include "exporter/domain_history.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+
+namespace mailtls::exporter {
+namespace {
+
+constexpr const char* kTlsaSection = "tlsa_rrsets";
+constexpr const char* kMtaStsSection = "mtasts_policies";
+
+std::string sha256_hex(const std::string& s) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < n; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+double seconds(SystemTime t) { return to_unix_seconds(t); }
+SystemTime from_seconds(double s) {
+  return SystemTime(std::chrono::duration_cast<SystemTime::duration>(std::chrono::duration<double>(s)));
+}
+
+void tlsa_history(domain::DomainReport& report, StateStore& state, SystemTime now) {
+  for (auto& mx : report.mx) {
+    const std::string key = report.domain + " " + mx.host;
+    if (mx.tlsa.empty()) {
+      // Only a proven absence clears the history; a failed lookup keeps it.
+      if (mx.dane_state == "none" || mx.dane_state == "insecure") state.erase(kTlsaSection, key);
+      continue;
+    }
+    mx.tlsa_rrset_digest = tlsa_rrset_digest(mx.tlsa);
+    auto stored = state.get(kTlsaSection, key);
+    double first_seen = seconds(now);
+    if (stored.is_object() && stored.value("digest", "") == mx.tlsa_rrset_digest &&
+        stored.contains("first_seen") && stored["first_seen"].is_number()) {
+      first_seen = stored["first_seen"].get<double>();
+    } else {
+      state.put(kTlsaSection, key, {{"digest", mx.tlsa_rrset_digest}, {"first_seen", first_seen}});
+    }
+    mx.tlsa_rrset_first_seen = from_seconds(first_seen);
+    // F1: a leaf certificate issued after the TLSA RRset appeared, and DANE fails there.
+    mx.renewed_without_tlsa_update = false;
+    for (const auto& a : mx.addresses) {
+      if (a.dane_applies && !a.dane_match && a.leaf && a.leaf->not_before > *mx.tlsa_rrset_first_seen) {
+        mx.renewed_without_tlsa_update = true;
+      }
+    }
+  }
+}
+
+void mtasts_history(domain::DomainReport& report, StateStore& state, SystemTime now) {
+  auto& s = report.mtasts;
+  if (!s.txt_valid) return;  // nothing to compare; keep the history for when it comes back
+  auto stored = state.get(kMtaStsSection, report.domain);
+  nlohmann::json rec = stored.is_object() ? stored : nlohmann::json::object();
+  const double t = seconds(now);
+  if (rec.value("id", "") != s.txt_id) {
+    // A new id: senders refetch, so any content change is visible to them.
+    rec["id"] = s.txt_id;
+    rec["id_last_change"] = t;
+    rec["changed_without_id_change"] = false;
+    if (s.policy_valid) rec["body_sha256"] = s.body_sha256;
+  } else if (s.policy_valid) {
+    if (rec.contains("body_sha256") && rec["body_sha256"] != s.body_sha256) {
+      // Same id, different content: caching senders keep the old policy (F6). Stays raised
+      // until the id changes.
+      rec["changed_without_id_change"] = true;
+      rec["body_sha256"] = s.body_sha256;
+    } else if (!rec.contains("body_sha256")) {
+      rec["body_sha256"] = s.body_sha256;
+    }
+  }
+  if (!rec.contains("id_last_change") || !rec["id_last_change"].is_number()) rec["id_last_change"] = t;
+  state.put(kMtaStsSection, report.domain, rec);
+  s.id_last_change = from_seconds(rec["id_last_change"].get<double>());
+  s.changed_without_id_change = rec.value("changed_without_id_change", false);
+}
+
+}  // namespace
+
+std::string tlsa_rrset_digest(const std::vector<domain::TlsaRecordReport>& records) {
+  std::vector<std::string> lines;
+  for (const auto& r : records) {
+    std::string line = std::to_string(r.record.usage) + " " + std::to_string(r.record.selector) +
+                       " " + std::to_string(r.record.matching_type) + " ";
+    static const char* hex = "0123456789abcdef";
+    for (auto byte : r.record.data) {
+      line += hex[byte >> 4];
+      line += hex[byte & 15];
+    }
+    lines.push_back(std::move(line));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string joined;
+  for (const auto& l : lines) joined += l + "\n";
+  return sha256_hex(joined);
+}
+
+void apply_history(domain::DomainReport& report, StateStore& state, SystemTime now) {
+  tlsa_history(report, state, now);
+  mtasts_history(report, state, now);
+}
+
+}  // namespace mailtls::exporter

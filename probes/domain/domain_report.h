@@ -1,0 +1,137 @@
+#pragma once
+// Everything one probe of one mail domain found, as plain data: what the exporter turns into
+// metrics and what `check` prints. Filled by probe_domain() (domain_probe.h) from the dns,
+// smtp, tls, dane, mtasts and tlsrpt probes.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "probes/base/clock.h"
+#include "probes/dns/records.h"
+#include "probes/dns/resolver.h"
+
+namespace mailtls::domain {
+
+// One DNS RRset the probe depended on, with its DNSSEC state (mailtls_dnssec_*).
+struct RrsetStatus {
+  std::string name;
+  std::string type;  // "MX", "A", "AAAA", "TLSA", "TXT", "CNAME"
+  dns::Security security = dns::Security::kIndeterminate;
+  dns::Outcome outcome = dns::Outcome::kError;
+  std::optional<SystemTime> rrsig_expiry;
+  std::string reason;
+};
+
+struct CertificateSummary {
+  std::string subject;
+  std::string issuer;
+  std::string spki_sha256;  // lower-case hex
+  std::vector<std::string> dns_names;
+  SystemTime not_before{};
+  SystemTime not_after{};
+};
+
+// The SMTP/TLS/DANE outcome at one address of one MX host.
+struct AddressReport {
+  std::string address;  // IP literal
+  std::string family;   // "ipv4" | "ipv6"
+  bool connect_ok = false;
+  bool starttls_offered = false;
+  bool starttls_ok = false;  // handshake completed
+  // Seconds per phase reached: connect, banner, ehlo, starttls, tls_handshake.
+  std::map<std::string, double> phase_seconds;
+  std::string failure_kind;  // "" when all went well; a closed set from the SMTP probe
+  std::string failure;       // free text for logs and `check`
+  std::string tls_version;
+  std::string cipher;
+  std::optional<CertificateSummary> leaf;
+  std::optional<bool> pkix_valid;  // WebPKI chain + name = MX host; empty without a chain
+  std::string pkix_result_type;    // RFC 8460 result type when not valid
+  // DANE, when the MX has secure TLSA records.
+  bool dane_applies = false;
+  bool dane_match = false;
+  std::string dane_result_type;  // RFC 8460 result type when not matched
+};
+
+struct TlsaRecordReport {
+  dns::TlsaRecord record;
+  bool usable = false;
+  std::string unusable_reason;
+  std::map<std::string, bool> matches;  // address -> this record matches the chain there
+};
+
+struct MxReport {
+  std::string host;
+  std::uint16_t preference = 0;
+  bool implicit = false;  // no MX RRset: the domain itself (RFC 5321 §5.1)
+  std::string tlsa_base_domain;
+  // none | usable | none_usable | insecure | lookup_failed (RFC 7672 §2.2.3 / STANDARDS T4)
+  std::string dane_state = "none";
+  std::optional<SystemTime> tlsa_rrset_first_seen;  // filled by the exporter from its state
+  std::string tlsa_rrset_digest;                      // identifies this exact RRset
+  std::vector<TlsaRecordReport> tlsa;
+  int tlsa_usable = 0;
+  bool rollover_ready = false;
+  std::string rollover_reason;
+  bool renewed_without_tlsa_update = false;  // F1: leaf newer than the TLSA RRset, no match
+  std::vector<AddressReport> addresses;
+  std::optional<bool> mtasts_covered;  // empty without a valid policy
+};
+
+struct MtaStsReport {
+  bool txt_present = false;
+  bool txt_valid = false;
+  std::string txt_id;
+  std::string txt_error;
+  bool fetch_attempted = false;
+  bool fetch_ok = false;
+  std::string fetch_error;
+  std::string fetch_result_type;  // sts-policy-fetch-error | sts-webpki-invalid | sts-policy-invalid
+  bool policy_valid = false;
+  std::string policy_error;
+  std::string mode;  // enforce | testing | none
+  std::int64_t max_age = 0;
+  std::vector<std::string> mx_patterns;
+  std::string body_sha256;
+  std::optional<SystemTime> policy_cert_not_after;
+  std::vector<std::string> warnings;
+  // enforced | testing | degraded | broken | not_deployed | invalid
+  std::string status = "not_deployed";
+  // Filled by the exporter from its history (F6).
+  std::optional<SystemTime> id_last_change;
+  bool changed_without_id_change = false;
+};
+
+struct TlsRptReport {
+  bool present = false;
+  bool valid = false;
+  std::string error;
+  std::vector<std::string> rua;
+};
+
+struct DomainReport {
+  std::string domain;
+  bool probe_success = false;  // the probe ran to the end (not the verdict)
+  std::string probe_error;
+  double duration_seconds = 0;
+  SystemTime finished{};
+  std::vector<RrsetStatus> rrsets;
+  bool mx_null = false;  // RFC 7505: accepts no mail
+  std::vector<MxReport> mx;
+  // valid | degraded | broken | not_deployed | bogus
+  std::string dane_status = "not_deployed";
+  bool dane_partial = false;  // some MX hosts without DANE while others have it (M4)
+  MtaStsReport mtasts;
+  TlsRptReport tlsrpt;
+  std::vector<std::string> log;  // what happened, in order, for /probe?debug=true and `check`
+};
+
+inline const std::vector<std::string> kDaneStatuses = {"valid", "degraded", "broken",
+                                                       "not_deployed", "bogus"};
+inline const std::vector<std::string> kMtaStsStatuses = {"enforced", "testing",     "degraded",
+                                                         "broken",   "not_deployed", "invalid"};
+
+}  // namespace mailtls::domain
