@@ -66,6 +66,7 @@ enum class ReportDeviation {
   kUnknownPolicyType,
   kUnknownResultType,
   kEndBeforeStart,
+  kTlsaPolicyStringSpaces,  // "3 1 1 000C7016 18C4..." (R8): normalised to one hex token
 };
 
 struct ReportWarning {

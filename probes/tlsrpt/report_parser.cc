@@ -176,6 +176,7 @@ class ReportReader {
     if (const auto ps = policy->find("policy-string"); ps != policy->end() && !ps->is_null()) {
       if (!string_array(*ps, ppath + ".policy-string", out.policy_strings)) return false;
     }
+    if (out.policy_type_kind == PolicyType::kTlsa) normalize_tlsa_strings(ppath, report, out.policy_strings);
     if (!optional_string(*policy, "policy-domain", ppath, out.policy_domain)) return false;
     if (out.policy_domain.empty()) {
       warn(report, ReportDeviation::kMissingPolicyDomain, ppath + ".policy-domain is missing");
@@ -211,6 +212,28 @@ class ReportReader {
       out.failure_details.push_back(std::move(d));
     }
     return true;
+  }
+
+  // RFC 8460 §4.5: a TLSA policy-string is "u s m HEX" with no spaces inside the hex. Some
+  // reporters split the hex into blocks; the record is still unambiguous, so join it and warn.
+  static void normalize_tlsa_strings(const std::string& path, TlsRptReport& report, std::vector<std::string>& strings) {
+    for (std::string& s : strings) {
+      std::vector<std::string> tokens;
+      std::size_t pos = 0;
+      while (pos < s.size()) {
+        const auto begin = s.find_first_not_of(" \t", pos);
+        if (begin == std::string::npos) break;
+        const auto end = s.find_first_of(" \t", begin);
+        tokens.push_back(s.substr(begin, end == std::string::npos ? std::string::npos : end - begin));
+        pos = end == std::string::npos ? s.size() : end;
+      }
+      if (tokens.size() <= 4) continue;
+      std::string joined = tokens[0] + " " + tokens[1] + " " + tokens[2] + " ";
+      for (std::size_t i = 3; i < tokens.size(); ++i) joined += tokens[i];
+      warn(report, ReportDeviation::kTlsaPolicyStringSpaces,
+           path + ".policy-string \"" + s + "\" has spaces inside the hex; read as \"" + joined + "\"");
+      s = std::move(joined);
+    }
   }
 
   bool read_failure_detail(const json& v, const std::string& path, TlsRptReport& report, FailureDetail& d) {

@@ -216,6 +216,21 @@ TEST(ReportParser, NullOptionalFieldsAreAbsent) {
   EXPECT_TRUE(r.report.policies[0].mx_hosts.empty());
 }
 
+TEST(ReportParser, R8TlsaPolicyStringWithInnerSpacesIsNormalised) {
+  const ReportParseResult r = parse_report(read_fixture("microsoft-tlsa.json"));
+  ASSERT_TRUE(r.ok());
+  json doc = json::parse(read_fixture("microsoft-tlsa.json"));
+  doc["policies"][0]["policy"]["policy-string"] = {"3 1 1 000C7016 18C4D3B0", "2 1 1 1A762D6D"};
+  const ReportParseResult spaced = parse_report(doc.dump());
+  ASSERT_TRUE(spaced.ok()) << spaced.rejection->message;
+  EXPECT_THAT(spaced.report.policies[0].policy_strings, ElementsAre("3 1 1 000C701618C4D3B0", "2 1 1 1A762D6D"));
+  EXPECT_TRUE(has_warning(spaced.report, ReportDeviation::kTlsaPolicyStringSpaces));
+  // STS policy lines are never touched.
+  json sts = rfc_example();
+  sts["policies"][0]["policy"]["policy-string"] = {"mx: a b c d e"};
+  EXPECT_THAT(parse_report(sts.dump()).report.policies[0].policy_strings, ElementsAre("mx: a b c d e"));
+}
+
 TEST(ReportParser, UnknownMembersAreIgnored) {
   json doc = rfc_example();
   doc["x-vendor"] = {{"a", 1}};
