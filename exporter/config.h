@@ -41,6 +41,8 @@ struct TlsRptReceiverConfig {
   bool enabled = false;
   std::uint64_t max_body_bytes = 1 << 20;               // compressed request body
   std::uint64_t max_decompressed_bytes = 20ull << 20;   // gzip bomb guard (mox uses 20 MB)
+  std::string maildir;               // mailed reports delivered here are imported (new/ -> cur/)
+  bool accept_unsigned_mail = false; // RFC 8460 §5.3 wants DKIM, which is not verified here
 };
 
 struct Config {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
 
 #include "exporter/domain_history.h"
 #include "exporter/domain_metrics.h"
@@ -160,6 +161,15 @@ void Exporter::register_routes() {
     return HttpResponse{200, kMetricsContentType, metrics_text(), {}};
   });
   web_.get("/probe", [this](const HttpRequest& req) { return handle_probe(req); });
+  web_.post("/tlsrpt", [this](const HttpRequest& req) {
+    if (!tlsrpt_) {
+      return HttpResponse{404, "text/plain; charset=utf-8", "the TLS-RPT receiver is not enabled (tlsrpt_receiver.enabled)\n", {}};
+    }
+    return tlsrpt_->handle_post(req);
+  });
+  web_.on_server_error([this](const std::string& path, int status) {
+    if (path == "/tlsrpt" && status == 413 && tlsrpt_) tlsrpt_->count_refused_by_server("too_large");
+  });
   web_.get("/-/healthy", [](const HttpRequest&) {
     return HttpResponse{200, "text/plain; charset=utf-8", "Healthy.\n", {}};
   });
@@ -180,6 +190,25 @@ bool Exporter::start(std::string* error) {
   std::string warning;
   state_ = std::make_unique<StateStore>(StateStore::open(flags_.storage_path, &warning));
   if (!warning.empty()) spdlog::warn("{}", warning);
+
+  if (config_.tlsrpt_receiver.enabled) {
+    const auto& t = config_.tlsrpt_receiver;
+    tlsrpt_ = std::make_shared<TlsRptReceiver>(
+        TlsRptReceiverOptions{t.max_body_bytes, t.max_decompressed_bytes, t.accept_unsigned_mail},
+        *state_);
+    collectables_.push_back(tlsrpt_);
+    if (!t.maildir.empty()) {
+      maildir_watcher_ = std::jthread([this, dir = t.maildir](std::stop_token st) {
+        std::mutex mu;
+        std::condition_variable_any cv;
+        while (!st.stop_requested()) {
+          tlsrpt_->import_maildir(dir);
+          std::unique_lock lock(mu);
+          cv.wait_for(lock, st, std::chrono::seconds(30), [] { return false; });
+        }
+      });
+    }
+  }
 
   if (prober_factory_) {
     std::string err;
@@ -217,6 +246,10 @@ void Exporter::shutdown() {
   ready_ = false;
   web_.stop();
   if (scheduler_) scheduler_->stop();
+  if (maildir_watcher_.joinable()) {
+    maildir_watcher_.request_stop();
+    maildir_watcher_.join();
+  }
   if (state_) {
     std::string err;
     if (!state_->save(&err)) spdlog::error("saving state failed: {}", err);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "exporter/config.h"
 #include "exporter/domain_prober.h"
@@ -19,6 +20,7 @@
 #include "exporter/scheduler.h"
 #include "exporter/sharding.h"
 #include "exporter/state_store.h"
+#include "exporter/tlsrpt_receiver.h"
 #include "exporter/web_config.h"
 #include "exporter/web_server.h"
 
@@ -72,6 +74,8 @@ class Exporter {
   std::shared_ptr<ProbeResultsCollector> results_;
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::shared_ptr<TlsRptReceiver> tlsrpt_;  // when tlsrpt_receiver.enabled
+  std::jthread maildir_watcher_;
   WebServer web_;
 };
 

@@ -32,6 +32,7 @@ struct WebServer::Impl {
   std::map<std::string, std::string> users;  // basic auth: user -> bcrypt hash
   std::mutex auth_cache_mu;
   std::set<std::string> auth_cache;  // SHA-256 of "user:password" pairs already verified
+  std::function<void(const std::string&, int)> error_observer;
   std::atomic<int> port{-1};
   bool bound = false;
   std::atomic<bool> stop_requested{false};
@@ -39,6 +40,11 @@ struct WebServer::Impl {
 };
 
 namespace {
+
+// Set by a handler that answered with an error status itself, so the error handler (which
+// cpp-httplib calls for every status >= 400 on the same thread) can tell its own answers
+// from the server's (404, 413 for oversized bodies).
+thread_local bool t_handler_answered_error = false;
 
 std::unique_ptr<httplib::Server> make_server(const WebConfig& wc) {
   if (!wc.tls) return std::make_unique<httplib::Server>();
@@ -105,6 +111,7 @@ httplib::Server::Handler adapt(HttpHandler h) {
       res = HttpResponse{500, "text/plain; charset=utf-8", "internal error\n", {}};
     }
     out.status = res.status;
+    t_handler_answered_error = res.status >= 400;
     for (const auto& [k, v] : res.headers) out.set_header(k, v);
     out.set_content(res.body, res.content_type);
   };
@@ -151,7 +158,9 @@ WebServer::WebServer(WebServerOptions options, const WebConfig& web_config)
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+  s.set_error_handler([impl = impl_.get()](const httplib::Request& req, httplib::Response& res) {
+    const bool from_handler = std::exchange(t_handler_answered_error, false);
+    if (impl->error_observer && !from_handler) impl->error_observer(req.path, res.status);
     if (res.body.empty()) {
       res.set_content(std::to_string(res.status) + "\n", "text/plain; charset=utf-8");
     }
@@ -159,6 +168,10 @@ WebServer::WebServer(WebServerOptions options, const WebConfig& web_config)
 }
 
 WebServer::~WebServer() { stop(); }
+
+void WebServer::on_server_error(std::function<void(const std::string&, int)> observer) {
+  impl_->error_observer = std::move(observer);
+}
 
 void WebServer::get(const std::string& path, HttpHandler h) {
   impl_->server->Get(path, adapt(std::move(h)));

@@ -51,6 +51,8 @@ class WebServer {
   WebServer(const WebServer&) = delete;
   WebServer& operator=(const WebServer&) = delete;
 
+  // Called for answers the server gives on its own (404, 413 for oversized bodies, ...).
+  void on_server_error(std::function<void(const std::string& path, int status)> observer);
   void get(const std::string& path, HttpHandler h);
   void post(const std::string& path, HttpHandler h);
   // A POST whose body is ignored: works for clients that send no Content-Length at all

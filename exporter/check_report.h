@@ -1,0 +1,17 @@
+#pragma once
+// `mailtls_exporter check <domain>...`: a readable report of one probe per domain, for people
+// (colour on a terminal) and pipelines (--output json), with an exit code:
+// 0 every verdict good, 1 a verdict is broken or degraded, 2 a domain could not be probed.
+
+#include <string>
+#include <vector>
+
+#include "probes/domain/domain_report.h"
+
+namespace mailtls::exporter {
+
+std::string format_check_text(const domain::DomainReport& report, bool color);
+std::string format_check_json(const std::vector<domain::DomainReport>& reports);
+int check_exit_code(const std::vector<domain::DomainReport>& reports);
+
+}  // namespace mailtls::exporter

@@ -1,0 +1,128 @@
+// POST /tlsrpt on a running exporter, with the curl command-line client: counters in /metrics,
+// duplicates counted once (also after a restart), a gzip bomb and a 100 MB body refused with
+// 413 while the exporter keeps serving, mailed reports imported from a Maildir.
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "exporter/exporter.h"
+#include "tests/unit/exporter/http_get.h"
+
+namespace mailtls::exporter {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kData = fs::path(MAILTLS_SOURCE_DIR) / "tests/data/tlsrpt";
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+class TlsRptEndpoint : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::system("command -v curl >/dev/null 2>&1") != 0) GTEST_SKIP() << "curl not installed";
+    dir_ = fs::path(::testing::TempDir()) / "tlsrpt_endpoint_test";
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "maildir/new");
+    std::ofstream(dir_ / "config.yml")
+        << "tlsrpt_receiver:\n  enabled: true\n  max_body_bytes: 1048576\n"
+        << "  max_decompressed_bytes: 4194304\n  maildir: maildir\n  accept_unsigned_mail: true\n";
+    start();
+  }
+  void TearDown() override { stop(); }
+  void start() {
+    Flags flags;
+    flags.listen_address = "127.0.0.1:0";
+    flags.config_file = (dir_ / "config.yml").string();
+    flags.storage_path = (dir_ / "state").string();
+    auto loaded = load_config_file(flags.config_file);
+    ASSERT_TRUE(loaded.config) << loaded.error;
+    exporter_ = std::make_unique<Exporter>(flags, *loaded.config);
+    std::string error;
+    ASSERT_TRUE(exporter_->start(&error)) << error;
+    server_ = std::thread([this] { exporter_->serve(); });
+  }
+  void stop() {
+    if (exporter_) exporter_->shutdown();
+    if (server_.joinable()) server_.join();
+    exporter_.reset();
+  }
+  // Returns "<status>" from curl.
+  std::string post(const std::string& file, const std::string& type) {
+    return run("curl -s -o /dev/null -w '%{http_code}' --max-time 60 -H 'Content-Type: " + type +
+               "' --data-binary @" + file + " http://127.0.0.1:" + std::to_string(exporter_->port()) +
+               "/tlsrpt");
+  }
+  std::string metrics() { return mailtls::testing::http_get(exporter_->port(), "/metrics").body; }
+
+  fs::path dir_;
+  std::unique_ptr<Exporter> exporter_;
+  std::thread server_;
+};
+
+TEST_F(TlsRptEndpoint, CountsReportsOnceAcrossRestarts) {
+  EXPECT_EQ(post((kData / "google-sts.json.gz").string(), "application/tlsrpt+gzip"), "200");
+  EXPECT_EQ(post((kData / "rfc8460-appendix-b.json").string(), "application/tlsrpt+json"), "200");
+  EXPECT_EQ(post((kData / "google-sts.json.gz").string(), "application/tlsrpt+gzip"), "200");  // retry
+  auto m = metrics();
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_total{organization=\"Google Inc.\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("mailtls_tlsrpt_report_failures_total{"), std::string::npos);
+  EXPECT_NE(m.find("mailtls_tlsrpt_report_sessions_total{"), std::string::npos);
+  stop();
+  start();
+  EXPECT_EQ(post((kData / "google-sts.json.gz").string(), "application/tlsrpt+gzip"), "200");
+  m = metrics();
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_total{organization=\"Google Inc.\"} 1\n"), std::string::npos) << m;
+}
+
+TEST_F(TlsRptEndpoint, RefusesBadInputAndKeepsServing) {
+  std::ofstream(dir_ / "garbage.json") << "{not json";
+  EXPECT_EQ(post((dir_ / "garbage.json").string(), "application/tlsrpt+json"), "400");
+  EXPECT_EQ(post((dir_ / "garbage.json").string(), "text/html"), "415");
+  // A gzip bomb: 64 MiB of zeros, far over the 4 MiB decompression cap.
+  ASSERT_EQ(std::system(("head -c 67108864 /dev/zero | gzip -1 > " + (dir_ / "bomb.gz").string()).c_str()), 0);
+  EXPECT_EQ(post((dir_ / "bomb.gz").string(), "application/tlsrpt+gzip"), "413");
+  // A 100 MB body, refused by the size cap.
+  ASSERT_EQ(std::system(("head -c 104857600 /dev/zero > " + (dir_ / "huge.bin").string()).c_str()), 0);
+  EXPECT_EQ(post((dir_ / "huge.bin").string(), "application/tlsrpt+json"), "413");
+  fs::remove(dir_ / "huge.bin");
+  EXPECT_EQ(mailtls::testing::http_get(exporter_->port(), "/-/healthy").status, 200);
+  const auto m = metrics();
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_rejected_total{reason=\"bad_json\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_rejected_total{reason=\"decompressed_too_large\"} 1"), std::string::npos);
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_rejected_total{reason=\"too_large\"} 1"), std::string::npos);
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_rejected_total{reason=\"bad_content_type\"} 1"), std::string::npos);
+}
+
+TEST_F(TlsRptEndpoint, ImportsMailedReportsFromTheMaildir) {
+  // The watcher reads new/ at start and every 30 s; a restart makes it read now.
+  fs::copy_file(kData / "mail-multipart-report.eml", dir_ / "maildir/new/1.eml");
+  fs::copy_file(kData / "mail-malformed-no-boundary.eml", dir_ / "maildir/new/2.eml");
+  stop();
+  start();
+  bool done = false;
+  for (int i = 0; i < 300 && !done; ++i) {
+    done = fs::is_empty(dir_ / "maildir/new");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(done);
+  EXPECT_TRUE(fs::exists(dir_ / "maildir/cur/1.eml:2,S"));
+  const auto m = metrics();
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_total{"), std::string::npos) << m;
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_rejected_total{reason=\"mime\"} 1"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace mailtls::exporter
