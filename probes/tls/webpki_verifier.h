@@ -1,0 +1,72 @@
+#pragma once
+// WebPKI validation of a presented chain, the way an MTA-STS sender does it (RFC 8461 §4.2,
+// STANDARDS P9): chain to a trusted root (system roots plus configured CA files), the leaf valid
+// at the given time and usable for TLS server auth, and a SAN dNSName matching the MX host under
+// RFC 6125 rules (wildcard only as the whole left-most label, matching exactly one label; no
+// partial wildcards; the subject CN is never consulted).
+//
+// Thread safety: a WebPkiVerifier is immutable after create(); verify() may be called from many
+// threads at once. The X509_STORE is built once and shared read-only (OpenSSL locks its lazy
+// by-hash directory lookups internally); each verify() has its own X509_STORE_CTX.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "probes/base/clock.h"
+#include "probes/tls/der_chain.h"
+#include "probes/tls/openssl_ptr.h"
+
+namespace mailtls::tls {
+
+// The RFC 8460 §4.3 result types a WebPKI failure maps to.
+enum class WebPkiResultType {
+  kOk,
+  kCertificateExpired,
+  kCertificateHostMismatch,
+  kCertificateNotTrusted,
+  kValidationFailure,
+};
+
+// "ok", "certificate-expired", "certificate-host-mismatch", "certificate-not-trusted",
+// "validation-failure": the label values of STANDARDS R7.
+std::string_view to_string(WebPkiResultType t);
+
+// Classifies an X509_V_ERR_* code.
+WebPkiResultType classify_x509_error(int x509_error);
+
+struct WebPkiVerdict {
+  bool ok = false;
+  int x509_error = 0;      // X509_V_OK or X509_V_ERR_*
+  int error_depth = -1;    // position in the chain of the certificate at fault, if known
+  std::string error_text;  // X509_verify_cert_error_string(), or why verification could not run
+  WebPkiResultType result_type = WebPkiResultType::kValidationFailure;
+};
+
+struct TrustStoreConfig {
+  bool use_system_roots = true;             // X509_STORE_set_default_paths (/etc/ssl/certs)
+  std::vector<std::string> extra_ca_files;  // PEM files, each may hold several certificates
+  std::vector<DerBytes> extra_ca_der;       // in-memory anchors (tests, embedded roots)
+};
+
+class WebPkiVerifier {
+ public:
+  struct Creation {
+    std::shared_ptr<const WebPkiVerifier> verifier;  // empty on error
+    std::string error;                               // e.g. an unreadable CA file
+  };
+  static Creation create(const TrustStoreConfig& config);
+
+  // `chain` leaf first as presented; `host` the reference identifier (the MX host name; a
+  // trailing dot is ignored). `at` is the verification time, now when empty.
+  WebPkiVerdict verify(const DerChain& chain, std::string_view host,
+                       std::optional<SystemTime> at = std::nullopt) const;
+
+ private:
+  explicit WebPkiVerifier(X509StorePtr store) : store_(std::move(store)) {}
+  X509StorePtr store_;
+};
+
+}  // namespace mailtls::tls
