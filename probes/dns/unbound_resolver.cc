@@ -1,0 +1,332 @@
+#include "probes/dns/unbound_resolver.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unbound.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "probes/base/unique_fd.h"
+#include "probes/dns/ub_result_classification.h"
+
+namespace mailtls::dns {
+namespace {
+
+struct UbCtxDeleter {
+  void operator()(ub_ctx* c) const noexcept { ub_ctx_delete(c); }
+};
+using UbCtxPtr = std::unique_ptr<ub_ctx, UbCtxDeleter>;
+struct UbResultDeleter {
+  void operator()(ub_result* r) const noexcept { ub_resolve_free(r); }
+};
+using UbResultPtr = std::unique_ptr<ub_result, UbResultDeleter>;
+struct FileCloser {
+  void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+
+// "192.0.2.1", "::1", "127.0.0.1@5300", "::1@5300": the forms unbound's stub-addr and
+// ub_ctx_set_fwd accept. Checked here so a typo is a config error, not silent SERVFAIL.
+bool valid_server_address(std::string_view s) {
+  std::string_view ip = s;
+  const auto at = s.rfind('@');
+  if (at != std::string_view::npos) {
+    ip = s.substr(0, at);
+    const std::string_view port = s.substr(at + 1);
+    if (port.empty() || port.size() > 5) return false;
+    int p = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9') return false;
+      p = p * 10 + (c - '0');
+    }
+    if (p == 0 || p > 65535) return false;
+  }
+  const std::string ip_str(ip);
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, ip_str.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, ip_str.c_str(), buf) == 1;
+}
+
+bool readable(const std::string& path) { return std::ifstream(path).good(); }
+
+bool safe_zone_name(std::string_view z) {
+  if (z.empty()) return false;
+  for (char c : z) {
+    if (c == '"' || c == '\n' || c == '\r' || c == ' ' || c == '\t') return false;
+  }
+  return true;
+}
+
+UbResultFields fields_of(int err, ub_result* r) {
+  UbResultFields f;
+  f.err = err;
+  if (err != 0) f.err_text = ub_strerror(err);
+  f.have_result = r != nullptr;
+  if (r == nullptr) return f;
+  f.rcode = r->rcode;
+  f.havedata = r->havedata != 0;
+  f.nxdomain = r->nxdomain != 0;
+  f.secure = r->secure != 0;
+  f.bogus = r->bogus != 0;
+  if (r->why_bogus != nullptr) f.why_bogus = r->why_bogus;
+  f.was_ratelimited = r->was_ratelimited != 0;
+  f.ttl = r->ttl;
+  if (r->canonname != nullptr) f.canonname = r->canonname;
+  for (int i = 0; r->data != nullptr && r->data[i] != nullptr; ++i) {
+    f.data.emplace_back(r->data[i], static_cast<std::size_t>(r->len[i]));
+  }
+  if (r->answer_packet != nullptr && r->answer_len > 0) {
+    f.answer_packet.assign(static_cast<const char*>(r->answer_packet),
+                           static_cast<std::size_t>(r->answer_len));
+  }
+  return f;
+}
+
+// One lookup in flight. Shared between the waiting caller and libunbound's callback: whichever
+// finishes last frees it, so a late answer after a timeout touches live memory.
+struct PendingLookup {
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  UbResultFields fields;
+};
+
+void on_answer(void* arg, int err, ub_result* result) {
+  UbResultPtr owned(result);
+  std::unique_ptr<std::shared_ptr<PendingLookup>> holder(
+      static_cast<std::shared_ptr<PendingLookup>*>(arg));
+  PendingLookup& p = **holder;
+  UbResultFields f = fields_of(err, owned.get());
+  {
+    std::lock_guard lock(p.mu);
+    p.fields = std::move(f);
+    p.done = true;
+  }
+  p.done_cv.notify_all();
+}
+
+// The libunbound settings ub_ctx_set_option cannot make stick (local-zone nodefault) or has no
+// setter for (stub zones with ports), written to a file for ub_ctx_config.
+std::string config_file_text(const ResolverConfig& config) {
+  std::string text =
+      "server:\n"
+      "  module-config: \"validator iterator\"\n"
+      "  val-permissive-mode: no\n"
+      "  val-log-level: 2\n"  // fills why_bogus
+      "  do-not-query-localhost: no\n"
+      "  local-zone: \"test.\" nodefault\n";
+  for (const StubZone& z : config.stub_zones) {
+    text += "stub-zone:\n  name: \"" + z.zone + "\"\n";
+    for (const std::string& addr : z.addresses) text += "  stub-addr: " + addr + "\n";
+  }
+  return text;
+}
+
+}  // namespace
+
+struct UnboundResolver::State {
+  UbCtxPtr ctx;
+  FilePtr log_sink;  // libunbound's log (bogus reasons at val-log-level 2) is not for stderr
+  UniqueFd wake_fd;  // eventfd that stops the event thread
+  std::thread event_thread;
+  std::chrono::milliseconds lookup_timeout{10000};
+  const Clock* clock = nullptr;
+  SystemClock system_clock;
+
+  void run_events() {
+    const int ub = ub_fd(ctx.get());
+    while (true) {
+      pollfd fds[2] = {{ub, POLLIN, 0}, {wake_fd.get(), POLLIN, 0}};
+      const int n = ::poll(fds, 2, -1);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if ((fds[1].revents & POLLIN) != 0) return;
+      if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) != 0) {
+        if (ub_process(ctx.get()) != 0) {
+          // The pipe to the resolver thread broke; nothing more will arrive. Waiters time out.
+          return;
+        }
+      }
+    }
+  }
+};
+
+UnboundResolverOrError UnboundResolver::create(const ResolverConfig& config, const Clock* clock) {
+  UnboundResolverOrError out;
+  for (const std::string& f : config.forwarders) {
+    if (!valid_server_address(f)) {
+      out.error = "resolver: bad forwarder address \"" + f + "\" (want IP or IP@port)";
+      return out;
+    }
+  }
+  for (const StubZone& z : config.stub_zones) {
+    if (!safe_zone_name(z.zone)) {
+      out.error = "resolver: bad stub zone name \"" + z.zone + "\"";
+      return out;
+    }
+    if (z.addresses.empty()) {
+      out.error = "resolver: stub zone \"" + z.zone + "\" has no addresses";
+      return out;
+    }
+    for (const std::string& a : z.addresses) {
+      if (!valid_server_address(a)) {
+        out.error = "resolver: bad address \"" + a + "\" for stub zone \"" + z.zone + "\"";
+        return out;
+      }
+    }
+  }
+  if (!config.root_trust_anchor_file.empty() && !readable(config.root_trust_anchor_file)) {
+    out.error = "resolver: cannot read root trust anchor file " + config.root_trust_anchor_file;
+    return out;
+  }
+  for (const std::string& f : config.trust_anchor_files) {
+    if (!readable(f)) {
+      out.error = "resolver: cannot read trust anchor file " + f;
+      return out;
+    }
+  }
+  if (config.lookup_timeout_ms <= 0) {
+    out.error = "resolver: lookup timeout must be positive";
+    return out;
+  }
+
+  auto state = std::make_unique<State>();
+  state->clock = clock != nullptr ? clock : &state->system_clock;
+  state->lookup_timeout = std::chrono::milliseconds(config.lookup_timeout_ms);
+  state->ctx.reset(ub_ctx_create());
+  if (!state->ctx) {
+    out.error = "resolver: ub_ctx_create failed";
+    return out;
+  }
+  ub_ctx* ctx = state->ctx.get();
+  auto fail = [&out](std::string what, int err) {
+    out.error = "resolver: " + what + ": " + ub_strerror(err);
+    return std::move(out);
+  };
+
+  // ub_ctx_config wants a file; it is read at once, so a temporary one is removed right after.
+  char path[] = "/tmp/mailtls-unbound-XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) {
+    out.error = "resolver: cannot create temporary unbound config";
+    return out;
+  }
+  {
+    UniqueFd file(fd);
+    const std::string text = config_file_text(config);
+    if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      ::unlink(path);
+      out.error = "resolver: cannot write temporary unbound config";
+      return out;
+    }
+  }
+  const int config_err = ub_ctx_config(ctx, path);
+  ::unlink(path);
+  if (config_err != 0) return fail("unbound config", config_err);
+
+  state->log_sink.reset(std::fopen("/dev/null", "w"));
+  if (state->log_sink) ub_ctx_debugout(ctx, state->log_sink.get());
+
+  if (!config.forwarders.empty()) {
+    for (const std::string& f : config.forwarders) {
+      if (int err = ub_ctx_set_fwd(ctx, f.c_str()); err != 0) return fail("forwarder " + f, err);
+    }
+  } else if (config.use_resolv_conf) {
+    // Stub zones still answer for their own zones (unbound punches them out of forwarding).
+    if (int err = ub_ctx_resolvconf(ctx, nullptr); err != 0) return fail("resolv.conf", err);
+  }
+  if (!config.root_trust_anchor_file.empty()) {
+    if (int err = ub_ctx_add_ta_file(ctx, config.root_trust_anchor_file.c_str()); err != 0) {
+      return fail("root trust anchor " + config.root_trust_anchor_file, err);
+    }
+  }
+  for (const std::string& ta : config.trust_anchors) {
+    if (int err = ub_ctx_add_ta(ctx, ta.c_str()); err != 0) return fail("trust anchor " + ta, err);
+  }
+  for (const std::string& f : config.trust_anchor_files) {
+    if (int err = ub_ctx_add_ta_file(ctx, f.c_str()); err != 0) {
+      return fail("trust anchor file " + f, err);
+    }
+  }
+  if (int err = ub_ctx_async(ctx, 1); err != 0) return fail("async mode", err);
+
+  // libunbound reads anchors and settings lazily, at the first query. Ask one it answers from
+  // its own local zone (no network) so a bad anchor is reported now, not at the first probe.
+  int warmup_id = 0;
+  if (int err = ub_resolve_async(ctx, "localhost.", 1, 1, nullptr,
+                                 [](void*, int, ub_result* r) { ub_resolve_free(r); }, &warmup_id);
+      err != 0) {
+    return fail("initialising (check the trust anchors)", err);
+  }
+
+  state->wake_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!state->wake_fd.valid()) {
+    out.error = "resolver: eventfd failed";
+    return out;
+  }
+  State* raw = state.get();
+  state->event_thread = std::thread([raw] { raw->run_events(); });
+  out.resolver.reset(new UnboundResolver(std::move(state)));
+  return out;
+}
+
+UnboundResolver::UnboundResolver(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+UnboundResolver::~UnboundResolver() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto n = ::write(state_->wake_fd.get(), &one, sizeof one);
+  if (state_->event_thread.joinable()) state_->event_thread.join();
+  // ub_ctx_delete (via the owner) stops libunbound's thread; callbacks of cancelled lookups
+  // were never going to run.
+}
+
+Answer UnboundResolver::lookup(std::string_view name, RrType type, Deadline deadline) {
+  const Deadline limit = deadline.capped(state_->lookup_timeout);
+  std::string qname(name);
+  if (qname.empty() || qname.back() != '.') qname.push_back('.');
+
+  auto pending = std::make_shared<PendingLookup>();
+  auto* holder = new std::shared_ptr<PendingLookup>(pending);
+  int async_id = 0;
+  const int err = ub_resolve_async(state_->ctx.get(), qname.c_str(), static_cast<int>(type),
+                                   1 /* IN */, holder, on_answer, &async_id);
+  if (err != 0) {
+    delete holder;
+    UbResultFields f;
+    f.err = err;
+    f.err_text = ub_strerror(err);
+    return classify_ub_result(name, type, f, state_->clock->now());
+  }
+
+  std::unique_lock lock(pending->mu);
+  if (!pending->done_cv.wait_until(lock, limit.at(), [&] { return pending->done; })) {
+    lock.unlock();
+    // Cancelled in time: libunbound will not call back, so the holder is ours to free. If the
+    // answer is already on its way (UB_NOID), the callback frees it.
+    if (ub_cancel(state_->ctx.get(), async_id) == UB_NOERROR) delete holder;
+    Answer a;
+    a.qname = normalize_name(name);
+    a.type = type;
+    a.canonical_name = a.qname;
+    a.outcome = Outcome::kError;
+    a.security = Security::kIndeterminate;
+    a.reason = "timeout";
+    return a;
+  }
+  UbResultFields fields = std::move(pending->fields);
+  lock.unlock();
+  return classify_ub_result(name, type, fields, state_->clock->now());
+}
+
+}  // namespace mailtls::dns
