@@ -7,6 +7,8 @@
 ARG VERSION=0.1.0
 
 FROM debian:12 AS build
+# Lets a cleanup remove the build stage's layers: podman image prune --filter label=mailtls.stage=build
+LABEL mailtls.stage=build
 # The -dev packages of setup.sh, without gtest/gmock: the image is built without tests.
 # git gives the build its revision (.git is part of the build context on purpose).
 RUN apt-get update \
