@@ -55,7 +55,9 @@ TestCert build(const TestCertSpec& spec, const TestCert* issuer) {
   } else {
     add_extension(cert, issuer_cert, NID_basic_constraints, "critical,CA:FALSE");
     add_extension(cert, issuer_cert, NID_key_usage, "critical,digitalSignature,keyEncipherment");
-    if (spec.server_auth_eku) add_extension(cert, issuer_cert, NID_ext_key_usage, "serverAuth");
+    if (!spec.extended_key_usage.empty()) {
+      add_extension(cert, issuer_cert, NID_ext_key_usage, spec.extended_key_usage);
+    }
   }
   add_extension(cert, issuer_cert, NID_subject_key_identifier, "hash");
   if (issuer) add_extension(cert, issuer_cert, NID_authority_key_identifier, "keyid:always");

@@ -20,14 +20,14 @@ enum class TestKeyType { kEcP256, kEcP384, kRsa2048, kEd25519 };
 
 struct TestCertSpec {
   std::string common_name = "test";
-  std::vector<std::string> dns_names;  // SAN dNSName entries; none: no SAN extension
+  std::vector<std::string> dns_names = {};  // SAN dNSName entries; none: no SAN extension
   // Validity relative to now (negative = in the past).
   std::chrono::seconds not_before_offset = -std::chrono::hours(24);
   std::chrono::seconds not_after_offset = std::chrono::hours(24 * 90);
   TestKeyType key_type = TestKeyType::kEcP256;
   long serial = 1;
   bool is_ca = false;
-  bool server_auth_eku = true;  // extendedKeyUsage serverAuth on leaves
+  std::string extended_key_usage = "serverAuth";  // on leaves; "" for none
 };
 
 struct TestCert {
