@@ -620,6 +620,7 @@ resolver:
 smtp:
   ehlo_name: probe.mailtls.test
   port: 25
+  probe_special_addresses: true  # every world address is loopback
 tls:
   ca_files: ["$PKI/webpki-ca.pem"]
 domains:
