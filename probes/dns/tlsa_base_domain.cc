@@ -106,7 +106,10 @@ TlsaBaseDomainResult find_tlsa_base_domain(Resolver& resolver, std::string_view 
   }
 
   bool insecure_tlsa = false;
-  const std::string prefix = "_" + std::to_string(port) + "._tcp.";
+  // Built by appending: GCC 12 warns (-Wrestrict, a false positive) on "_" + std::string.
+  std::string prefix = "_";
+  prefix += std::to_string(port);
+  prefix += "._tcp.";
   for (const std::string& candidate : out.candidates) {
     Answer tlsa = resolver.lookup(prefix + candidate, RrType::kTlsa, deadline);
     out.answers.push_back(tlsa);
