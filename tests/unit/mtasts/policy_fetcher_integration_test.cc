@@ -147,6 +147,34 @@ TEST_F(PolicyFetcherTest, WildcardCertificateIsAccepted) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
+// Both families are pinned; the server listens on 127.0.0.1 only, so ::1 is refused (or absent)
+// and libcurl falls back to the IPv4 address, as it would for a real dual-stack host.
+TEST_F(PolicyFetcherTest, EveryResolvedAddressIsPinned) {
+  resolver_.set("mta-sts.example.com", dns::RrType::kAaaa, {dns::encode_address("::1")});
+  PolicyServer server(leaf({"mta-sts.example.com"}, *ca_));
+  serve_policy(server, kPolicy);
+  const auto r = fetcher(server.start())->fetch("example.com", Deadline::after(seconds(10)));
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.addresses, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_EQ(r.connected_address, "127.0.0.1");
+}
+
+// One fetcher, used by several probes at once.
+TEST_F(PolicyFetcherTest, ConcurrentFetchesShareOneFetcher) {
+  PolicyServer server(leaf({"mta-sts.example.com"}, *ca_));
+  serve_policy(server, kPolicy);
+  auto f = fetcher(server.start());
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      if (f->fetch("example.com", Deadline::after(seconds(20))).ok) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok, 6);
+}
+
 TEST_F(PolicyFetcherTest, RedirectIsNotFollowedAndNamesTheLocation) {
   PolicyServer server(leaf({"mta-sts.example.com"}, *ca_));
   server.http().Get(kPath, [](const httplib::Request&, httplib::Response& res) {
