@@ -114,6 +114,7 @@ check "tlsrpt-http.test TXT has an http rua" grep -q 'rua=http://' <<<"$(dig_ +s
 
 # --- Validation through libunbound (the exporter's resolver, one stub for test.) -----------
 UBCHECK=$RUN_DIR/ubcheck
+# shellcheck disable=SC2046  # pkg-config output is meant to be split
 if cc -O1 -o "$UBCHECK" "$HERE/ubcheck.c" $(pkg-config --cflags --libs libunbound) 2>/dev/null; then
   ok "built ubcheck (libunbound)"
   while read -r name type want; do
@@ -215,12 +216,104 @@ check_eq "sts-twotxt policy" "$(fetch_policy sts-twotxt.test 127.0.2.9 "${CA[@]}
 check "127.0.1.20 is PKIX-valid for mx2.sts-mxmiss.test" grep -q 'Verify return code: 0' \
   <<<"$(timeout 10 openssl s_client -starttls smtp -connect 127.0.1.20:25 -CAfile "$WEBPKI_CA_FILE" -verify_hostname mx2.sts-mxmiss.test </dev/null 2>/dev/null)"
 
+# --- Reference DANE verdicts from Postfix itself (posttls-finger) ---------------------------
+# A validating unbound on 127.0.3.53:53 (same anchors and stub as the exporter), and
+# posttls-finger in a private mount namespace whose /etc/resolv.conf points at it, so the
+# system resolver used by Postfix validates against the world.
+REF=$RUN_DIR/reftest
+REF_UNBOUND_PID=""
+stop_ref_unbound() {
+  if [[ -n $REF_UNBOUND_PID ]] && kill -0 "$REF_UNBOUND_PID" 2>/dev/null; then
+    kill -TERM "$REF_UNBOUND_PID"
+    for _ in $(seq 50); do kill -0 "$REF_UNBOUND_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
+  REF_UNBOUND_PID=""
+}
+trap stop_ref_unbound EXIT
+ref_setup() {
+  [[ -n $RUN_DIR && -n $ANCHORS_FILE && -n $POSTFIX_CONFIG_DIR ]] || return 1
+  rm -rf "$REF"
+  mkdir -p "$REF/pf"
+  {
+    echo "server:"
+    echo "    interface: 127.0.3.53"
+    echo "    port: 53"
+    echo "    do-not-query-localhost: no"
+    echo "    local-zone: \"test.\" nodefault"
+    echo "    username: \"\""
+    echo "    chroot: \"\""
+    echo "    directory: \"$REF\""
+    echo "    pidfile: \"$REF/unbound.pid\""
+    echo "    use-syslog: no"
+    echo "    logfile: \"$REF/unbound.log\""
+    echo "    trust-anchor-file: \"$ANCHORS_FILE\""
+    echo "stub-zone:"
+    echo "    name: \"test.\""
+    echo "    stub-addr: $DNS_ADDR@$DNS_PORT"
+  } >"$REF/unbound.conf"
+  # glibc passes the AD bit on only with trust-ad.
+  printf 'nameserver 127.0.3.53\noptions edns0 trust-ad\n' >"$REF/resolv.conf"
+  printf '%s\n' "compatibility_level = 3.6" "smtp_dns_support_level = dnssec" \
+    "smtp_tls_security_level = dane" "dnssec_probe =" >"$REF/pf/main.cf"
+  cp "$POSTFIX_CONFIG_DIR/master.cf" "$REF/pf/"
+  unshare -m true 2>/dev/null || return 1
+  unbound-checkconf "$REF/unbound.conf" >/dev/null 2>&1 || return 1
+  unbound -c "$REF/unbound.conf" 2>>"$REF/unbound.out" || return 1
+  for _ in $(seq 50); do [[ -s $REF/unbound.pid ]] && break; sleep 0.1; done
+  REF_UNBOUND_PID=$(cat "$REF/unbound.pid" 2>/dev/null)
+  [[ -n $REF_UNBOUND_PID ]]
+}
+ptf() {  # posttls-finger args... (in the private mount namespace)
+  # shellcheck disable=SC2016  # expanded by the inner sh
+  unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && MAIL_CONFIG=$2 && export MAIL_CONFIG && shift 2 && exec timeout 30 posttls-finger "$@"' \
+    sh "$REF/resolv.conf" "$REF/pf" "$@" 2>&1
+}
+ref_expect() {  # pattern args...: posttls-finger output matches the pattern
+  local pattern=$1
+  shift
+  local out
+  out=$(ptf "$@")
+  if grep -qE "$pattern" <<<"$out"; then ok "posttls-finger $*: /$pattern/"; else
+    bad "posttls-finger $*" "no /$pattern/ in: $(grep -E 'Verified|Untrusted|verification failed|failed|STARTTLS' <<<"$out" | head -n2 | tr '\n' ' ')"
+  fi
+}
+have_ref=0
+if ref_setup; then
+  have_ref=1
+  ok "reference resolver (unbound $REF_UNBOUND_PID on 127.0.3.53) and mount namespace"
+  check "reference resolver sets AD for dane-good.test" grep -qE ';; Flags:[a-z ]* ad[; ]' <<<"$(kdig @127.0.3.53 +dnssec MX dane-good.test)"
+  verified='Verified TLS connection established'
+  nomatch='no matching DANE TLSA records'
+  for d in expiring.test cname-mx.test cname-insecure.test nomx.test dane-good.test dane-leftovers.test \
+    dane-rollover.test dane-expired.test "[mx1.dane-degraded.test]"; do
+    ref_expect "Matched DANE EE certificate at depth 0" -c -l dane "$d"
+    ref_expect "$verified" -c -l dane "$d"
+  done
+  ref_expect "Matched DANE TA certificate at depth 1" -c -l dane dane-ta.test
+  ref_expect "$verified" -c -l dane dane-ta.test
+  ref_expect "$verified" -c -l dane -a ipv4 dane-v6.test
+  ref_expect "$nomatch" -c -l dane -a ipv6 dane-v6.test
+  ref_expect "$nomatch" -c -l dane dane-stalekey.test
+  ref_expect "$nomatch" -c -l dane "[mx2.dane-degraded.test]"
+  ref_expect "Untrusted TLS connection established to mx.signed.test" -c -l dane signed.test
+  ref_expect "Untrusted TLS connection established to mx.insecure.test" -c -l dane insecure.test
+  ref_expect "lookup failed" -c -l dane bogus.test
+  nostarttls_out=$(ptf -l dane dane-nostarttls.test)
+  check "posttls-finger dane-nostarttls.test: EHLO answered" grep -q '< 250 ' <<<"$nostarttls_out"
+  check "posttls-finger dane-nostarttls.test: no TLS" bash -c '! grep -q "TLS connection established" <<<"$0"' "$nostarttls_out"
+else
+  bad "reference resolver / unshare (see $REF)"
+fi
+
 # --- Mutations ------------------------------------------------------------------------------
 if MAILTLS_WORLD_DIR=$RUN_DIR "$WORLD" mutate rotate-key; then ok "mutate rotate-key"; else bad "mutate rotate-key"; fi
 check_eq "after rotate-key 127.0.1.1 serves the new key" "$(served_spki 127.0.1.1:25)" "$SPKI_GOOD_ROTATED"
 check_eq "after rotate-key the TLSA is unchanged" "$(tlsa _25._tcp.mx.dane-good.test)" "311$SPKI_GOOD"
+if ((have_ref)); then ref_expect "no matching DANE TLSA records" -c -l dane dane-good.test; fi
 if MAILTLS_WORLD_DIR=$RUN_DIR "$WORLD" restore rotate-key; then ok "restore rotate-key"; else bad "restore rotate-key"; fi
 check_eq "after restore 127.0.1.1 serves the original key" "$(served_spki 127.0.1.1:25)" "$SPKI_GOOD"
+if ((have_ref)); then ref_expect "Verified TLS connection established" -c -l dane dane-good.test; fi
+stop_ref_unbound
 
 policy() { curl -s "${CA[@]}" --resolve mta-sts.sts-changed.test:443:127.0.2.3 https://mta-sts.sts-changed.test/.well-known/mta-sts.txt; }
 before=$(policy | sha256sum)
