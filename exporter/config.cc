@@ -230,7 +230,8 @@ Config read_config(const Reader& r, const YAML::Node& root) {
   }
   if (root["resolver"]) read_resolver(r, root["resolver"], c.resolver);
   if (const auto& s = root["smtp"]) {
-    r.expect_map(s, "smtp", {"ehlo_name", "port"});
+    r.expect_map(s, "smtp", {"ehlo_name", "port", "probe_special_addresses"});
+    if (s["probe_special_addresses"]) c.smtp.probe_special_addresses = r.boolean(s["probe_special_addresses"], "smtp.probe_special_addresses");
     if (s["ehlo_name"]) c.smtp.ehlo_name = r.domain(s["ehlo_name"], "smtp.ehlo_name");
     if (s["port"]) c.smtp.port = static_cast<std::uint16_t>(r.integer(s["port"], "smtp.port", 1, 65535));
   }

@@ -3,6 +3,9 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <optional>
+
+#include "probes/mtasts/policy_history.h"
 
 namespace mailtls::exporter {
 namespace {
@@ -56,32 +59,30 @@ void tlsa_history(domain::DomainReport& report, StateStore& state, SystemTime no
   }
 }
 
+// The (id, body hash) history itself is probes/mtasts/policy_history.h; here it is stored.
 void mtasts_history(domain::DomainReport& report, StateStore& state, SystemTime now) {
   auto& s = report.mtasts;
   if (!s.txt_valid) return;  // nothing to compare; keep the history for when it comes back
-  auto stored = state.get(kMtaStsSection, report.domain);
-  nlohmann::json rec = stored.is_object() ? stored : nlohmann::json::object();
-  const double t = seconds(now);
-  if (rec.value("id", "") != s.txt_id) {
-    // A new id: senders refetch, so any content change is visible to them.
-    rec["id"] = s.txt_id;
-    rec["id_last_change"] = t;
-    rec["changed_without_id_change"] = false;
-    if (s.policy_valid) rec["body_sha256"] = s.body_sha256;
-  } else if (s.policy_valid) {
-    if (rec.contains("body_sha256") && rec["body_sha256"] != s.body_sha256) {
-      // Same id, different content: caching senders keep the old policy (F6). Stays raised
-      // until the id changes.
-      rec["changed_without_id_change"] = true;
-      rec["body_sha256"] = s.body_sha256;
-    } else if (!rec.contains("body_sha256")) {
-      rec["body_sha256"] = s.body_sha256;
-    }
+  const auto stored = state.get(kMtaStsSection, report.domain);
+  std::optional<mtasts::PolicyHistoryRecord> previous;
+  if (stored.is_object() && stored.contains("id") && stored["id"].is_string()) {
+    previous = mtasts::PolicyHistoryRecord{
+        stored["id"].get<std::string>(), stored.value("body_sha256", ""),
+        from_seconds(stored.value("id_last_change", seconds(now))),
+        from_seconds(stored.value("body_last_change", seconds(now))),
+        stored.value("changed_without_id_change", false)};
   }
-  if (!rec.contains("id_last_change") || !rec["id_last_change"].is_number()) rec["id_last_change"] = t;
-  state.put(kMtaStsSection, report.domain, rec);
-  s.id_last_change = from_seconds(rec["id_last_change"].get<double>());
-  s.changed_without_id_change = rec.value("changed_without_id_change", false);
+  const auto update = mtasts::update_policy_history(previous, s.txt_id,
+                                                    s.policy_valid ? s.body_sha256 : "", now);
+  const auto& rec = update.record;
+  state.put(kMtaStsSection, report.domain,
+            {{"id", rec.id},
+             {"body_sha256", rec.body_sha256},
+             {"id_last_change", seconds(rec.id_last_change_time)},
+             {"body_last_change", seconds(rec.body_last_change_time)},
+             {"changed_without_id_change", rec.changed_without_id_change}});
+  s.id_last_change = rec.id_last_change_time;
+  s.changed_without_id_change = rec.changed_without_id_change;
 }
 
 }  // namespace

@@ -181,8 +181,8 @@ std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r) {
   mx_hosts(m, r);
   m.state_set("mailtls_dane_status", "Would a DANE-enforcing sender deliver (state set).", d,
               "status", domain::kDaneStatuses, r.dane_status);
-  mtasts(m, r);
-  tlsrpt(m, r);
+  if (r.mtasts.checked) mtasts(m, r);
+  if (r.tlsrpt.checked) tlsrpt(m, r);
   return m.take();
 }
 

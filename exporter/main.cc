@@ -4,13 +4,18 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
+#include <unistd.h>
 
 #include "exporter/config.h"
 #include "exporter/exporter.h"
 #include "exporter/flags.h"
 #include "exporter/logging.h"
+#include "exporter/check_report.h"
+#include "exporter/real_domain_prober.h"
+#include "exporter/sharding.h"
 #include "exporter/version.h"
 
 namespace {
@@ -33,6 +38,63 @@ std::jthread start_signal_thread(Exporter& exporter, sigset_t set) {
       return;
     }
   });
+}
+
+// `check <domain>...`: probe once with the same code as the exporter and print a report.
+int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Config& config) {
+  using namespace mailtls::exporter;
+  std::vector<std::string> names;
+  bool json = false;
+  for (size_t i = 1; i < flags.args.size(); ++i) {
+    const std::string& a = flags.args[i];
+    if (a == "--output=json" || (a == "--output" && i + 1 < flags.args.size() && flags.args[i + 1] == "json")) {
+      json = true;
+      if (a == "--output") ++i;
+      continue;
+    }
+    if (a == "--output=text" || a == "--output") {
+      if (a == "--output") ++i;
+      continue;
+    }
+    names.push_back(a);
+  }
+  if (names.empty()) {
+    std::fprintf(stderr, "usage: mailtls_exporter [--config.file=...] check [--output=json] <domain>...\n");
+    return 2;
+  }
+  std::string error;
+  auto prober = make_real_domain_prober(config, &error);
+  if (!prober) {
+    std::fprintf(stderr, "mailtls_exporter: cannot probe: %s\n", error.c_str());
+    return 2;
+  }
+  std::vector<mailtls::domain::DomainReport> reports;
+  for (const auto& n : names) {
+    std::string err;
+    auto name = normalize_domain_name(n, &err);
+    if (!name) {
+      std::fprintf(stderr, "mailtls_exporter: %s\n", err.c_str());
+      return 2;
+    }
+    DomainConfig d;
+    d.name = *name;
+    d.timeout = config.timeout;
+    d.interval = config.interval;
+    for (const auto& c : config.domains) {
+      if (c.name == *name) d = c;  // its own checks and timeout
+    }
+    reports.push_back(prober->probe(d));
+  }
+  if (json) {
+    std::cout << format_check_json(reports);
+  } else {
+    const bool color = isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+    for (const auto& r : reports) std::cout << format_check_text(r, color) << "\n";
+    if (auto v = prober->resolver_validating(); v && !*v) {
+      std::cout << "warning: the resolver's DNSSEC self-test fails; DNSSEC-dependent verdicts cannot be trusted\n";
+    }
+  }
+  return check_exit_code(reports);
 }
 
 }  // namespace
@@ -75,9 +137,24 @@ int main(int argc, char** argv) {
     web_config = *wc.config;
   }
   if (!flags.args.empty()) {
+    if (flags.args.front() == "check") return run_check(flags, *loaded.config);
     std::fprintf(stderr, "mailtls_exporter: unknown command \"%s\" (see --help)\n",
                  flags.args.front().c_str());
     return 1;
+  }
+  mailtls::exporter::Sharding sharding;
+  sharding.count = flags.shard_count;
+  {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    std::string err;
+    auto index = mailtls::exporter::parse_shard_index(flags.shard_index, host, &err);
+    if (!index || *index >= sharding.count) {
+      std::fprintf(stderr, "mailtls_exporter: %s\n",
+                   index ? "--shard.index must be below --shard.count" : err.c_str());
+      return 1;
+    }
+    sharding.index = *index;
   }
 
   sigset_t set;
@@ -90,7 +167,8 @@ int main(int argc, char** argv) {
 
   spdlog::info("starting mailtls_exporter version {} revision {}", mailtls::kVersion,
                mailtls::kRevision);
-  Exporter exporter(flags, std::move(*loaded.config), web_config);
+  Exporter exporter(flags, std::move(*loaded.config), web_config,
+                    mailtls::exporter::make_real_domain_prober, sharding);
   std::string error;
   if (!exporter.start(&error)) {
     spdlog::error("{}", error);

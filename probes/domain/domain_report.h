@@ -82,6 +82,7 @@ struct MxReport {
 };
 
 struct MtaStsReport {
+  bool checked = false;  // the domain's checks include mtasts
   bool txt_present = false;
   bool txt_valid = false;
   std::string txt_id;
@@ -106,6 +107,7 @@ struct MtaStsReport {
 };
 
 struct TlsRptReport {
+  bool checked = false;  // the domain's checks include tlsrpt
   bool present = false;
   bool valid = false;
   std::string error;

@@ -44,6 +44,7 @@ domain::DomainReport sample_report(const std::string& name) {
   mx.mtasts_covered = true;
   r.mx.push_back(mx);
   r.dane_status = "valid";
+  r.mtasts.checked = r.tlsrpt.checked = true;
   r.mtasts.txt_present = r.mtasts.txt_valid = true;
   r.mtasts.txt_id = "20240101";
   r.mtasts.fetch_attempted = r.mtasts.fetch_ok = r.mtasts.policy_valid = true;

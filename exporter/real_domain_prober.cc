@@ -1,0 +1,140 @@
+#include "exporter/real_domain_prober.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "probes/dns/resolver_self_test.h"
+#include "probes/dns/unbound_resolver.h"
+#include "probes/domain/domain_probe.h"
+#include "probes/mtasts/policy_fetcher.h"
+#include "probes/smtp/connector.h"
+#include "probes/smtp/starttls_probe.h"
+#include "probes/tls/webpki_verifier.h"
+
+namespace mailtls::exporter {
+namespace {
+
+constexpr auto kSelfTestInterval = std::chrono::minutes(10);
+
+class RealDomainProber final : public DomainProber {
+ public:
+  RealDomainProber(Config config, std::unique_ptr<dns::UnboundResolver> resolver,
+                   std::shared_ptr<const tls::WebPkiVerifier> webpki,
+                   std::unique_ptr<mtasts::CurlPolicyFetcher> fetcher)
+      : config_(std::move(config)),
+        resolver_(std::move(resolver)),
+        webpki_(std::move(webpki)),
+        fetcher_(std::move(fetcher)),
+        starttls_(make_settings(config_), connector_) {}
+
+  domain::DomainReport probe(const DomainConfig& d) override {
+    refresh_self_test();
+    domain::DomainProbeSettings s;
+    s.timeout = d.timeout;
+    s.smtp_port = config_.smtp.port;
+    s.check_dane = d.check_dane;
+    s.check_mtasts = d.check_mtasts;
+    s.check_tlsrpt = d.check_tlsrpt;
+    s.probe_special_addresses = config_.smtp.probe_special_addresses;
+    domain::DomainProbeSeams seams{*resolver_, starttls_, *webpki_, *fetcher_, clock_};
+    auto report = domain::probe_domain(d.name, s, seams);
+    if (!validating_.load()) {
+      report.log.push_back("the resolver's DNSSEC self-test fails (" + self_test_reason() +
+                           "): DNSSEC-dependent verdicts cannot be trusted");
+    }
+    return report;
+  }
+
+  std::optional<bool> resolver_validating() override {
+    refresh_self_test();
+    return validating_.load();
+  }
+
+  // Runs the self-test now; false with the reason when the resolver does not validate.
+  bool self_test(std::string* reason) {
+    auto result = dns::run_resolver_self_test(*resolver_, config_.resolver,
+                                              Deadline::after(std::chrono::seconds(15)));
+    validating_ = result.validating;
+    std::lock_guard lock(mu_);
+    reason_ = result.reason;
+    last_self_test_ = std::chrono::steady_clock::now();
+    if (reason) *reason = result.reason;
+    return result.validating;
+  }
+
+ private:
+  static smtp::StarttlsSettings make_settings(const Config& c) {
+    smtp::StarttlsSettings s;
+    s.ehlo_name = c.smtp.ehlo_name;
+    s.port = c.smtp.port;
+    return s;
+  }
+  void refresh_self_test() {
+    {
+      std::lock_guard lock(mu_);
+      if (std::chrono::steady_clock::now() - last_self_test_ < kSelfTestInterval || testing_) return;
+      testing_ = true;
+    }
+    std::string reason;
+    if (!self_test(&reason)) spdlog::error("resolver DNSSEC self-test failed: {}", reason);
+    std::lock_guard lock(mu_);
+    testing_ = false;
+  }
+  std::string self_test_reason() const {
+    std::lock_guard lock(mu_);
+    return reason_;
+  }
+
+  const Config config_;
+  std::unique_ptr<dns::UnboundResolver> resolver_;
+  std::shared_ptr<const tls::WebPkiVerifier> webpki_;
+  std::unique_ptr<mtasts::CurlPolicyFetcher> fetcher_;
+  smtp::TcpConnector connector_;
+  smtp::StarttlsProber starttls_;
+  SystemClock clock_;
+  std::atomic<bool> validating_{false};
+  mutable std::mutex mu_;
+  std::string reason_;
+  std::chrono::steady_clock::time_point last_self_test_{};
+  bool testing_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<DomainProber> make_real_domain_prober(const Config& config, std::string* error) {
+  auto resolver = dns::UnboundResolver::create(config.resolver);
+  if (!resolver.resolver) {
+    if (error) *error = "resolver: " + resolver.error;
+    return nullptr;
+  }
+  tls::TrustStoreConfig trust;
+  trust.extra_ca_files = config.tls.ca_files;
+  auto webpki = tls::WebPkiVerifier::create(trust);
+  if (!webpki.verifier) {
+    if (error) *error = "trust store: " + webpki.error;
+    return nullptr;
+  }
+  mtasts::PolicyFetcherSettings fs;
+  fs.port = config.mtasts.port;
+  fs.extra_ca_files = config.tls.ca_files;
+  auto fetcher = mtasts::CurlPolicyFetcher::create(*resolver.resolver, fs);
+  if (!fetcher.fetcher) {
+    if (error) *error = "MTA-STS fetcher: " + fetcher.error;
+    return nullptr;
+  }
+  auto prober = std::make_shared<RealDomainProber>(config, std::move(resolver.resolver),
+                                                   std::move(webpki.verifier),
+                                                   std::move(fetcher.fetcher));
+  std::string reason;
+  if (prober->self_test(&reason)) {
+    spdlog::info("resolver validates DNSSEC: {}", reason);
+  } else {
+    // Not fatal: the exporter runs and says so in mailtls_resolver_dnssec_validating.
+    spdlog::error("resolver DNSSEC self-test failed: {}; DANE verdicts cannot be trusted", reason);
+  }
+  return prober;
+}
+
+}  // namespace mailtls::exporter

@@ -1,0 +1,42 @@
+#pragma once
+// One probe of one mail domain, in the order a sender works (STANDARDS.md §0, DESIGN.md §3):
+// MX, then per MX host the addresses and TLSA records, STARTTLS at every address, the chain
+// against TLSA and against the WebPKI, MTA-STS, TLS-RPT; and the two verdicts. Everything is
+// bounded by one deadline. The network is reached only through the seams passed in.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "probes/base/clock.h"
+#include "probes/dns/resolver.h"
+#include "probes/domain/domain_report.h"
+#include "probes/mtasts/policy_fetcher.h"
+#include "probes/smtp/starttls_probe.h"
+#include "probes/tls/webpki_verifier.h"
+
+namespace mailtls::domain {
+
+struct DomainProbeSettings {
+  std::chrono::milliseconds timeout{30'000};
+  std::uint16_t smtp_port = 25;
+  bool check_dane = true;
+  bool check_mtasts = true;
+  bool check_tlsrpt = true;
+  // Probe MX addresses in special-purpose ranges (loopback, private, ...). Off by default: a
+  // hostile MX record must not turn the exporter into a scanner of internal hosts.
+  bool probe_special_addresses = false;
+};
+
+struct DomainProbeSeams {
+  dns::Resolver& resolver;
+  const smtp::StarttlsProber& starttls;
+  const tls::WebPkiVerifier& webpki;
+  mtasts::PolicyFetcher& policy_fetcher;
+  const Clock& clock;
+};
+
+DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& settings,
+                          const DomainProbeSeams& seams);
+
+}  // namespace mailtls::domain
