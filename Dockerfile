@@ -7,8 +7,9 @@
 ARG VERSION=0.1.0
 
 FROM debian:12 AS build
-# Lets a cleanup remove the build stage's layers: podman image prune --filter label=mailtls.stage=build
-LABEL mailtls.stage=build
+# First, so every cached layer of this stage carries it and a cleanup can find them:
+#   podman image prune -f --filter label=org.opencontainers.image.title=mailtls_exporter-build
+LABEL org.opencontainers.image.title="mailtls_exporter-build"
 # The -dev packages of setup.sh, without gtest/gmock: the image is built without tests.
 # git gives the build its revision (.git is part of the build context on purpose).
 RUN apt-get update \
@@ -29,17 +30,17 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DMAILTLS_BUILD_TESTS=OFF \
  && cat /out/runtime-packages.txt
 
 FROM debian:12-slim
-ARG VERSION
-ARG REVISION=""
 LABEL org.opencontainers.image.title="mailtls_exporter" \
       org.opencontainers.image.description="Prometheus exporter for the transport security of mail domains: DANE (TLSA, DNSSEC), MTA-STS, TLS-RPT, STARTTLS" \
       org.opencontainers.image.url="https://github.com/mailtls/mailtls_exporter" \
       org.opencontainers.image.source="https://github.com/mailtls/mailtls_exporter" \
       org.opencontainers.image.documentation="https://github.com/mailtls/mailtls_exporter/blob/main/docs/packaging.md" \
       org.opencontainers.image.vendor="mailtls" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="docker.io/library/debian:12-slim"
+ARG VERSION
+ARG REVISION=""
+LABEL org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 
 # Exactly the packages of the shared libraries the binary loads (computed in the build stage
 # with ldd and dpkg -S), the root trust anchor (/usr/share/dns/root.key), the CA roots

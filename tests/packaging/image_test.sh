@@ -70,7 +70,7 @@ REVISION=$(git -C "$SRC" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 if "${PODMAN[@]}" build --pull=never --isolation chroot --network host --format docker \
      --build-arg "VERSION=$VERSION" --build-arg "REVISION=$REVISION" \
      -t "$TAG" -f "$SRC/Dockerfile" "$SRC" > "$TMP/build.log" 2>&1; then
-  pass "podman build -t $TAG ($(( $(date +%s) - start )) s with base images)"
+  pass "podman build -t $TAG ($(( $(date +%s) - start )) s, base images included)"
 else
   tail -40 "$TMP/build.log"
   fail "podman build -t $TAG"
@@ -126,12 +126,15 @@ resolver:
 domains: []
 CONFIG
 chmod 644 "$TMP/config.yaml"
+# Read-only root, no capabilities, no privilege gain: what the Helm chart's securityContext
+# (readOnlyRootFilesystem, drop ALL, allowPrivilegeEscalation false) gives the pod.
 if quiet "${PODMAN[@]}" run -d "${RUN_LIMITS[@]}" --name "$NAME" --network none \
+     --read-only --read-only-tmpfs=false --cap-drop=ALL --security-opt=no-new-privileges \
      -v "$VOLUME:/var/lib/mailtls_exporter" \
      -v "$TMP/config.yaml:/etc/mailtls_exporter/config.yaml:ro" "$TAG" > /dev/null; then
-  pass "container starts with the default CMD"
+  pass "container starts with the default CMD (read-only root, no capabilities)"
 else
-  fail "container starts with the default CMD"
+  fail "container starts with the default CMD (read-only root, no capabilities)"
   finish
 fi
 in_container() { quiet podman exec "$NAME" "$@"; }
@@ -152,10 +155,16 @@ check "log shows the reload" grep -q 'config reloaded' <<< "$(podman logs "$NAME
 quiet "${PODMAN[@]}" stop -t 10 "$NAME" > /dev/null
 check "SIGTERM (podman stop) exits 0" test "$(podman inspect "$NAME" --format '{{.State.ExitCode}}')" = 0
 
+quiet podman rm -f "$NAME" > /dev/null 2>&1
+podman volume rm -f "$VOLUME" > /dev/null 2>&1
 if [ "${MAILTLS_IMAGE_KEEP:-0}" != 1 ]; then
+  # Untagging also drops the final stage's intermediate layers (its parents).
   podman rmi "$TAG" > /dev/null 2>&1
-  # The build stage's layers (labelled in the Dockerfile); the base images stay as a cache.
-  podman image prune -f --filter label=mailtls.stage=build > /dev/null 2>&1
+  # Untagged layers of both stages (labelled first thing in the Dockerfile); the base images
+  # stay as a cache.
+  for title in mailtls_exporter mailtls_exporter-build; do
+    podman image prune -f --filter "label=org.opencontainers.image.title=$title" > /dev/null 2>&1
+  done
 fi
 echo "image_test.sh took $(( $(date +%s) - start )) s"
 finish
