@@ -779,7 +779,14 @@ cmd_mutate() {  # mutate|restore what
   # shellcheck disable=SC1091
   source "$PKI/tlsa.vars"
   case "$action:$what" in
-    mutate:rotate-key) swap_good_chain good-rotated.chain.pem "$SPKI_GOOD_ROTATED" ;;
+    mutate:rotate-key)
+      # A renewal as certbot does it: a new key and a certificate issued now, so its notBefore
+      # is later than the TLSA RRset the exporter saw (F1).
+      issue good-rotated good-rotated webpki-ca "$(utc "-1 second")" "$(utc "+90 days")" \
+        mx.dane-good.test mail.cname-mx.test
+      chain good-rotated.chain.pem good-rotated.key good-rotated.pem
+      swap_good_chain good-rotated.chain.pem "$SPKI_GOOD_ROTATED"
+      ;;
     restore:rotate-key) swap_good_chain good-original.chain.pem "$SPKI_GOOD" ;;
     mutate:sts-content)
       policy_body_changed >"$NGX/www/sts-changed.test/.well-known/mta-sts.txt.new"
