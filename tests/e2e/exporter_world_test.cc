@@ -3,6 +3,7 @@
 // F6 through the mutations, with history kept in a state file across a restart.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -255,7 +256,7 @@ TEST_F(WorldProbe, KeyRotationWithoutTlsaUpdateIsF1) {
 
 // F6: the policy content changes under the same id; the history survives a restart.
 TEST_F(WorldProbe, PolicyChangedWithoutIdChangeSurvivesRestart) {
-  const auto dir = fs::path(::testing::TempDir()) / "exporter_world_f6";
+  const auto dir = fs::path(::testing::TempDir()) / ("exporter_world_f6_" + std::to_string(getpid()));
   fs::remove_all(dir);
   std::string warning, err;
   {

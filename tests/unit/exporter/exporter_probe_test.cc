@@ -2,6 +2,7 @@
 // allow-list, reload drops removed domains, history survives a restart.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -32,7 +33,7 @@ class ProbingExporter : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("exporter_probe_test_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("exporter_probe_test_" + std::to_string(getpid()) + "_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     write_config("defaults: {interval: 1h, timeout: 5s}\n"

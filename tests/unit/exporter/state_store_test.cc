@@ -1,6 +1,7 @@
 #include "exporter/state_store.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,7 +10,7 @@ namespace mailtls::exporter {
 namespace {
 
 std::string fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::path(::testing::TempDir()) / ("state_store_test_" + name);
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("state_store_test_" + std::to_string(getpid()) + "_" + name);
   std::filesystem::remove_all(dir);
   return dir.string();
 }

@@ -3,6 +3,7 @@
 // 413 while the exporter keeps serving, mailed reports imported from a Maildir.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -33,7 +34,7 @@ class TlsRptEndpoint : public ::testing::Test {
  protected:
   void SetUp() override {
     if (std::system("command -v curl >/dev/null 2>&1") != 0) GTEST_SKIP() << "curl not installed";
-    dir_ = fs::path(::testing::TempDir()) / "tlsrpt_endpoint_test";
+    dir_ = fs::path(::testing::TempDir()) / ("tlsrpt_endpoint_test_" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "maildir/new");
     std::ofstream(dir_ / "config.yml")

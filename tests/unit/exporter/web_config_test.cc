@@ -3,6 +3,7 @@
 #include "exporter/web_config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <httplib.h>
 
 #include <cstdlib>
@@ -44,7 +45,7 @@ TEST(WebConfig, Errors) {
 class SecuredExporter : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::filesystem::path(::testing::TempDir()) / "web_config_test";
+    dir_ = std::filesystem::path(::testing::TempDir()) / ("web_config_test_" + std::to_string(getpid()));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     const std::string d = dir_.string();

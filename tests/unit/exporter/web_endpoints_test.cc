@@ -1,6 +1,7 @@
 // The exporter's endpoints on an ephemeral loopback port, fetched with a real HTTP client.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -38,7 +39,7 @@ class RunningExporter : public ::testing::Test {
   }
   int port() const { return exporter_->port(); }
 
-  std::string config_path_ = ::testing::TempDir() + "/web_endpoints_test.yml";
+  std::string config_path_ = ::testing::TempDir() + "/web_endpoints_test_" + std::to_string(getpid()) + ".yml";
   std::unique_ptr<Exporter> exporter_;
   std::thread server_;
 };
