@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Our DANE verdict against Postfix's own (posttls-finger -l dane), address by address, for
+# every DANE scenario of the world: where Postfix says "Verified TLS connection established"
+# we must say dane_match 1, and the other way round; where Postfix's lookup fails we must say
+# bogus. Usage: dane_vs_posttls_finger.sh <mailtls_exporter binary>. Needs the world running.
+set -uo pipefail
+exporter=${1:?usage: $0 <mailtls_exporter binary>}
+here=$(cd "$(dirname "$0")" && pwd)
+RUN_DIR=${MAILTLS_WORLD_DIR:-$(cd "$here/../.." && pwd)/.world}
+[[ -s $RUN_DIR/world.env ]] || { echo "the world is not running: tests/world/world.sh start" >&2; exit 1; }
+# shellcheck disable=SC1091
+source "$RUN_DIR/world.env"
+# shellcheck source=tests/world/posttls_finger_ref.sh
+source "$here/../world/posttls_finger_ref.sh"
+trap stop_ref_unbound EXIT
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok   $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1${2:+: $2}"; }
+
+ref_setup || { echo "cannot start the reference resolver (see $REF)" >&2; exit 1; }
+
+domains=(signed.test insecure.test bogus.test expiring.test cname-mx.test cname-insecure.test nomx.test
+  dane-good.test dane-stalekey.test dane-leftovers.test dane-ta.test dane-rollover.test
+  dane-degraded.test dane-expired.test dane-nostarttls.test dane-v6.test)
+ours=$("$exporter" --config.file "$RUN_DIR/exporter.yaml" check --output=json "${domains[@]}" 2>/dev/null)
+
+# One line per address: domain mx address family dane_applies dane_match, plus domain status lines.
+rows=$(python3 -c '
+import json, sys
+for r in json.loads(sys.stdin.read()):
+    print("domain", r["domain"], r["dane_status"])
+    for m in r.get("mx") or []:
+        for a in m.get("addresses") or []:
+            fam = "ipv6" if ":" in a["address"] else "ipv4"
+            dm = a.get("dane_match")
+            print("addr", r["domain"], m["host"], a["address"], fam, "none" if dm is None else int(dm), len(r.get("mx") or []))
+' <<<"$ours")
+
+while read -r kind domain a b c d e; do
+  if [[ $kind == domain ]]; then
+    status=$a
+    out=$(ptf -c -l dane "$domain")
+    if [[ $status == bogus ]]; then
+      if grep -q "lookup failed\|Temporary lookup failure\|DNSSEC" <<<"$out" && ! grep -q "Verified TLS" <<<"$out"; then
+        ok "$domain: bogus, and posttls-finger's lookup fails too"
+      else
+        bad "$domain: we say bogus" "posttls-finger: $(head -n3 <<<"$out" | tr '\n' ' ')"
+      fi
+    fi
+    continue
+  fi
+  mx=$a address=$b family=$c ours_match=$d mx_count=$e
+  # Bracketed host: no MX lookup, TLSA for that host; the domain itself for CNAME'd or
+  # implicit MX hosts, where the TLSA base domain comes from the MX name's expansion.
+  target="[$mx]"
+  [[ $mx == "$domain" || $domain == cname-* ]] && target=$domain
+  out=$(ptf -c -l dane -a "$family" "$target")
+  if grep -q "Verified TLS connection established" <<<"$out"; then pf=1
+  elif grep -q "TLS connection established" <<<"$out"; then pf=untrusted
+  else pf=0; fi
+  what="$domain $mx $address"
+  case "$ours_match:$pf" in
+    1:1) ok "$what: DANE match, and Postfix verifies" ;;
+    0:0 | 0:untrusted) ok "$what: no DANE match, and Postfix does not verify ($pf)" ;;
+    none:untrusted | none:0) ok "$what: DANE does not apply, and Postfix does not verify ($pf)" ;;
+    *) bad "$what: ours dane_match=$ours_match, posttls-finger=$pf" "$(grep -E 'Verified|Untrusted|Anonymous|no matching|failed|STARTTLS' <<<"$out" | head -n2 | tr '\n' ' ')" ;;
+  esac
+done <<<"$rows"
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]
