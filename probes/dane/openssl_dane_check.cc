@@ -37,6 +37,9 @@ OpensslDaneVerdict verify_with_openssl_dane(const tls::DerChain& chain,
     return fail("SSL_dane_enable failed");
   }
   SSL_dane_set_flags(ssl.get(), DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+  // OpenSSL's default host flags accept partial wildcards ("smtp*.example.com");
+  // RFC 7672 §3.2.3 does not.
+  SSL_set_hostflags(ssl.get(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   for (size_t i = 1; i < reference_names.size(); ++i) {
     if (!reference_names[i].empty()) SSL_add1_host(ssl.get(), reference_names[i].c_str());
   }

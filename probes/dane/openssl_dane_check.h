@@ -5,8 +5,9 @@
 // X509_STORE_CTX (X509_STORE_CTX_set0_dane), exactly as the handshake does internally.
 // Used to cross-check chain_matcher in tests and available for diagnostics. As the Addendum
 // says, OpenSSL does not know the SMTP rules: records unusable for SMTP (PKIX usages, bad
-// lengths) are not handed to it, DANE-EE name checks are turned off, and when no record is
-// left the result is "not authenticated" rather than OpenSSL's PKIX fallback.
+// lengths) are not handed to it, DANE-EE name checks are turned off, partial wildcards are
+// refused (OpenSSL's default host flags accept "smtp*.example.com"; RFC 7672 §3.2.3 does not),
+// and when no record is left the result is "not authenticated", not OpenSSL's PKIX fallback.
 
 #include <optional>
 #include <string>
