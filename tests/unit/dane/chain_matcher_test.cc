@@ -188,6 +188,18 @@ TEST_F(W4Table, LeafNotYetValidWithCa211IsCertificateExpiredToo) {
   EXPECT_EQ(m.result_type, DaneResultType::kCertificateExpired);
 }
 
+TEST_F(W4Table, ExpiredTrustAnchorCertificate) {
+  // The anchor's own certificate expired: OpenSSL checks its dates too (verified here by the
+  // cross-check in decide()), so a sender using it fails.
+  TestCert old_ca = mailtls::testing::make_test_ca(
+      "Expired CA", {.not_before_offset = -std::chrono::hours(24 * 400), .not_after_offset = -std::chrono::hours(24), .is_ca = true});
+  TestCert leaf = mailtls::testing::make_test_leaf({.common_name = "mx1.example.com", .dns_names = {"mx1.example.com"}}, old_ca);
+  auto m = decide({leaf.der(), old_ca.der()}, {tlsa_record_for(old_ca.der(), 2, 1, 1)->to_string()});
+  EXPECT_FALSE(m.authenticated);
+  EXPECT_EQ(m.result_type, DaneResultType::kCertificateExpired);
+  EXPECT_EQ(last_openssl_.verify_error, X509_V_ERR_CERT_HAS_EXPIRED);
+}
+
 TEST_F(W4Table, CertificateSelectorRecordsMatch) {
   auto r301 = tlsa_record_for(leaf_.der(), 3, 0, 1);
   auto r201 = tlsa_record_for(ca_.der(), 2, 0, 1);

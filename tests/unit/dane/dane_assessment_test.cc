@@ -206,8 +206,13 @@ TEST_F(DaneAssessment, RolloverReadiness) {
   EXPECT_EQ(readiness({tlsa_record_for(leaf_.der(), 3, 1, 2)->to_string(), next_key_311()}),
             RolloverReadiness::kOnlyCurrentKey);
   EXPECT_EQ(readiness({kZeros311}), RolloverReadiness::kNoCurrentMatch);
-  // A 2 1 1 that fails its name check does not make a key change safe.
   EXPECT_EQ(to_string(RolloverReadiness::kNextKeyPublished), "next-key-published");
+  // A 2 1 1 that fails its name check does not make a key change safe.
+  auto named_elsewhere = assess({mx("other.example.net", DaneApplicability::kDaneAppliesUsable, {kGood311, kCa211},
+                                    {good("192.0.2.1")})},
+                                false);
+  EXPECT_EQ(named_elsewhere.status, DaneStatus::kValid);  // the 3 1 1 carries it
+  EXPECT_EQ(named_elsewhere.mx[0].rollover, RolloverReadiness::kOnlyCurrentKey);
 }
 
 TEST_F(DaneAssessment, TrustAnchorMustAuthenticateEveryAddressForReadiness) {
