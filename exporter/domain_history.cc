@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "probes/dane/renewal_mismatch.h"
 #include "probes/mtasts/policy_history.h"
 
 namespace mailtls::exporter {
@@ -52,7 +53,8 @@ void tlsa_history(domain::DomainReport& report, StateStore& state, SystemTime no
     // F1: a leaf certificate issued after the TLSA RRset appeared, and DANE fails there.
     mx.renewed_without_tlsa_update = false;
     for (const auto& a : mx.addresses) {
-      if (a.dane_applies && !a.dane_match && a.leaf && a.leaf->not_before > *mx.tlsa_rrset_first_seen) {
+      if (a.dane_applies && a.leaf &&
+          dane::renewed_after_tlsa_published(mx.tlsa_rrset_first_seen, a.leaf->not_before, a.dane_match)) {
         mx.renewed_without_tlsa_update = true;
       }
     }

@@ -1,5 +1,5 @@
-// The DANE verdict of a domain from probed MX hosts: every dane_status rule, STARTTLS
-// mandatory once TLSA exists, rollover readiness (STANDARDS.md Addendum).
+// The mapping of probes/dane verdicts into a DomainReport, through every dane_status rule,
+// STARTTLS mandatory once TLSA exists, and rollover readiness (STANDARDS.md Addendum).
 
 #include "probes/domain/dane_verdict.h"
 
@@ -64,6 +64,7 @@ struct World {
     s.connect_ok = true;
     s.starttls_offered = starttls;
     s.starttls_ok = starttls && leaf != nullptr;
+    s.phase = s.starttls_ok ? smtp::StarttlsPhase::kDone : smtp::StarttlsPhase::kEhlo;
     if (leaf) s.chain_der = {leaf->der()};
     results.push_back(s);
     owner.emplace_back(mx_index, ip);
@@ -190,6 +191,7 @@ TEST_F(DaneVerdict, RolloverReadiness) {
   smtp::StarttlsResult s;
   s.address = "192.0.2.1";
   s.connect_ok = s.starttls_offered = s.starttls_ok = true;
+  s.phase = smtp::StarttlsPhase::kDone;
   s.chain_der = {key_a_.der(), ca_.der()};
   ta.results.push_back(s);
   ta.owner.emplace_back(i, "192.0.2.1");
