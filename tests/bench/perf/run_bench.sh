@@ -262,21 +262,20 @@ baseline_round() {  # n
         print v["probes"], v["ok"], v["wall_s"], v["cpu_s"], v["maxrss_kb"]}' <<<"$out"
 }
 
-start_exporter() {  # config listen storage-dir log -> pid
+# Both run in this shell (not in $(...)), so PIDS, EX_PID and BB_PID reach the cleanup trap.
+start_exporter() {  # config listen storage-dir log; sets EX_PID
   mkdir -p "$3"
   "$EXPORTER" --config.file "$1" --web.listen-address "$2" --storage.path "$3" >"$4" 2>&1 &
-  local pid=$!
-  PIDS+=($pid)
+  EX_PID=$!
+  PIDS+=($EX_PID)
   wait_for "exporter ready on $2" 60 curl -sf -o /dev/null "http://$2/-/ready"
-  echo "$pid"
 }
-start_blackbox() {  # -> pid
+start_blackbox() {  # sets BB_PID
   "$BLACKBOX" --config.file "$DIR/bb/blackbox.yml" --web.listen-address "$BB_LISTEN" \
     >"$DIR/bb/blackbox.log" 2>&1 &
-  local pid=$!
-  PIDS+=($pid)
+  BB_PID=$!
+  PIDS+=($BB_PID)
   wait_for "blackbox on $BB_LISTEN" 30 curl -sf -o /dev/null "http://$BB_LISTEN/-/healthy"
-  echo "$pid"
 }
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.4f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -287,7 +286,7 @@ say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE]"
 
 # A sample probe of each kind, so a broken setup is seen before anything is measured.
-EX_PID=$(start_exporter "$DIR/ex/adhoc.yaml" "$EX_LISTEN" "$DIR/ex/storage" "$DIR/ex/exporter.log")
+start_exporter "$DIR/ex/adhoc.yaml" "$EX_LISTEN" "$DIR/ex/storage" "$DIR/ex/exporter.log"
 curl -s "http://$EX_LISTEN/probe?target=$(domain_of 1)&debug=true" >"$DIR/ex/sample-probe.txt"
 grep -qE '^mailtls_probe_success\{[^}]*\} 1' "$DIR/ex/sample-probe.txt" ||
   die "sample exporter probe failed, see $DIR/ex/sample-probe.txt"
@@ -319,21 +318,21 @@ http_batch_round() {  # pid urls-file success-regex
 
 for n in $SIZES; do
   log "side by side, N=$n: warm-up round of each, then $ROUNDS measured rounds A B C"
-  EX_PID=$(start_exporter "$DIR/ex/adhoc.yaml" "$EX_LISTEN" "$DIR/ex/storage-$n" "$DIR/ex/exporter-$n.log")
-  BB_PID=$(start_blackbox)
+  start_exporter "$DIR/ex/adhoc.yaml" "$EX_LISTEN" "$DIR/ex/storage-$n" "$DIR/ex/exporter-$n.log"
+  start_blackbox
   EX_RE='^mailtls_probe_success\{[^}]*\} 1$'
   BB_RE='^probe_success 1$'
   http_batch_round "$EX_PID" "$DIR/ex/urls-$n.txt" "$EX_RE" >/dev/null
   http_batch_round "$BB_PID" "$DIR/bb/urls-$n.txt" "$BB_RE" >/dev/null
   baseline_round "$n" >/dev/null
   for ((r = 1; r <= ROUNDS; r++)); do
-    read -r p ok w c < <(http_batch_round "$EX_PID" "$DIR/ex/urls-$n.txt" "$EX_RE")
+    read -r p ok w c <<<"$(http_batch_round "$EX_PID" "$DIR/ex/urls-$n.txt" "$EX_RE")"
     printf '%s\t%s\texporter\t%s\t%s\t%s\t%s\n' "$n" "$r" "$p" "$ok" "$w" "$c" >>"$ROUNDS_TSV"
     log "N=$n round $r exporter: probes=$p ok=$ok wall=${w}s cpu=${c}s"
-    read -r p ok w c < <(http_batch_round "$BB_PID" "$DIR/bb/urls-$n.txt" "$BB_RE")
+    read -r p ok w c <<<"$(http_batch_round "$BB_PID" "$DIR/bb/urls-$n.txt" "$BB_RE")"
     printf '%s\t%s\tblackbox\t%s\t%s\t%s\t%s\n' "$n" "$r" "$p" "$ok" "$w" "$c" >>"$ROUNDS_TSV"
     log "N=$n round $r blackbox: probes=$p ok=$ok wall=${w}s cpu=${c}s"
-    read -r p ok w c rss < <(baseline_round "$n")
+    read -r p ok w c rss <<<"$(baseline_round "$n")"
     printf '%s\t%s\tbaseline\t%s\t%s\t%s\t%s\n' "$n" "$r" "$p" "$ok" "$w" "$c" >>"$ROUNDS_TSV"
     echo "$rss" >>"$DIR/baseline-rss-$n.txt"
     log "N=$n round $r baseline: probes=$p ok=$ok wall=${w}s cpu=${c}s"
@@ -376,7 +375,8 @@ for d in $SCALE; do
   echo "domains:" >>"$cfg"
   for ((i = 1; i <= d; i++)); do echo "  - $(domain_of "$i")"; done >>"$cfg"
   t0=$(date +%s.%N)
-  pid=$(start_exporter "$cfg" "$EX_LISTEN" "$DIR/scale/storage-$d" "$DIR/scale/exporter-$d.log")
+  start_exporter "$cfg" "$EX_LISTEN" "$DIR/scale/storage-$d" "$DIR/scale/exporter-$d.log"
+  pid=$EX_PID
   : >"$DIR/scale/scrapes-$d.txt"
   done_count=0
   deadline=$((SECONDS + SCALE_LIMIT))
