@@ -1,0 +1,28 @@
+# Hostile-peer and fault tests (label "robustness"; "world" where they need tests/world).
+# Included from tests/CMakeLists.txt:
+#   include(${CMAKE_CURRENT_SOURCE_DIR}/robustness/robustness.cmake OPTIONAL)
+set(robustness_dir ${CMAKE_CURRENT_LIST_DIR})
+
+if(TARGET mailtls_exporter_lib)
+  mailtls_add_gtest(mailtls_robustness_state_test LABELS robustness
+    SOURCES ${robustness_dir}/state_store_race_test.cc
+    LIBS mailtls_exporter_lib)
+endif()
+
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(TARGET mailtls_exporter AND Python3_Interpreter_FOUND)
+  # The whole exporter (`check`) against hostile DNS, SMTP and HTTPS peers on loopback.
+  add_test(NAME robustness_exporter_hostile_peers
+    COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/exporter_hostile_peers.py
+            --exporter $<TARGET_FILE:mailtls_exporter>)
+  set_tests_properties(robustness_exporter_hostile_peers PROPERTIES
+    LABELS "robustness;integration" TIMEOUT 600)
+  # Faults: resolver unreachable, state directory read-only / full, config deleted + SIGHUP,
+  # SIGKILL during state writes, listen port in use. Needs root for the mounts (skipped
+  # otherwise, exit code 77).
+  add_test(NAME robustness_exporter_faults
+    COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/exporter_faults.py
+            --exporter $<TARGET_FILE:mailtls_exporter>)
+  set_tests_properties(robustness_exporter_faults PROPERTIES
+    LABELS "robustness;integration" TIMEOUT 900 SKIP_RETURN_CODE 77)
+endif()
