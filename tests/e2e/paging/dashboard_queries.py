@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Runs every PromQL expression of the shipped Grafana dashboards against a live Prometheus
+and checks that each returns data (at least one series with a finite value).
+
+usage: dashboard_queries.py <prometheus base URL> [--domain D] [--sts-domain S]
+                            [--failing-domain F] [--dashboards DIR]
+
+Expressions come from tests/ops/check_promql.py's extractor (panel targets, nested rows, and
+the template variables' queries). Grafana's variables are replaced as a user would see them:
+  domain dashboard:   $domain -> --domain (default dane-good.test), except for the MTA-STS
+                      panels listed in STS_PANELS, which show --sts-domain (sts-enforce.test),
+                      because a DANE-only domain legitimately has no MTA-STS policy series;
+  overview dashboard: $domain -> "D|S|F" (a multi-value regex selection; F is a domain whose
+                      probe never completes, so the failing-probe panels have data);
+  $__rate_interval -> 1m, $__interval -> 15s, $__range -> 1h, ${datasource} is not in exprs.
+Panels that legitimately have no data in this setup are listed in EXPECTED_EMPTY with the
+reason; they are printed, never skipped silently.
+Prints "ok ..." / "FAIL ..." lines and "N passed, N failed"; exits 1 on any failure.
+"""
+import argparse
+import ast
+import json
+import math
+import os
+import re
+import sys
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "ops"))
+import check_promql  # noqa: E402  (the extractor the static PromQL check uses)
+
+# (dashboard file, panel title) whose $domain is the MTA-STS domain: these panels are about
+# the MTA-STS policy, which a DANE-only domain (no _mta-sts record) does not have.
+STS_PANELS = {
+    ("mailtls-domain.json", "Policy"),
+    ("mailtls-domain.json", "Policy in effect (id, mode)"),
+    ("mailtls-domain.json", "Policy id last changed"),
+    ("mailtls-domain.json", "Policy host certificate expires in"),
+    ("mailtls-domain.json", "Policy id changes"),
+    ("mailtls-domain.json", "MX / address matrix", "F"),  # mailtls_mtasts_mx_covered
+}
+
+# (dashboard file, panel title, refId) -> why no data is right here. Keep this short.
+EXPECTED_EMPTY = {}
+
+DURATIONS = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h"}
+
+
+def substitute(expr, domain_value):
+    def sub(m):
+        name = m.group(1) or m.group(2)
+        if name in DURATIONS:
+            return DURATIONS[name]
+        if name in ("__range_s",):
+            return "3600"
+        if name in ("__interval_ms",):
+            return "15000"
+        if name == "domain":
+            return domain_value
+        raise SystemExit(f"unknown dashboard variable ${name} in {expr!r}: teach dashboard_queries.py about it")
+    return re.sub(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)", sub, expr)
+
+
+def query(base, expr, timeout=10):
+    url = base.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        reply = json.loads(r.read(4 << 20))
+    if reply.get("status") != "success":
+        raise RuntimeError(reply.get("error", "query failed"))
+    return reply["data"]
+
+
+def finite_values(data):
+    if data["resultType"] == "vector":
+        values = [s["value"][1] for s in data["result"]]
+    elif data["resultType"] == "scalar":
+        values = [data["result"][1]]
+    else:
+        values = [v[1] for s in data["result"] for v in s.get("values", [])]
+    return [float(v) for v in values if not math.isnan(float(v))]
+
+
+def panel_key(where):
+    """'mailtls-domain.json panel 'X' ref A' -> (file, title, ref)."""
+    m = re.match(r"^(\S+) panel (.*) ref (\S+)$", where)
+    if not m:
+        return None
+    return m.group(1), ast.literal_eval(m.group(2)), m.group(3)  # the title is a Python repr
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("prometheus")
+    ap.add_argument("--domain", default="dane-good.test")
+    ap.add_argument("--sts-domain", default="sts-enforce.test")
+    ap.add_argument("--failing-domain", default="signed.test")
+    ap.add_argument("--dashboards", default=os.path.join(ROOT, "dashboards"))
+    a = ap.parse_args()
+
+    passed = failed = 0
+    files = sorted(f for f in os.listdir(a.dashboards) if f.endswith(".json"))
+    if not files:
+        print(f"FAIL no dashboards in {a.dashboards}")
+        return 1
+    for name in files:
+        items = check_promql.exprs_from_dashboard(os.path.join(a.dashboards, name))
+        if not items:
+            print(f"FAIL {name}: no expressions found")
+            failed += 1
+        for where, expr in items:
+            if expr is None:
+                print(f"FAIL {where}: expression not extractable")
+                failed += 1
+                continue
+            key = panel_key(where)
+            if name == "mailtls-domain.json":
+                sts = key is not None and ((key[0], key[1]) in STS_PANELS or key in STS_PANELS)
+                domain_value = a.sts_domain if sts else a.domain
+            else:
+                domain_value = f"{a.domain}|{a.sts_domain}|{a.failing_domain}"
+            promql = substitute(expr, domain_value)
+            try:
+                data = query(a.prometheus, promql)
+            except Exception as e:  # noqa: BLE001  (report any query error as a failure)
+                print(f"FAIL {where}: {promql}: {e}")
+                failed += 1
+                continue
+            values = finite_values(data)
+            reason = EXPECTED_EMPTY.get(key)
+            if values:
+                note = f" (listed in EXPECTED_EMPTY but has data now: remove it)" if reason else ""
+                print(f"ok   {where}: {len(values)} finite value(s) [{promql}]{note}")
+                passed += 1
+            elif reason:
+                print(f"ok   {where}: no data, as expected: {reason} [{promql}]")
+                passed += 1
+            else:
+                print(f"FAIL {where}: no data [{promql}] -> {json.dumps(data)[:300]}")
+                failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
