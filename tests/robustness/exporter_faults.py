@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""Fault tests for the exporter binary, each one a check that prints what it saw:
+
+  resolver_unreachable  stub zone and forwarder on a closed port: `check` ends, probe failed,
+                        DNS security indeterminate (or bogus), never a hang
+  state_readonly        --storage.path on a read-only tmpfs (own mount namespace) holding a
+                        good state.json: starts, loads it, serves, reports save errors, stays up
+  state_full            --storage.path on a full 64 kB tmpfs: POSTs still answered, process up,
+                        state.json afterwards still the last complete document, no temp left
+  config_deleted_sighup config file deleted, then SIGHUP: keeps running with the old config,
+                        mailtls_config_last_reload_successful 0
+  sigkill_state_write   POST /tlsrpt hammered while the process is SIGKILLed, five times:
+                        state.json always loads (no .corrupt-* file) and the reports counter
+                        never falls below the number of reports acknowledged with 200
+  port_in_use           --web.listen-address on a bound port: exit 1 and a message naming it
+
+Usage: exporter_faults.py --exporter <binary> [--only name,...]
+Mount-based faults need root and unshare(1); they are skipped (not failed) otherwise.
+Exit 0 all passed, 1 a failure, 77 when everything was skipped.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostile_peers as hp  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPORT = os.path.join(HERE, "..", "data", "tlsrpt", "rfc8460-appendix-b.json")
+
+
+class Skip(Exception):
+    pass
+
+
+def config_text(dns_port, domains=(), receiver=True, timeout_s=5):
+    text = f"""defaults:
+  interval: 30s
+  timeout: {timeout_s}s
+resolver:
+  use_resolv_conf: false
+  forwarders: ["127.0.0.1@{dns_port}"]
+  root_trust_anchor_file: ""
+  stub_zones:
+    - zone: test
+      addresses: ["127.0.0.1@{dns_port}"]
+  lookup_timeout: 1s
+smtp:
+  probe_special_addresses: true
+"""
+    if receiver:
+        text += "tlsrpt_receiver:\n  enabled: true\n"
+    text += "domains:\n" + "".join(f"  - name: {d}\n" for d in domains) if domains else "domains: []\n"
+    return text
+
+
+def http(port, path, data=None, headers=None, timeout=5):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data,
+                                 headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def metric(body, name, labels_contain=""):
+    total, found = 0.0, False
+    for line in body.splitlines():
+        if line.startswith(name) and (line[len(name):len(name) + 1] in ("{", " ")) \
+                and labels_contain in line:
+            total += float(line.rsplit(" ", 1)[1])
+            found = True
+    return total if found else None
+
+
+def report_body(n):
+    doc = json.load(open(REPORT))
+    doc["report-id"] = f"robustness-{os.getpid()}-{n}"
+    return json.dumps(doc).encode()
+
+
+class Exporter:
+    def __init__(self, binary, config, storage, wrap=None, port=None):
+        self.port = port or hp.free_port()
+        self.log_path = os.path.join(os.path.dirname(config), f"exporter-{self.port}.log")
+        argv = [binary, "--config.file", config, "--web.listen-address",
+                f"127.0.0.1:{self.port}", "--storage.path", storage]
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen((wrap or []) + argv, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def wait_ready(self, limit=60):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < limit:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                if http(self.port, "/-/healthy", timeout=1)[0] == 200:
+                    return True
+            except OSError:
+                time.sleep(0.1)
+        return False
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def log_text(self):
+        return open(self.log_path).read()
+
+
+def need_root():
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        raise Skip("needs root and unshare(1) for a private mount namespace")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def t_resolver_unreachable(binary, tmp, dns):
+    closed = hp.free_port()  # bound once, then closed: nothing listens there
+    cfg = os.path.join(tmp, "unreachable.yaml")
+    open(cfg, "w").write(config_text(closed, receiver=False, timeout_s=5))
+    t0 = time.monotonic()
+    p = subprocess.run([binary, "--config.file", cfg, "check", "--output=json", "dane-good.test"],
+                       capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - t0
+    r = json.loads(p.stdout)[0]
+    securities = {x.get("security") for x in r.get("dnssec", [])}
+    print(f"  exit {p.returncode} after {elapsed:.1f}s; probe_success {r.get('probe_success')}, "
+          f"dane {r.get('dane_status')}, mtasts {r.get('mtasts_status')}, DNS security {securities},"
+          f" error {r.get('probe_error')!r}")
+    assert p.returncode in (1, 2), f"exit {p.returncode}"
+    assert elapsed < 60, f"took {elapsed:.0f}s"
+    assert securities and securities <= {"indeterminate", "bogus"}, securities
+    # A DANE sender treats an unanswerable TLSA/MX lookup as a failure (RFC 7672 §2.1.2):
+    # never "valid", and never the reassuring "not_deployed".
+    assert r.get("dane_status") not in ("valid", "not_deployed"), r.get("dane_status")
+    assert r.get("mtasts_status") not in ("enforced", "testing"), r.get("mtasts_status")
+
+
+def mounted_exporter(binary, cfg, storage, setup):
+    """The exporter in its own mount namespace after `setup` (shell commands) ran there."""
+    script = setup + ' && exec "$@"'
+    return Exporter(binary, cfg, storage, wrap=["unshare", "-m", "--propagation", "private",
+                                                 "sh", "-c", script, "sh"])
+
+
+def good_state(storage_src, binary, dns):
+    """A state.json with one accepted report, made by the exporter itself."""
+    cfg = os.path.join(os.path.dirname(storage_src), "seed.yaml")
+    open(cfg, "w").write(config_text(dns.port))
+    e = Exporter(binary, cfg, storage_src)
+    assert e.wait_ready(), "seed exporter did not start: " + e.log_text()[-500:]
+    status, _ = http(e.port, "/tlsrpt", report_body("seed"),
+                     {"Content-Type": "application/tlsrpt+json"})
+    assert status == 200, status
+    e.stop()
+    return json.load(open(os.path.join(storage_src, "state.json")))
+
+
+def t_state_readonly(binary, tmp, dns):
+    need_root()
+    src = os.path.join(tmp, "ro-src")
+    good_state(src, binary, dns)
+    mnt = os.path.join(tmp, "ro")
+    os.makedirs(mnt)
+    cfg = os.path.join(tmp, "ro.yaml")
+    open(cfg, "w").write(config_text(dns.port))
+    e = mounted_exporter(binary, cfg, mnt,
+                         f"mount -t tmpfs -o size=1m tmpfs {mnt} && cp {src}/state.json {mnt}/ "
+                         f"&& mount -o remount,ro {mnt}")
+    try:
+        assert e.wait_ready(), "did not start on a read-only state dir: " + e.log_text()[-800:]
+        status, _ = http(e.port, "/tlsrpt", report_body("ro"),
+                         {"Content-Type": "application/tlsrpt+json"})
+        _, body = http(e.port, "/metrics")
+        reports = metric(body, "mailtls_tlsrpt_reports_total")
+        log = e.log_text()
+        save_errors = [l for l in log.splitlines() if "sav" in l and "fail" in l]
+        print(f"  POST answered {status}; reports_total {reports} (1 loaded + 1 new); "
+              f"alive {e.alive()}; log: {save_errors[:1]}")
+        assert e.alive()
+        assert reports == 2, f"reports_total {reports}: the loaded state or the new report is lost"
+        assert save_errors, "no save error was logged"
+    finally:
+        e.stop()
+
+
+def t_state_full(binary, tmp, dns):
+    need_root()
+    src = os.path.join(tmp, "full-src")
+    before = good_state(src, binary, dns)
+    mnt = os.path.join(tmp, "full")
+    os.makedirs(mnt)
+    cfg = os.path.join(tmp, "full.yaml")
+    open(cfg, "w").write(config_text(dns.port))
+    # The state file, then a filler that takes every remaining block; the check at the end runs
+    # inside the namespace too (the mount is gone outside it).
+    verdict = os.path.join(tmp, "full-verdict.txt")
+    setup = (f"mount -t tmpfs -o size=64k tmpfs {mnt} && cp {src}/state.json {mnt}/ && "
+             f"(dd if=/dev/zero of={mnt}/filler bs=4k 2>/dev/null; true) && "
+             f"trap 'ls -a {mnt} > {verdict}; cat {mnt}/state.json >> {verdict}' EXIT")
+    # exec would drop the trap: run the exporter as a child of the namespace's shell instead.
+    script = setup + ' && "$@"'
+    e = Exporter(binary, cfg, mnt, wrap=["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                         script, "sh"])
+    try:
+        assert e.wait_ready(), "did not start on a full state dir: " + e.log_text()[-800:]
+        statuses = [http(e.port, "/tlsrpt", report_body(f"full-{i}"),
+                         {"Content-Type": "application/tlsrpt+json"})[0] for i in range(20)]
+        _, body = http(e.port, "/metrics")
+        reports = metric(body, "mailtls_tlsrpt_reports_total")
+        alive = e.alive()
+    finally:
+        # Stop the exporter (the namespace shell's child, by parent pid); the shell then runs
+        # its EXIT trap, which records the directory, and exits.
+        subprocess.run(["pkill", "-TERM", "-P", str(e.proc.pid)], check=False)
+        try:
+            e.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        e.stop()
+    listing = open(verdict).read() if os.path.exists(verdict) else ""
+    names, _, state_text = listing.partition("{")
+    state_ok = True
+    try:
+        after = json.loads("{" + state_text)
+    except json.JSONDecodeError:
+        state_ok = False
+        after = None
+    log = e.log_text()
+    enospc = sum(1 for l in log.splitlines() if "No space left" in l)
+    print(f"  20 POSTs answered {sorted(set(statuses))}; reports_total {reports}; alive {alive}; "
+          f"'No space left' logged {enospc}x; files after: {names.split()}; "
+          f"state.json parses {state_ok}")
+    assert alive
+    assert reports == 21, reports
+    assert enospc > 0, "ENOSPC not reported in the log"
+    assert state_ok and after.get("sections") == before.get("sections"), \
+        "state.json is not the last complete document"
+    assert not any(n.endswith(".tmp") for n in names.split()), "a temp file was left behind"
+
+
+def t_config_deleted_sighup(binary, tmp, dns):
+    cfg = os.path.join(tmp, "deleted.yaml")
+    open(cfg, "w").write(config_text(dns.port, domains=["a.test", "b.test"], receiver=False))
+    e = Exporter(binary, cfg, os.path.join(tmp, "deleted-state"))
+    try:
+        assert e.wait_ready(), e.log_text()[-500:]
+        _, body = http(e.port, "/metrics")
+        before = (metric(body, "mailtls_config_last_reload_successful"),
+                  metric(body, "mailtls_domains_configured"))
+        os.remove(cfg)
+        e.proc.send_signal(signal.SIGHUP)
+        time.sleep(2)
+        _, body = http(e.port, "/metrics")
+        after = (metric(body, "mailtls_config_last_reload_successful"),
+                 metric(body, "mailtls_domains_configured"))
+        probe_status, _ = http(e.port, "/probe?target=a.test", timeout=30)
+        print(f"  before (reload_successful, domains_configured) {before}, after SIGHUP {after}; "
+              f"alive {e.alive()}; /probe of a configured domain: HTTP {probe_status}")
+        assert e.alive()
+        assert before == (1, 2), before
+        assert after == (0, 2), after
+        assert probe_status == 200, probe_status
+        assert "reload failed" in e.log_text()
+    finally:
+        e.stop()
+
+
+def t_sigkill_state_write(binary, tmp, dns, rounds=5):
+    storage = os.path.join(tmp, "kill-state")
+    cfg = os.path.join(tmp, "kill.yaml")
+    # Domains too: their probes save the state concurrently with the POSTs.
+    open(cfg, "w").write(config_text(dns.port, domains=[f"d{i}.test" for i in range(20)]))
+    acked = 0
+    history = []
+    for rnd in range(rounds):
+        e = Exporter(binary, cfg, storage)
+        assert e.wait_ready(), e.log_text()[-800:]
+        _, body = http(e.port, "/metrics")
+        loaded = metric(body, "mailtls_tlsrpt_reports_total") or 0
+        corrupt = [f for f in os.listdir(storage) if ".corrupt" in f]
+        history.append((acked, loaded, len(corrupt)))
+        assert not corrupt, f"round {rnd}: state set aside as corrupt: {corrupt}"
+        assert loaded >= acked, f"round {rnd}: {loaded} reports after restart, {acked} acknowledged"
+        stop = threading.Event()
+        lock = threading.Lock()
+        counter = [acked]
+
+        def hammer(worker):
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    s, _ = http(e.port, "/tlsrpt", report_body(f"k{rnd}-{worker}-{i}"),
+                                {"Content-Type": "application/tlsrpt+json"}, timeout=3)
+                except Exception:  # the connection dies with the process: not acknowledged
+                    continue
+                if s == 200:
+                    with lock:
+                        counter[0] += 1
+        threads = [threading.Thread(target=hammer, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(random.uniform(1.0, 3.0))
+        e.proc.send_signal(signal.SIGKILL)
+        e.proc.wait()
+        stop.set()
+        for t in threads:
+            t.join()
+        e.log.close()
+        acked = counter[0]
+    e = Exporter(binary, cfg, storage)
+    try:
+        assert e.wait_ready(), e.log_text()[-800:]
+        _, body = http(e.port, "/metrics")
+        loaded = metric(body, "mailtls_tlsrpt_reports_total") or 0
+        corrupt = [f for f in os.listdir(storage) if ".corrupt" in f]
+        history.append((acked, loaded, len(corrupt)))
+        print("  (acknowledged, loaded after restart, corrupt files) per round: " + str(history))
+        assert not corrupt, corrupt
+        assert loaded >= acked, f"{loaded} after restart < {acked} acknowledged"
+    finally:
+        e.stop()
+
+
+def t_port_in_use(binary, tmp, dns):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    port = s.getsockname()[1]
+    cfg = os.path.join(tmp, "port.yaml")
+    open(cfg, "w").write(config_text(dns.port, receiver=False))
+    t0 = time.monotonic()
+    p = subprocess.run([binary, "--config.file", cfg, "--web.listen-address", f"127.0.0.1:{port}",
+                        "--storage.path", os.path.join(tmp, "port-state")],
+                       capture_output=True, text=True, timeout=60)
+    s.close()
+    out = (p.stdout + p.stderr).strip().splitlines()
+    msg = [l for l in out if str(port) in l or "in use" in l.lower()]
+    print(f"  exit {p.returncode} after {time.monotonic() - t0:.1f}s: {msg[-1] if msg else out[-1:]}")
+    assert p.returncode == 1, p.returncode
+    assert msg and "in use" in " ".join(msg).lower(), out[-3:]
+
+
+TESTS = {
+    "resolver_unreachable": t_resolver_unreachable,
+    "state_readonly": t_state_readonly,
+    "state_full": t_state_full,
+    "config_deleted_sighup": t_config_deleted_sighup,
+    "sigkill_state_write": t_sigkill_state_write,
+    "port_in_use": t_port_in_use,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--exporter", required=True)
+    ap.add_argument("--only", default="")
+    args = ap.parse_args()
+    binary = os.path.abspath(args.exporter)
+    names = [n for n in args.only.split(",") if n] or list(TESTS)
+    tmp = tempfile.mkdtemp(prefix="mailtls_faults_")
+    # A DNS server for "test" that answers every name NXDOMAIN: fast, deterministic probes.
+    dns = hp.DnsServer(hp.Zone("test"))
+    results = {}
+    try:
+        for n in names:
+            print(f"[{n}]")
+            t0 = time.monotonic()
+            try:
+                TESTS[n](binary, tmp, dns)
+                results[n] = "ok"
+            except Skip as s:
+                results[n] = f"skipped: {s}"
+            except AssertionError as a:
+                results[n] = f"FAIL: {a}"
+            except Exception as ex:  # a broken fixture is a failure too
+                results[n] = f"FAIL: {type(ex).__name__}: {ex}"
+            print(f"  -> {results[n]} ({time.monotonic() - t0:.1f}s)")
+    finally:
+        dns.close()
+    failed = [n for n, r in results.items() if r.startswith("FAIL")]
+    if failed:
+        print("work dir kept:", tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failed:
+        return 1
+    if all(r.startswith("skipped") for r in results.values()):
+        return 77
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
