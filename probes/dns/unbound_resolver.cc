@@ -3,10 +3,13 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unbound.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -215,24 +218,21 @@ UnboundResolverOrError UnboundResolver::create(const ResolverConfig& config, con
     return std::move(out);
   };
 
-  // ub_ctx_config wants a file; it is read at once, so a temporary one is removed right after.
-  char path[] = "/tmp/mailtls-unbound-XXXXXX";
-  const int fd = ::mkstemp(path);
-  if (fd < 0) {
-    out.error = "resolver: cannot create temporary unbound config";
+  // ub_ctx_config wants a file name. An in-memory file (memfd) works on a read-only root
+  // filesystem with no writable /tmp (a hardened container or systemd unit), where a temporary
+  // file could not be created.
+  UniqueFd file(::memfd_create("mailtls-unbound.conf", MFD_CLOEXEC));
+  if (!file.valid()) {
+    out.error = std::string("resolver: cannot create the in-memory unbound config: ") + std::strerror(errno);
     return out;
   }
-  {
-    UniqueFd file(fd);
-    const std::string text = config_file_text(config);
-    if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-      ::unlink(path);
-      out.error = "resolver: cannot write temporary unbound config";
-      return out;
-    }
+  const std::string text = config_file_text(config);
+  if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    out.error = "resolver: cannot write the in-memory unbound config";
+    return out;
   }
-  const int config_err = ub_ctx_config(ctx, path);
-  ::unlink(path);
+  const std::string path = "/proc/self/fd/" + std::to_string(file.get());
+  const int config_err = ub_ctx_config(ctx, path.c_str());
   if (config_err != 0) return fail("unbound config", config_err);
 
   state->log_sink.reset(std::fopen("/dev/null", "w"));
