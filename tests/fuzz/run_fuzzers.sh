@@ -32,10 +32,14 @@ run_one() {
   fi
   mkdir -p "$work/$t/corpus" "$work/$t/artifacts"
   # -rss_limit_mb: the parsers have byte caps far below this; hitting it is a finding.
-  "$bin" "$work/$t/corpus" "$here/corpus/$t" -max_total_time="$seconds" -jobs=1 -workers=1 \
+  # In-process (no -jobs: libFuzzer's job mode writes fuzz-<n>.log into the working directory,
+  # which parallel targets would share). The log is appended across runs; the table reads the
+  # last run's final lines.
+  (cd "$work/$t" && "$bin" "$work/$t/corpus" "$here/corpus/$t" -max_total_time="$seconds" \
     -rss_limit_mb=2048 -timeout=10 -max_len=65536 -print_final_stats=1 \
-    -artifact_prefix="$work/$t/artifacts/" > "$work/$t.log" 2>&1
+    -artifact_prefix="$work/$t/artifacts/" >> "$work/$t.log" 2>&1)
   echo "$?" > "$work/$t.rc"
+  echo "== run of ${seconds}s ended $(date -u +%FT%TZ) rc $(cat "$work/$t.rc")" >> "$work/$t.log"
 }
 
 running=0
@@ -54,7 +58,7 @@ printf '%-22s %12s %9s %7s %8s %6s %s\n' target runs exec/s cov ft corpus result
 for t in "${targets[@]}"; do
   log=$work/$t.log
   last=$(grep -E '^#[0-9]+' "$log" 2>/dev/null | tail -1)
-  runs=$(grep -oP 'stat::number_of_executed_units: \K[0-9]+' "$log" 2>/dev/null | tail -1)
+  runs=$(grep -oP 'stat::number_of_executed_units: +\K[0-9]+' "$log" 2>/dev/null | tail -1)
   eps=$(grep -oP 'stat::average_exec_per_sec: +\K[0-9]+' "$log" 2>/dev/null | tail -1)
   cov=$(grep -oP 'cov: \K[0-9]+' <<< "$last")
   ft=$(grep -oP 'ft: \K[0-9]+' <<< "$last")
