@@ -39,8 +39,12 @@ work=""
 pids=()           # every process this script started, stopped by PID in the trap
 mutated=0         # 1 from just before `mutate rotate-key` until `restore` succeeded
 started_world=0
+main_pid=$BASHPID
 cleanup() {
   local rc=$?
+  # Only the test's own shell cleans up: a signal caught by a command-substitution subshell
+  # in the instant after fork must not restore or kill while the test goes on.
+  [[ $BASHPID == "$main_pid" ]] || exit "$rc"
   trap - EXIT INT TERM
   if ((mutated)); then
     echo "cleanup: restoring rotate-key"
