@@ -13,6 +13,7 @@
 #     --concurrency 4    parallel probes for all three probers
 #     --scale "1000 10000"  configured-domain counts for the scheduled-round part ("" skips)
 #     --scale-limit 600  seconds a scheduled round may take before it is cut off
+#     --listeners N      number of MX listeners (default: the largest of --sizes)
 #     --profile          also run callgrind on `check` of a few domains
 #     --ttl 1            TTL of every record in the benchmark zone (1: no DNS cache help)
 #
@@ -31,6 +32,7 @@ SCALE="1000 10000"
 SCALE_LIMIT=600
 PROFILE=0
 TTL=1
+LISTENERS=""
 
 while (($#)); do
   case $1 in
@@ -41,6 +43,7 @@ while (($#)); do
     --concurrency) CONC=$2; shift 2 ;;
     --scale) SCALE=$2; shift 2 ;;
     --scale-limit) SCALE_LIMIT=$2; shift 2 ;;
+    --listeners) LISTENERS=$2; shift 2 ;;
     --profile) PROFILE=1; shift ;;
     --ttl) TTL=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -63,7 +66,8 @@ die() { echo "bench: error: $*" >&2; exit 1; }
 for f in "$EXPORTER" "$SERVER" "$BASELINE" "$BLACKBOX"; do [[ -x $f ]] || die "missing $f"; done
 
 max_of() { local m=0 x; for x in "$@"; do ((x > m)) && m=$x; done; echo "$m"; }
-NMAX=$(max_of $SIZES)
+NMAX=${LISTENERS:-$(max_of $SIZES)}
+((NMAX > 0)) || die "no listeners: give --sizes or --listeners"
 DMAX=$(max_of $SIZES $SCALE)
 
 mkdir -p "$DIR"
@@ -343,6 +347,7 @@ for n in $SIZES; do
   stop_pid "$BB_PID"
 done
 
+if [[ -n ${SIZES// /} ]]; then
 say ""
 say "side by side (medians of $ROUNDS rounds; CPU = utime+stime of the prober process only)"
 say "| N | prober | ok/probes (worst round) | wall s/round | CPU ms/probe | peak RSS MiB |"
@@ -366,6 +371,7 @@ for n in $SIZES; do
   e=CPP_exporter_$n b=CPP_blackbox_$n o=CPP_baseline_$n
   say "N=$n: CPU ratio exporter/blackbox = $(ratio "${!e}" "${!b}"), exporter/baseline = $(ratio "${!e}" "${!o}")"
 done
+fi
 
 # --- the exporter at scale: one scheduled round of D domains ------------------------------------
 for d in $SCALE; do
@@ -403,6 +409,31 @@ for d in $SCALE; do
     "(first probes spread over 10 s), CPU total ${cpu}s = $(awk -v c="$cpu" -v n="$done_count" 'BEGIN {if (n > 0) printf "%.2f", 1000 * c / n; else print "nan"}') ms/domain probe" \
     "(startup included), peak RSS $(awk -v k="$hwm" 'BEGIN {printf "%.1f", k / 1024}') MiB," \
     "/metrics scrapes=$nscr median=${med}s p99=${p99}s max=${mx}s, last scrape $lines lines"
+
+  # The same round without scrapes during it (peak RSS of probing alone), then scrapes of the
+  # finished state one after another: waits 1.5 x the scraped round + 5 s, no completion polling.
+  quiet_wait=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%d", 1.5 * (b - a) + 5}')
+  log "scale: $d domains again, no scrapes for ${quiet_wait}s"
+  start_exporter "$cfg" "$EX_LISTEN" "$DIR/scale/storage-quiet-$d" "$DIR/scale/exporter-quiet-$d.log"
+  pid=$EX_PID
+  sleep "$quiet_wait"
+  hwm0=$(hwm_kb "$pid")
+  cpu0=$(cpu_seconds "$pid")
+  : >"$DIR/scale/scrapes-quiet-$d.txt"
+  for ((k = 1; k <= 5; k++)); do
+    curl -s --max-time 30 -o "$DIR/scale/metrics-quiet.txt" -w '%{time_total}\n' "http://$EX_LISTEN/metrics" \
+      >>"$DIR/scale/scrapes-quiet-$d.txt" || echo fail >>"$DIR/scale/scrapes-quiet-$d.txt"
+  done
+  hwm1=$(hwm_kb "$pid")
+  cpu1=$(cpu_seconds "$pid")
+  qdone=$(grep -c '^mailtls_probe_success{' "$DIR/scale/metrics-quiet.txt" || true)
+  stop_pid "$pid"
+  say "scale D=$d quiet: after ${quiet_wait}s without scrapes $qdone/$d probed, CPU ${cpu0}s" \
+    "= $(awk -v c="$cpu0" -v n="$qdone" 'BEGIN {if (n > 0) printf "%.2f", 1000 * c / n; else print "nan"}') ms/domain probe (startup included)," \
+    "peak RSS $(awk -v k="$hwm0" 'BEGIN {printf "%.1f", k / 1024}') MiB;" \
+    "5 scrapes of the finished state: $(tr '\n' ' ' <"$DIR/scale/scrapes-quiet-$d.txt")s," \
+    "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.2f", (b - a) / 5}') CPU s/scrape," \
+    "peak RSS after them $(awk -v k="$hwm1" 'BEGIN {printf "%.1f", k / 1024}') MiB"
 done
 
 # --- profile ------------------------------------------------------------------------------------
