@@ -166,10 +166,7 @@ void tlsrpt(MetricBuilder& m, const DomainReport& r) {
   }
 }
 
-}  // namespace
-
-std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r) {
-  MetricBuilder m;
+void probe_envelope(MetricBuilder& m, const DomainReport& r) {
   const Labels d{{"domain", r.domain}};
   m.gauge("mailtls_probe_success", "1 if the probe of the domain ran to the end (not the verdict).",
           d, b(r.probe_success));
@@ -177,6 +174,25 @@ std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r) {
           r.duration_seconds);
   m.gauge("mailtls_probe_timestamp_seconds", "When the last probe of the domain finished.", d,
           to_unix_seconds(r.finished));
+}
+
+}  // namespace
+
+std::vector<prometheus::MetricFamily> metrics_after_incomplete_probe(
+    const DomainReport& r, const std::vector<prometheus::MetricFamily>& previous) {
+  MetricBuilder m;
+  probe_envelope(m, r);
+  auto out = m.take();
+  for (const auto& f : previous) {
+    if (f.name.rfind("mailtls_probe_", 0) != 0) out.push_back(f);
+  }
+  return out;
+}
+
+std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r) {
+  MetricBuilder m;
+  const Labels d{{"domain", r.domain}};
+  probe_envelope(m, r);
   dnssec(m, r);
   mx_hosts(m, r);
   m.state_set("mailtls_dane_status", "Would a DANE-enforcing sender deliver (state set).", d,

@@ -309,7 +309,11 @@ void Exporter::run_probe(const DomainConfig& domain) {
   }
   if (!prober) return;
   auto report = prober->probe(domain);
-  if (state_) {
+  if (!report.probe_success) {
+    spdlog::warn("probe of {} did not finish ({}); keeping the last complete results",
+                 report.domain, report.probe_error);
+  }
+  if (state_ && report.probe_success) {  // history only from complete probes
     apply_history(report, *state_, std::chrono::system_clock::now());
     std::string err;
     if (!state_->save(&err)) spdlog::error("saving state failed: {}", err);
@@ -338,7 +342,9 @@ void Exporter::run_probe(const DomainConfig& domain) {
     for (const auto& d : config_.domains) still = still || d.name == domain.name;
     if (!still) return;
   }
-  results_->set(domain.name, domain_metrics(report));
+  results_->set(domain.name, report.probe_success
+                                 ? domain_metrics(report)
+                                 : metrics_after_incomplete_probe(report, results_->get(domain.name)));
 }
 
 bool Exporter::probe_allowed(const std::string& name, DomainConfig* out) const {

@@ -10,6 +10,12 @@ void ProbeResultsCollector::set(const std::string& domain,
   by_domain_[domain] = std::move(families);
 }
 
+std::vector<prometheus::MetricFamily> ProbeResultsCollector::get(const std::string& domain) const {
+  std::lock_guard lock(mu_);
+  auto it = by_domain_.find(domain);
+  return it == by_domain_.end() ? std::vector<prometheus::MetricFamily>{} : it->second;
+}
+
 void ProbeResultsCollector::retain_only(const std::set<std::string>& domains) {
   std::lock_guard lock(mu_);
   for (auto it = by_domain_.begin(); it != by_domain_.end();) {

@@ -17,6 +17,8 @@ namespace mailtls::exporter {
 class ProbeResultsCollector final : public prometheus::Collectable {
  public:
   void set(const std::string& domain, std::vector<prometheus::MetricFamily> families);
+  // The families last stored for `domain` (empty when none).
+  std::vector<prometheus::MetricFamily> get(const std::string& domain) const;
   // Drops every domain not in `domains`.
   void retain_only(const std::set<std::string>& domains);
   std::vector<prometheus::MetricFamily> Collect() const override;

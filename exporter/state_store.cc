@@ -114,6 +114,7 @@ void StateStore::erase(const std::string& sec, const std::string& key) {
 }
 
 bool StateStore::save(std::string* error) {
+  std::lock_guard save_lock(save_mu_);
   std::string text;
   {
     std::lock_guard lock(mu_);

@@ -38,6 +38,9 @@ class StateStore {
   StateStore() = default;
 
   mutable std::mutex mu_;
+  // Held for a whole save: concurrent savers (probe workers, the TLS-RPT receiver) share the
+  // temp file, and the later save must also write the later snapshot.
+  std::mutex save_mu_;
   std::string dir_;
   std::string path_;  // empty: in memory only
   nlohmann::json doc_ = nlohmann::json::object();

@@ -1,9 +1,9 @@
 // StateStore::save() from several threads at once, as the exporter does it: every probe thread
 // saves after a probe and the TLS-RPT receiver saves after each POST, with no lock in common.
 // The file on disk must always be a loadable document, and after the last save it must hold the
-// last values. (Robustness finding R1: save() writes every snapshot through the one fixed
-// "state.json.tmp" path outside the store's lock, so two concurrent saves interleave their
-// bytes in the same temp file and one of them renames the mixture into place.)
+// last values. (Robustness finding R1, fixed: save() wrote every snapshot through the one
+// fixed "state.json.tmp" path outside the store's lock, so two concurrent saves interleaved
+// their bytes in the same temp file and one of them renamed the mixture into place.)
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -40,11 +40,6 @@ class StateStoreRaceTest : public ::testing::Test {
 };
 
 TEST_F(StateStoreRaceTest, ConcurrentSavesNeverLeaveACorruptFileAndKeepTheLastValues) {
-  if (std::getenv("MAILTLS_RUN_KNOWN_BUGS") == nullptr) {
-    GTEST_SKIP() << "known bug R1 (docs/robustness.md): StateStore::save() shares one temp file "
-                    "between concurrent savers, so state.json can be renamed into place "
-                    "half-written. Set MAILTLS_RUN_KNOWN_BUGS=1 to run this reproducer.";
-  }
   std::string warning;
   auto store = StateStore::open(dir_.string(), &warning);
   ASSERT_TRUE(warning.empty()) << warning;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -50,8 +51,7 @@ class ProbingExporter : public ::testing::Test {
     flags.storage_path = (dir_ / "state").string();
     auto loaded = load_config_file(flags.config_file);
     ASSERT_TRUE(loaded.config) << loaded.error;
-    prober_ = std::make_shared<ScriptedProber>(
-        [](const DomainConfig& d) { return sample_report(d.name); });
+    prober_ = std::make_shared<ScriptedProber>(script_);
     auto factory = [this](const Config&, std::string*) -> std::shared_ptr<DomainProber> {
       return prober_;
     };
@@ -68,6 +68,7 @@ class ProbingExporter : public ::testing::Test {
   std::string metrics() { return http_get(exporter_->port(), "/metrics").body; }
 
   std::filesystem::path dir_;
+  ScriptedProber::Script script_ = [](const DomainConfig& d) { return sample_report(d.name); };
   std::shared_ptr<ScriptedProber> prober_;
   std::unique_ptr<Exporter> exporter_;
   std::thread server_;
@@ -134,6 +135,30 @@ TEST_F(ProbingExporter, ReloadDropsRemovedDomains) {
   const auto m = metrics();
   EXPECT_EQ(m.find("domain=\"b.example\""), std::string::npos);
   EXPECT_NE(m.find("domain=\"a.example\""), std::string::npos);
+}
+
+// A probe cut off by its timeout must not publish its partial verdicts (a slow MX is not
+// "DANE bogus"): probe_success drops to 0 and the last complete results stay.
+TEST_F(ProbingExporter, IncompleteProbeKeepsTheLastCompleteVerdicts) {
+  write_config("defaults: {interval: 1s, timeout: 1s}\ndomains: [a.example]\n");
+  std::atomic<int> calls{0};
+  script_ = [&calls](const DomainConfig& d) {
+    auto r = sample_report(d.name);
+    if (++calls > 1) {
+      r.probe_success = false;
+      r.probe_error = "the probe did not finish within its timeout";
+      r.dane_status = "bogus";
+      r.mx.clear();
+    }
+    return r;
+  };
+  start();
+  ASSERT_TRUE(eventually([&] { return exporter_->probes_completed() >= 2; }));
+  const auto m = metrics();
+  EXPECT_NE(m.find("mailtls_probe_success{domain=\"a.example\"} 0"), std::string::npos) << m;
+  EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"valid\"} 1"), std::string::npos);
+  EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"bogus\"} 0"), std::string::npos);
+  EXPECT_NE(m.find("mailtls_dane_match{domain=\"a.example\""), std::string::npos);
 }
 
 TEST_F(ProbingExporter, TlsaFirstSeenSurvivesRestart) {
