@@ -46,6 +46,8 @@ namespace {
 // from the server's (404, 413 for oversized bodies).
 thread_local bool t_handler_answered_error = false;
 
+constexpr size_t kWorkerThreads = 128;
+
 std::unique_ptr<httplib::Server> make_server(const WebConfig& wc) {
   if (!wc.tls) return std::make_unique<httplib::Server>();
   const WebTlsConfig t = *wc.tls;
@@ -152,6 +154,11 @@ WebServer::WebServer(WebServerOptions options, const WebConfig& web_config)
   s.set_read_timeout(options.read_timeout_seconds, 0);
   s.set_write_timeout(options.write_timeout_seconds, 0);
   s.set_keep_alive_max_count(100);
+  // cpp-httplib serves each connection on a pool thread until the request is read, with no
+  // deadline for the whole request: a client dribbling its headers holds a thread. The default
+  // pool (8) was exhausted by 16 such clients and /metrics stopped answering (robustness
+  // finding R4). A larger pool raises that bar; a scrape needs one thread.
+  s.new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   // cpp-httplib's default also sets SO_REUSEPORT, which lets a second exporter bind the same
   // port silently; only SO_REUSEADDR, so a taken port is an error at start.
   s.set_socket_options([](socket_t sock) {
