@@ -1,12 +1,11 @@
 #include "exporter/domain_history.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <optional>
 
 #include "probes/dane/renewal_mismatch.h"
 #include "probes/mtasts/policy_history.h"
+#include "probes/tls/certificate.h"
 
 namespace mailtls::exporter {
 namespace {
@@ -15,16 +14,7 @@ constexpr const char* kTlsaSection = "tlsa_rrsets";
 constexpr const char* kMtaStsSection = "mtasts_policies";
 
 std::string sha256_hex(const std::string& s) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return tls::sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
 }
 
 double seconds(SystemTime t) { return to_unix_seconds(t); }

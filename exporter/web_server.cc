@@ -1,17 +1,18 @@
 #include "exporter/web_server.h"
 
 #include <httplib.h>
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include <atomic>
-#include <mutex>
-#include <set>
 #include <chrono>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <thread>
+
+#include "probes/tls/certificate.h"
 
 namespace mailtls::exporter {
 
@@ -68,16 +69,7 @@ std::unique_ptr<httplib::Server> make_server(const WebConfig& wc) {
 }
 
 std::string sha256_hex(const std::string& s) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(s.data(), s.size(), md, &n, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return tls::sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
 }
 
 // "Basic dXNlcjpwYXNz" -> "user:pass"; empty when malformed.
