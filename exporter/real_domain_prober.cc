@@ -17,6 +17,10 @@ namespace mailtls::exporter {
 namespace {
 
 constexpr auto kSelfTestInterval = std::chrono::minutes(10);
+// After a failed self-test, try again sooner: the network may just not be up yet.
+constexpr auto kSelfTestRetry = std::chrono::minutes(1);
+// At start and reload the self-test must not hold things up for long.
+constexpr auto kFirstSelfTestTimeout = std::chrono::seconds(5);
 
 class RealDomainProber final : public DomainProber {
  public:
@@ -53,9 +57,9 @@ class RealDomainProber final : public DomainProber {
   }
 
   // Runs the self-test now; false with the reason when the resolver does not validate.
-  bool self_test(std::string* reason) {
-    auto result = dns::run_resolver_self_test(*resolver_, config_.resolver,
-                                              Deadline::after(std::chrono::seconds(15)));
+  bool self_test(std::string* reason,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+    auto result = dns::run_resolver_self_test(*resolver_, config_.resolver, Deadline::after(timeout));
     validating_ = result.validating;
     std::lock_guard lock(mu_);
     reason_ = result.reason;
@@ -74,7 +78,8 @@ class RealDomainProber final : public DomainProber {
   void refresh_self_test() {
     {
       std::lock_guard lock(mu_);
-      if (std::chrono::steady_clock::now() - last_self_test_ < kSelfTestInterval || testing_) return;
+      const auto wait = validating_.load() ? kSelfTestInterval : kSelfTestRetry;
+      if (std::chrono::steady_clock::now() - last_self_test_ < wait || testing_) return;
       testing_ = true;
     }
     std::string reason;
@@ -128,7 +133,7 @@ std::shared_ptr<DomainProber> make_real_domain_prober(const Config& config, std:
                                                    std::move(webpki.verifier),
                                                    std::move(fetcher.fetcher));
   std::string reason;
-  if (prober->self_test(&reason)) {
+  if (prober->self_test(&reason, kFirstSelfTestTimeout)) {
     spdlog::info("resolver validates DNSSEC: {}", reason);
   } else {
     // Not fatal: the exporter runs and says so in mailtls_resolver_dnssec_validating.

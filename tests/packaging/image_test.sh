@@ -151,6 +151,11 @@ quiet podman kill --signal HUP "$NAME" > /dev/null
 sleep 1
 check "SIGHUP reloads and it keeps serving" \
   in_container curl -fsS --max-time 2 -o /dev/null http://127.0.0.1:9925/-/ready
+# A reload sets up the resolver again (its DNSSEC self-test waits up to 5 s with no network).
+for _ in $(seq 1 40); do
+  grep -q 'config reloaded' <<< "$(podman logs "$NAME" 2>&1)" && break
+  sleep 0.5
+done
 check "log shows the reload" grep -q 'config reloaded' <<< "$(podman logs "$NAME" 2>&1)"
 quiet "${PODMAN[@]}" stop -t 10 "$NAME" > /dev/null
 check "SIGTERM (podman stop) exits 0" test "$(podman inspect "$NAME" --format '{{.State.ExitCode}}')" = 0
