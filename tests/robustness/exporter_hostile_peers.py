@@ -231,7 +231,8 @@ def main():
             except OSError:
                 scrape_failures += 1
                 body = ""
-            samples.append((time.monotonic() - t0, hp.vm_rss_kb(proc.pid), hp.vm_hwm_kb(proc.pid)))
+            samples.append((time.monotonic() - t0, hp.vm_rss_kb(proc.pid),
+                            hp.proc_status_field(proc.pid, "Threads")))
         alive = proc.poll() is None
         hwm = hp.vm_hwm_kb(proc.pid) if alive else None
         probes_done = sum(1 for line in body.splitlines()
@@ -243,8 +244,9 @@ def main():
             proc.kill()
             failures.append("the exporter did not stop within 30 s of SIGTERM")
         print(f"serve mode: {args.serve_seconds}s, scrapes ok {scrapes}, failed {scrape_failures}, "
-              f"probe_success series {probes_done}, VmRSS samples (s, kB): "
-              + ", ".join(f"{t:.0f}:{rss}" for t, rss, _ in samples[::3]) + f"; VmHWM {hwm} kB")
+              f"probe_success series {probes_done}, samples (s: VmRSS kB/threads): "
+              + ", ".join(f"{t:.0f}:{rss}/{thr}" for t, rss, thr in samples[::3])
+              + f"; VmHWM {hwm} kB")
         if not alive:
             failures.append("the exporter exited while probing hostile peers")
         if scrape_failures > 1:

@@ -402,6 +402,17 @@ def vm_hwm_kb(pid):
     return None
 
 
+def proc_status_field(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def vm_rss_kb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:

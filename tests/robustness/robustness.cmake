@@ -5,7 +5,7 @@ set(robustness_dir ${CMAKE_CURRENT_LIST_DIR})
 
 if(TARGET mailtls_exporter_lib)
   mailtls_add_gtest(mailtls_robustness_state_test LABELS robustness
-    SOURCES ${robustness_dir}/state_store_race_test.cc
+    SOURCES ${robustness_dir}/state_store_race_test.cc ${robustness_dir}/config_regression_test.cc
     LIBS mailtls_exporter_lib)
 endif()
 
