@@ -178,15 +178,10 @@ void probe_envelope(MetricBuilder& m, const DomainReport& r) {
 
 }  // namespace
 
-std::vector<prometheus::MetricFamily> metrics_after_incomplete_probe(
-    const DomainReport& r, const std::vector<prometheus::MetricFamily>& previous) {
+std::vector<prometheus::MetricFamily> incomplete_probe_metrics(const DomainReport& r) {
   MetricBuilder m;
   probe_envelope(m, r);
-  auto out = m.take();
-  for (const auto& f : previous) {
-    if (f.name.rfind("mailtls_probe_", 0) != 0) out.push_back(f);
-  }
-  return out;
+  return m.take();
 }
 
 std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r) {

@@ -13,9 +13,9 @@ namespace mailtls::exporter {
 std::vector<prometheus::MetricFamily> domain_metrics(const domain::DomainReport& report);
 
 // A probe that ran out of time found only part of the truth: publishing its verdicts would turn
-// a slow MX into "DANE broken". So it updates only the probe envelope (probe_success 0, its
-// duration and time) and keeps the families of the last complete probe, if any.
-std::vector<prometheus::MetricFamily> metrics_after_incomplete_probe(
-    const domain::DomainReport& report, const std::vector<prometheus::MetricFamily>& previous);
+// a slow MX into "DANE broken". So it yields only the probe envelope (probe_success 0, its
+// duration and time); the caller keeps the other families of the last complete probe, if any
+// (ProbeResultsCollector::update).
+std::vector<prometheus::MetricFamily> incomplete_probe_metrics(const domain::DomainReport& report);
 
 }  // namespace mailtls::exporter

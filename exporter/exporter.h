@@ -3,19 +3,19 @@
 // endpoints, tied together. main() builds one from flags and a loaded config, starts it and
 // serves until a signal; tests build one on an ephemeral loopback port with a scripted prober.
 
-#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 
 #include "exporter/config.h"
 #include "exporter/domain_prober.h"
 #include "exporter/flags.h"
+#include "exporter/handshake_histograms.h"
 #include "exporter/probe_results_collector.h"
 #include "exporter/scheduler.h"
 #include "exporter/sharding.h"
@@ -53,12 +53,14 @@ class Exporter {
   HttpResponse handle_probe(const HttpRequest& req);
   bool probe_allowed(const std::string& domain, DomainConfig* out) const;
   std::vector<DomainConfig> owned_domains(const Config& c) const;
+  void save_state();
 
   Flags flags_;
   DomainProberFactory prober_factory_;
   Sharding sharding_;
   mutable std::mutex config_mu_;
   Config config_;
+  std::unordered_set<std::string> configured_names_;  // of config_.domains; guarded by config_mu_
   std::shared_ptr<DomainProber> prober_;  // guarded by config_mu_
   std::atomic<bool> ready_{false};
   std::atomic<int> adhoc_probes_{0};
@@ -68,14 +70,14 @@ class Exporter {
   prometheus::Gauge* reload_successful_ = nullptr;
   prometheus::Gauge* reload_timestamp_ = nullptr;
   prometheus::Gauge* domains_configured_ = nullptr;
-  prometheus::Family<prometheus::Histogram>* handshake_seconds_ = nullptr;
-  std::mutex histograms_mu_;
-  std::map<std::string, prometheus::Histogram*> handshake_by_domain_;  // for removal on reload
+  HandshakeHistograms handshakes_;
   std::shared_ptr<ProbeResultsCollector> results_;
+  // Rendered after registry_ and results_, in this order.
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<Scheduler> scheduler_;
   std::shared_ptr<TlsRptReceiver> tlsrpt_;  // when tlsrpt_receiver.enabled
   std::jthread maildir_watcher_;
+  std::jthread state_saver_;
   WebServer web_;
 };
 

@@ -1,7 +1,5 @@
 #include "exporter/metric_builder.h"
 
-#include <algorithm>
-
 namespace mailtls::exporter {
 namespace {
 
@@ -49,19 +47,6 @@ void MetricBuilder::state_set(const std::string& name, const std::string& help,
 std::vector<prometheus::MetricFamily> MetricBuilder::take() {
   index_.clear();
   return std::exchange(families_, {});
-}
-
-void merge_families(std::vector<prometheus::MetricFamily>& into,
-                    const std::vector<prometheus::MetricFamily>& from) {
-  for (const auto& f : from) {
-    auto it = std::find_if(into.begin(), into.end(),
-                           [&](const prometheus::MetricFamily& g) { return g.name == f.name; });
-    if (it == into.end()) {
-      into.push_back(f);
-    } else {
-      it->metric.insert(it->metric.end(), f.metric.begin(), f.metric.end());
-    }
-  }
 }
 
 }  // namespace mailtls::exporter

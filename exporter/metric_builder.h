@@ -1,7 +1,7 @@
 #pragma once
 // Builds metric families from probe results: samples with labels, grouped by family name in
 // the order first added. The exporter turns one domain's result into one MetricBuilder's
-// families and hands them to the ProbeResultsCollector.
+// families and hands them to the ProbeResultsCollector, which renders them to text.
 
 #include <prometheus/metric_family.h>
 
@@ -30,10 +30,5 @@ class MetricBuilder {
   std::vector<prometheus::MetricFamily> families_;
   std::map<std::string, size_t> index_;
 };
-
-// Merges families of the same name (from different domains) into one, as the exposition
-// format requires a single HELP/TYPE block per name.
-void merge_families(std::vector<prometheus::MetricFamily>& into,
-                    const std::vector<prometheus::MetricFamily>& from);
 
 }  // namespace mailtls::exporter

@@ -107,7 +107,9 @@ httplib::Server::Handler adapt(HttpHandler h) {
     out.status = res.status;
     t_handler_answered_error = res.status >= 400;
     for (const auto& [k, v] : res.headers) out.set_header(k, v);
-    out.set_content(res.body, res.content_type);
+    // Moved rather than set_content()'s copy: a /metrics answer is ~30 MB at 10,000 domains.
+    out.body = std::move(res.body);
+    out.set_header("Content-Type", res.content_type);
   };
 }
 
