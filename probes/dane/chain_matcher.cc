@@ -5,7 +5,6 @@
 #include <openssl/x509v3.h>
 
 #include "probes/dane/tlsa_association.h"
-#include "probes/tls/certificate.h"
 #include "probes/tls/openssl_ptr.h"
 
 namespace mailtls::dane {
@@ -27,21 +26,21 @@ DaneResultType classify_verify_error(int err) {
 
 // Path validation from the leaf to certs[anchor], which is the only trust anchor. The other
 // presented certificates are untrusted intermediates, in whatever order the server sent them.
-PathResult validate_to_anchor(const std::vector<X509Ptr>& certs, size_t anchor,
+PathResult validate_to_anchor(const tls::X509Chain& certs, size_t anchor,
                               const std::vector<std::string>& names, SystemTime now) {
   X509StorePtr store(X509_STORE_new());
   X509StackPtr untrusted(sk_X509_new_null());
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!store || !untrusted || !ctx || X509_STORE_add_cert(store.get(), certs[anchor].get()) != 1) {
+  if (!store || !untrusted || !ctx || X509_STORE_add_cert(store.get(), certs[anchor]) != 1) {
     return {DaneResultType::kValidationFailure, "out of memory"};
   }
   for (size_t i = 1; i < certs.size(); ++i) {
     if (i == anchor) continue;
     // sk_X509_push takes the reference; the stack owner frees it.
-    X509_up_ref(certs[i].get());
-    if (sk_X509_push(untrusted.get(), certs[i].get()) <= 0) X509_free(certs[i].get());
+    X509_up_ref(certs[i]);
+    if (sk_X509_push(untrusted.get(), certs[i]) <= 0) X509_free(certs[i]);
   }
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), certs[0].get(), untrusted.get()) != 1 ||
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), certs.leaf(), untrusted.get()) != 1 ||
       X509_STORE_CTX_set_default(ctx.get(), "ssl_server") != 1) {
     return {DaneResultType::kValidationFailure, "cannot set up path validation"};
   }
@@ -66,21 +65,23 @@ PathResult validate_to_anchor(const std::vector<X509Ptr>& certs, size_t anchor,
 
 ChainMatch match_chain(const tls::DerChain& chain, const std::vector<dns::TlsaRecord>& records,
                        const std::vector<std::string>& reference_names, SystemTime now) {
+  const tls::X509Chain certs = tls::X509Chain::parse(chain);
+  ChainMatch out = match_chain(certs, records, reference_names, now);
+  if (certs.empty() && !chain.empty()) out.message = "the leaf certificate does not parse";
+  return out;
+}
+
+ChainMatch match_chain(const tls::X509Chain& certs, const std::vector<dns::TlsaRecord>& records,
+                       const std::vector<std::string>& reference_names, SystemTime now) {
   ChainMatch out;
   out.records.resize(records.size());
   const auto usability = classify_tlsa_records(records);
   for (size_t i = 0; i < records.size(); ++i) out.records[i].usability = usability[i];
 
-  std::vector<X509Ptr> certs;
-  for (const auto& der : chain) {
-    X509Ptr c = tls::parse_certificate_der(der);
-    if (!c) break;  // what follows a certificate we cannot read is not used
-    certs.push_back(std::move(c));
-  }
   out.parsed_certificates = static_cast<int>(certs.size());
   if (certs.empty()) {
     out.result_type = DaneResultType::kValidationFailure;
-    out.message = chain.empty() ? "no certificate presented" : "the leaf certificate does not parse";
+    out.message = "no certificate presented";
     return out;
   }
 
@@ -91,14 +92,14 @@ ChainMatch match_chain(const tls::DerChain& chain, const std::vector<dns::TlsaRe
     const auto& r = records[i];
     if (!m.usability.usable) continue;
     if (r.usage == 3) {
-      if (record_matches_certificate(r, certs[0].get())) {
+      if (record_matches_certificate(r, certs.leaf())) {
         m.data_matches = true;
         m.matched_depth = 0;
         m.path_ok = true;  // DANE-EE: no name, no expiry (RFC 7672 §3.1.1)
       }
     } else {
       for (size_t k = 1; k < certs.size() && !m.path_ok; ++k) {
-        if (!record_matches_certificate(r, certs[k].get())) continue;
+        if (!record_matches_certificate(r, certs[k])) continue;
         m.data_matches = true;
         m.matched_depth = static_cast<int>(k);
         PathResult path = validate_to_anchor(certs, k, reference_names, now);

@@ -12,7 +12,7 @@
 //     check against the reference identifiers (RFC 7672 §3.2.2, §3.2.3: DNS-IDs, CN only
 //     without DNS-IDs, wildcards only as the whole left-most label).
 //   - Digest agility (T10) decides which records count (tlsa_usability.h).
-// Pure and offline: DER in, plain data out.
+// Pure and offline: a parsed chain (or DER) in, plain data out.
 
 #include <optional>
 #include <string>
@@ -23,6 +23,7 @@
 #include "probes/dane/tlsa_usability.h"
 #include "probes/dns/records.h"
 #include "probes/tls/der_chain.h"
+#include "probes/tls/x509_chain.h"
 
 namespace mailtls::dane {
 
@@ -62,6 +63,9 @@ struct ChainMatch {
 // `reference_names`: the TLSA base domain first, then (only when the MX RRset is secure) the
 // next-hop domain and its CNAME expansion. Used only for DANE-TA name checks; an empty list
 // means no name check (for tests of the path logic alone).
+ChainMatch match_chain(const tls::X509Chain& chain, const std::vector<dns::TlsaRecord>& records,
+                       const std::vector<std::string>& reference_names, SystemTime now);
+// The same from DER, parsed up to the first certificate that does not parse.
 ChainMatch match_chain(const tls::DerChain& chain, const std::vector<dns::TlsaRecord>& records,
                        const std::vector<std::string>& reference_names, SystemTime now);
 

@@ -48,7 +48,7 @@
 #include "probes/dane/tlsa_usability.h"
 #include "probes/dns/records.h"
 #include "probes/dns/tlsa_base_domain.h"
-#include "probes/tls/der_chain.h"
+#include "probes/tls/x509_chain.h"
 
 namespace mailtls::dane {
 
@@ -58,7 +58,7 @@ struct AddressProbe {
   bool reached = false;          // TCP connected and the SMTP dialogue got to EHLO
   bool starttls_offered = false;
   bool handshake_ok = false;     // the TLS handshake completed
-  tls::DerChain chain;           // as presented, leaf first
+  tls::X509Chain chain;          // as presented, leaf first
 };
 
 struct MxDaneInput {

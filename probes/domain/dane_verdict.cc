@@ -25,7 +25,7 @@ void assess_dane(DomainReport& r, const std::vector<dns::TlsaBaseDomainResult>& 
       // "Reached" means the SMTP dialogue got as far as EHLO.
       const bool reached = s.connect_ok && s.phase != smtp::StarttlsPhase::kConnect &&
                            s.phase != smtp::StarttlsPhase::kBanner;
-      m.addresses.push_back(dane::AddressProbe{s.address, reached, s.starttls_offered, s.starttls_ok, s.chain_der});
+      m.addresses.push_back(dane::AddressProbe{s.address, reached, s.starttls_offered, s.starttls_ok, s.chain});
     }
     in.mx.push_back(std::move(m));
   }

@@ -2,29 +2,19 @@
 
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include "probes/dns/mx_resolution.h"
 #include "probes/dns/records.h"
 #include "probes/dns/tlsa_base_domain.h"
 #include "probes/domain/dane_verdict.h"
-#include "probes/mtasts/mtasts_assessment.h"
-#include "probes/mtasts/mtasts_probe.h"
+#include "probes/domain/policy_checks.h"
 #include "probes/domain/special_address.h"
 #include "probes/smtp/address_fanout.h"
 #include "probes/tls/certificate.h"
-#include "probes/tlsrpt/tlsrpt_record.h"
 
 namespace mailtls::domain {
 namespace {
-
-void add_rrset(DomainReport& r, const dns::Answer& a) {
-  if (a.qname.empty()) return;
-  for (const auto& existing : r.rrsets) {
-    if (existing.name == a.qname && existing.type == dns::to_string(a.type)) return;
-  }
-  r.rrsets.push_back(RrsetStatus{a.qname, std::string(dns::to_string(a.type)), a.security,
-                                 a.outcome, a.earliest_rrsig_expiry, a.reason});
-}
 
 std::string dane_state_of(dns::DaneApplicability d) {
   switch (d) {
@@ -61,87 +51,29 @@ AddressReport address_report(const smtp::StarttlsResult& s, const std::string& m
   }
   a.tls_version = s.tls_version;
   a.cipher = s.cipher;
-  if (!s.chain_der.empty()) {
-    auto inspected = tls::inspect_certificate(s.chain_der.front());
+  if (!s.chain.empty()) {
+    auto inspected = tls::inspect_x509(s.chain.leaf());
     if (inspected.facts) {
       const auto& f = *inspected.facts;
       a.leaf = CertificateSummary{f.subject, f.issuer, f.spki_sha256, f.dns_names, f.not_before,
                                   f.not_after};
     }
     // What an MTA-STS sender checks: the chain to a trusted root, the MX host name.
-    const auto verdict = webpki.verify(s.chain_der, mx_host, now);
+    const auto verdict = webpki.verify(s.chain, mx_host, now);
     a.pkix_valid = verdict.ok;
     if (!verdict.ok) a.pkix_result_type = std::string(tls::to_string(verdict.result_type));
   }
   return a;
 }
 
-void probe_mtasts(DomainReport& r, const DomainProbeSeams& seams, Deadline deadline) {
-  auto& m = r.mtasts;
-  m.checked = true;
-  const auto probe = mtasts::probe_mtasts(seams.resolver, seams.policy_fetcher, r.domain, deadline);
-  const auto& txt = probe.txt;
-  if (!txt.qname.empty()) {
-    r.rrsets.push_back(RrsetStatus{txt.qname, "TXT", txt.security, txt.outcome, std::nullopt, txt.lookup_error});
+// A probe cut off by the deadline in a phase the deadline bounds: its outcome is unknown.
+bool cut_off(const smtp::StarttlsResult& s) {
+  switch (s.failure) {
+    case smtp::StarttlsFailure::kConnectTimeout:
+    case smtp::StarttlsFailure::kBannerTimeout:
+    case smtp::StarttlsFailure::kTimeout: return true;
+    default: return false;
   }
-  m.txt_present = !txt.lookup_failed && txt.txt.error != mtasts::StsTxtError::kNoRecord;
-  m.txt_valid = !txt.lookup_failed && txt.txt.valid();
-  m.txt_id = txt.txt.record.id;
-  m.txt_error = txt.lookup_failed ? txt.lookup_error : txt.txt.message;
-  if (probe.fetch) {
-    const auto& f = *probe.fetch;
-    m.fetch_attempted = true;
-    m.fetch_ok = f.ok;
-    m.fetch_error = f.message;
-    m.fetch_result_type = f.result_type;
-    m.policy_cert_not_after = f.cert_not_after;
-    r.log.push_back("fetched " + f.url + ": " + (f.ok ? "ok" : f.message));
-    if (f.ok) m.body_sha256 = f.body_sha256;
-  }
-  if (probe.policy) {
-    m.policy_valid = probe.policy->valid();
-    m.policy_error = probe.policy->message;
-    if (probe.policy->policy) {
-      m.mode = std::string(mtasts::to_string(probe.policy->policy->mode));
-      m.max_age = probe.policy->policy->max_age_seconds;
-      m.mx_patterns = probe.policy->policy->mx;
-    }
-  }
-  // What an MTA-STS sender sees at each MX host: every address must do STARTTLS with a
-  // certificate that is WebPKI-valid for the MX name (RFC 8461 §4.2).
-  std::vector<mtasts::MxTransport> transports;
-  for (const auto& mx : r.mx) {
-    mtasts::MxTransport t{mx.host, !mx.addresses.empty(), !mx.addresses.empty()};
-    for (const auto& a : mx.addresses) {
-      t.starttls_ok = t.starttls_ok && a.starttls_ok;
-      t.webpki_valid = t.webpki_valid && a.pkix_valid.value_or(false);
-    }
-    transports.push_back(t);
-  }
-  const auto verdict = mtasts::assess_mtasts(probe, transports);
-  m.status = std::string(mtasts::to_string(verdict.status));
-  m.warnings = verdict.warnings;
-  for (const auto& a : verdict.mx) {
-    for (auto& mx : r.mx) {
-      if (mx.host == a.name) mx.mtasts_covered = a.covered;
-    }
-  }
-  r.log.push_back("MTA-STS: " + m.status + " (" + verdict.reason + ")");
-}
-
-void probe_tlsrpt(DomainReport& r, const DomainProbeSeams& seams, Deadline deadline) {
-  r.tlsrpt.checked = true;
-  const auto txt = seams.resolver.lookup("_smtp._tls." + r.domain, dns::RrType::kTxt, deadline);
-  add_rrset(r, txt);
-  if (txt.failed()) {
-    r.tlsrpt.error = "TXT lookup of _smtp._tls." + r.domain + " failed: " + txt.reason;
-    return;
-  }
-  const auto parsed = tlsrpt::parse_tlsrpt_rrset(dns::decode_txt(txt).records);
-  r.tlsrpt.present = parsed.error != tlsrpt::TlsRptRecordError::kNoRecord;
-  r.tlsrpt.valid = parsed.valid();
-  r.tlsrpt.error = parsed.message;
-  if (parsed.valid()) r.tlsrpt.rua = parsed.record.rua;
 }
 
 }  // namespace
@@ -154,6 +86,17 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
   DomainReport r;
   r.domain = domain;
 
+  // 5., 6. MTA-STS and TLS-RPT need only the domain name: looked up beside steps 1-4, so a
+  // stalling MX cannot use up their share of the deadline (robustness finding R2).
+  PolicyLookups policies;
+  std::jthread policy_thread;
+  if (settings.check_mtasts || settings.check_tlsrpt) {
+    policy_thread = std::jthread([&policies, &domain, &settings, &seams, deadline] {
+      policies = lookup_policies(domain, settings.check_mtasts, settings.check_tlsrpt,
+                                 seams.resolver, seams.policy_fetcher, deadline);
+    });
+  }
+
   // 1. MX (RFC 7672 §2.2.1; no MX: the domain itself, RFC 5321 §5.1).
   const auto mx = dns::resolve_mx(seams.resolver, domain, deadline);
   add_rrset(r, mx.mx_answer);
@@ -163,6 +106,7 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
 
   // 2. Per MX host: addresses first, then TLSA at the base domain (RFC 7672 §2.2.2).
   std::vector<dns::TlsaBaseDomainResult> hosts;
+  std::vector<std::string> unfinished_mx;  // MX hosts the deadline left unprobed or cut off
   for (const auto& rec : mx.hosts) {
     if (deadline.expired()) break;
     auto h = dns::find_tlsa_base_domain(seams.resolver, rec.host, deadline, settings.smtp_port);
@@ -179,6 +123,7 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
     r.mx.push_back(std::move(m));
     hosts.push_back(std::move(h));
   }
+  for (size_t k = hosts.size(); k < mx.hosts.size(); ++k) unfinished_mx.push_back(mx.hosts[k].host);
 
   // 3. STARTTLS at every address of every MX host, all at once, within the deadline.
   std::vector<smtp::StarttlsTarget> targets;
@@ -197,12 +142,17 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
     }
   }
   const auto results = smtp::probe_addresses(seams.starttls, targets, deadline);
+  const bool smtp_cut_off = deadline.expired();
   for (size_t t = 0; t < results.size() && t < owner.size(); ++t) {
     auto& m = r.mx[owner[t].first];
     m.addresses.push_back(address_report(results[t], m.host, seams.webpki, now));
     const auto& a = m.addresses.back();
     r.log.push_back(m.host + " " + a.address + ": " +
                     (a.starttls_ok ? "STARTTLS " + a.tls_version : "failed: " + a.failure));
+    if (smtp_cut_off && cut_off(results[t]) &&
+        std::find(unfinished_mx.begin(), unfinished_mx.end(), m.host) == unfinished_mx.end()) {
+      unfinished_mx.push_back(m.host);
+    }
   }
 
   // 4. DANE: the chain at every address against the TLSA records, and the domain verdict.
@@ -212,9 +162,11 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
     r.dane_status = "not_deployed";
   }
 
-  // 5. MTA-STS; 6. TLS-RPT.
-  if (settings.check_mtasts && !deadline.expired()) probe_mtasts(r, seams, deadline);
-  if (settings.check_tlsrpt && !deadline.expired()) probe_tlsrpt(r, seams, deadline);
+  // 5. MTA-STS (its verdict needs the SMTP results above); 6. TLS-RPT. The lookups end by the
+  // deadline, so this join does too.
+  if (policy_thread.joinable()) policy_thread.join();
+  if (settings.check_mtasts) report_mtasts(r, policies, unfinished_mx);
+  if (settings.check_tlsrpt) report_tlsrpt(r, policies);
 
   r.probe_success = !deadline.expired();
   if (!r.probe_success) r.probe_error = "the probe did not finish within its timeout";

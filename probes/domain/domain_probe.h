@@ -2,7 +2,9 @@
 // One probe of one mail domain, in the order a sender works (STANDARDS.md §0, DESIGN.md §3):
 // MX, then per MX host the addresses and TLSA records, STARTTLS at every address, the chain
 // against TLSA and against the WebPKI, MTA-STS, TLS-RPT; and the two verdicts. Everything is
-// bounded by one deadline. The network is reached only through the seams passed in.
+// bounded by one deadline. The MTA-STS and TLS-RPT lookups run on a thread of their own beside
+// the MX/TLSA/SMTP steps (policy_checks.h), so a stalling MX does not starve them. The network
+// is reached only through the seams passed in, which must be thread-safe.
 
 #include <chrono>
 #include <cstdint>

@@ -99,8 +99,12 @@ struct MtaStsReport {
   std::string body_sha256;
   std::optional<SystemTime> policy_cert_not_after;
   std::vector<std::string> warnings;
-  // enforced | testing | degraded | broken | not_deployed | invalid
+  // enforced | testing | degraded | broken | not_deployed | invalid; "not checked: timeout"
+  // when timed_out.
   std::string status = "not_deployed";
+  // The check did not finish before the probe deadline, or (mode enforce) an MX host's SMTP
+  // probe did not: there is no verdict, and the fields above may be partly empty.
+  bool timed_out = false;
   // Filled by the exporter from its history (F6).
   std::optional<SystemTime> id_last_change;
   bool changed_without_id_change = false;
@@ -108,6 +112,7 @@ struct MtaStsReport {
 
 struct TlsRptReport {
   bool checked = false;  // the domain's checks include tlsrpt
+  bool timed_out = false;  // the lookup did not finish before the probe deadline (error says so)
   bool present = false;
   bool valid = false;
   std::string error;
@@ -130,6 +135,9 @@ struct DomainReport {
   TlsRptReport tlsrpt;
   std::vector<std::string> log;  // what happened, in order, for /probe?debug=true and `check`
 };
+
+// Adds the RRset of `a` to r.rrsets unless one with the same name and type is there already.
+void add_rrset(DomainReport& r, const dns::Answer& a);
 
 inline const std::vector<std::string> kDaneStatuses = {"valid", "degraded", "broken",
                                                        "not_deployed", "bogus"};

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -104,6 +105,12 @@ ConnectResult TcpConnector::connect(const std::string& ip_literal, std::uint16_t
     }
     if (err != 0) return errno_failure(err, "connect");
   }
+  // SMTP is a ping-pong of small writes; after the handshake the client's Finished and its EHLO
+  // go out back to back, and Nagle would hold the EHLO until the server's delayed ACK (about
+  // 40 ms on Linux; the benchmark baseline measured 12 ms instead of 1 ms of wall time per
+  // probe). A failure here costs only speed.
+  const int one = 1;
+  (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   ConnectResult ok;
   ok.fd = std::move(fd);
   return ok;

@@ -201,22 +201,8 @@ std::string reply_excerpt(const SmtpReply& r) {
   return text;
 }
 
-tls::DerChain peer_chain_der(SSL* ssl) {
-  tls::DerChain out;
-  // On the client side this stack includes the leaf, in the order the server sent it.
-  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
-  if (!chain) return out;
-  const int n = std::min(sk_X509_num(chain), 32);
-  for (int i = 0; i < n; ++i) {
-    X509* cert = sk_X509_value(chain, i);
-    unsigned char* der = nullptr;
-    const int len = i2d_X509(cert, &der);
-    if (len <= 0) continue;
-    out.emplace_back(der, der + len);
-    OPENSSL_free(der);
-  }
-  return out;
-}
+// At most this many certificates are kept from one handshake; real chains have 2 to 4.
+constexpr std::size_t kMaxPeerCertificates = 32;
 
 // Steps through one probe; each step returns false when the probe ends there.
 class ProbeRun {
@@ -384,7 +370,9 @@ class ProbeRun {
     r_.starttls_ok = true;
     r_.tls_version = SSL_get_version(ssl_.get());
     if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_.get())) r_.cipher = SSL_CIPHER_get_name(c);
-    r_.chain_der = peer_chain_der(ssl_.get());
+    // On the client side this stack includes the leaf, in the order the server sent it. The
+    // certificates are shared, not copied: the checks after the probe read OpenSSL's parse.
+    r_.chain = tls::X509Chain::share(SSL_get_peer_cert_chain(ssl_.get()), kMaxPeerCertificates);
     return true;
   }
 

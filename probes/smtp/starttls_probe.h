@@ -21,7 +21,7 @@
 #include "probes/base/deadline.h"
 #include "probes/smtp/connector.h"
 #include "probes/smtp/reply_parser.h"
-#include "probes/tls/der_chain.h"
+#include "probes/tls/x509_chain.h"
 #include "probes/tls/openssl_ptr.h"
 
 namespace mailtls::smtp {
@@ -88,7 +88,7 @@ struct StarttlsResult {
   bool starttls_ok = false;  // the TLS handshake completed
   std::string tls_version;   // "TLSv1.3"
   std::string cipher;        // "TLS_AES_256_GCM_SHA384"
-  tls::DerChain chain_der;   // as presented, leaf first
+  tls::X509Chain chain;      // as presented, leaf first, as OpenSSL parsed it in the handshake
   std::vector<std::string> ehlo_tls_keywords;  // after TLS, when ehlo_after_tls
   StarttlsFailure failure = StarttlsFailure::kNone;
   std::string message;  // why, for logs; "" when failure == kNone

@@ -150,14 +150,22 @@ CertificateInspection inspect_certificate(std::span<const std::uint8_t> der) {
     out.error = "not a DER certificate" + (why.empty() ? std::string() : ": " + why);
     return out;
   }
+  return inspect_x509(cert.get());
+}
+
+CertificateInspection inspect_x509(X509* cert) {
+  CertificateInspection out;
+  if (cert == nullptr) {
+    out.error = "no certificate";
+    return out;
+  }
   CertificateFacts f;
-  f.subject = one_line_name(X509_get_subject_name(cert.get()));
-  f.issuer = one_line_name(X509_get_issuer_name(cert.get()));
-  f.self_issued = X509_NAME_cmp(X509_get_subject_name(cert.get()),
-                                X509_get_issuer_name(cert.get())) == 0;
-  f.dns_names = san_dns_names(cert.get());
-  const auto nb = to_system_time(X509_get0_notBefore(cert.get()));
-  const auto na = to_system_time(X509_get0_notAfter(cert.get()));
+  f.subject = one_line_name(X509_get_subject_name(cert));
+  f.issuer = one_line_name(X509_get_issuer_name(cert));
+  f.self_issued = X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;
+  f.dns_names = san_dns_names(cert);
+  const auto nb = to_system_time(X509_get0_notBefore(cert));
+  const auto na = to_system_time(X509_get0_notAfter(cert));
   if (!nb || !na) {
     drain_openssl_errors();
     out.error = "certificate validity dates unreadable";
@@ -166,7 +174,7 @@ CertificateInspection inspect_certificate(std::span<const std::uint8_t> der) {
   f.not_before = *nb;
   f.not_after = *na;
 
-  const X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert.get());
+  const X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
   unsigned char* spki_der = nullptr;
   const int spki_len = spki ? i2d_X509_PUBKEY(spki, &spki_der) : -1;
   if (spki_len <= 0) {
@@ -175,9 +183,16 @@ CertificateInspection inspect_certificate(std::span<const std::uint8_t> der) {
   }
   f.spki_sha256 = sha256_hex({spki_der, static_cast<std::size_t>(spki_len)});
   OPENSSL_free(spki_der);
-  f.cert_sha256 = sha256_hex(der);
-  fill_key(cert.get(), f);
-  f.serial_hex = serial_hex(cert.get());
+  // OpenSSL keeps the received encoding, so this digests the bytes as presented.
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (X509_digest(cert, EVP_sha256(), digest, &digest_len) != 1) {
+    out.error = "certificate cannot be encoded: " + drain_openssl_errors();
+    return out;
+  }
+  f.cert_sha256 = hex(digest, digest_len);
+  fill_key(cert, f);
+  f.serial_hex = serial_hex(cert);
   drain_openssl_errors();
   out.facts = std::move(f);
   return out;

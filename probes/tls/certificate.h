@@ -1,5 +1,5 @@
 #pragma once
-// Facts about one X.509 certificate, from its DER bytes: what the exporter shows (subject,
+// Facts about one X.509 certificate, from its DER bytes or a parsed X509: what the exporter shows (subject,
 // issuer, validity, SPKI digest) and what DANE and WebPKI checks refer to. Defensive: input is
 // whatever a remote server sent; bad or oversized DER is an error result, never a crash.
 
@@ -44,6 +44,10 @@ struct CertificateInspection {
 inline constexpr std::size_t kMaxCertificateDerBytes = 64 * 1024;
 
 CertificateInspection inspect_certificate(std::span<const std::uint8_t> der);
+
+// The same facts from a certificate OpenSSL already parsed (e.g. during the handshake); `cert`
+// is borrowed. nullptr is an error result.
+CertificateInspection inspect_x509(X509* cert);
 
 // Parses DER into an owned X509; nullptr when the bytes are not exactly one certificate.
 X509Ptr parse_certificate_der(std::span<const std::uint8_t> der);

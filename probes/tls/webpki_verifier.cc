@@ -95,22 +95,37 @@ WebPkiVerdict WebPkiVerifier::verify(const DerChain& chain, std::string_view hos
     return cannot_verify("chain of " + std::to_string(chain.size()) + " certificates exceeds " +
                          std::to_string(kMaxChainCertificates));
   }
-  X509Ptr leaf = parse_certificate_der(chain.front());
-  if (!leaf) return cannot_verify("leaf certificate does not parse: " + drain_openssl_errors());
+  const X509Chain parsed = X509Chain::parse(chain);
+  if (parsed.empty()) {
+    return cannot_verify("leaf certificate does not parse: " + drain_openssl_errors());
+  }
+  if (parsed.size() < chain.size()) {
+    return cannot_verify("chain certificate " + std::to_string(parsed.size()) +
+                         " does not parse: " + drain_openssl_errors());
+  }
+  return verify(parsed, host, at);
+}
+
+WebPkiVerdict WebPkiVerifier::verify(const X509Chain& chain, std::string_view host,
+                                     std::optional<SystemTime> at) const {
+  if (chain.empty()) return cannot_verify("no certificate presented");
+  if (chain.size() > kMaxChainCertificates) {
+    return cannot_verify("chain of " + std::to_string(chain.size()) + " certificates exceeds " +
+                         std::to_string(kMaxChainCertificates));
+  }
   X509StackPtr untrusted(sk_X509_new_null());
   if (!untrusted) return cannot_verify("out of memory");
   for (std::size_t i = 1; i < chain.size(); ++i) {
-    X509Ptr c = parse_certificate_der(chain[i]);
-    if (!c) {
-      return cannot_verify("chain certificate " + std::to_string(i) +
-                           " does not parse: " + drain_openssl_errors());
+    // The stack owns one reference of its own.
+    X509_up_ref(chain[i]);
+    if (sk_X509_push(untrusted.get(), chain[i]) <= 0) {
+      X509_free(chain[i]);
+      return cannot_verify("out of memory");
     }
-    if (sk_X509_push(untrusted.get(), c.get()) <= 0) return cannot_verify("out of memory");
-    c.release();  // owned by the stack now
   }
 
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), store_.get(), leaf.get(), untrusted.get()) != 1) {
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store_.get(), chain.leaf(), untrusted.get()) != 1) {
     return cannot_verify("X509_STORE_CTX_init failed: " + drain_openssl_errors());
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());

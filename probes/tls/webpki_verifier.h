@@ -18,6 +18,7 @@
 #include "probes/base/clock.h"
 #include "probes/tls/der_chain.h"
 #include "probes/tls/openssl_ptr.h"
+#include "probes/tls/x509_chain.h"
 
 namespace mailtls::tls {
 
@@ -61,6 +62,9 @@ class WebPkiVerifier {
 
   // `chain` leaf first as presented; `host` the reference identifier (the MX host name; a
   // trailing dot is ignored). `at` is the verification time, now when empty.
+  WebPkiVerdict verify(const X509Chain& chain, std::string_view host,
+                       std::optional<SystemTime> at = std::nullopt) const;
+  // The same from DER; a certificate that does not parse makes the verdict a validation failure.
   WebPkiVerdict verify(const DerChain& chain, std::string_view host,
                        std::optional<SystemTime> at = std::nullopt) const;
 

@@ -51,6 +51,14 @@ class FakeResolver final : public dns::Resolver {
     return set_answer(std::move(a));
   }
 
+  // Unscripted questions fail like those to an unreachable resolver (SERVFAIL, indeterminate)
+  // instead of the default secure NXDOMAIN.
+  FakeResolver& unreachable_for_unscripted(bool on = true) {
+    std::lock_guard lock(mu_);
+    unreachable_ = on;
+    return *this;
+  }
+
   dns::Answer lookup(std::string_view name, dns::RrType type, Deadline) override {
     std::lock_guard lock(mu_);
     ++lookups_;
@@ -60,6 +68,13 @@ class FakeResolver final : public dns::Resolver {
     a.qname = std::string(name);
     a.type = type;
     a.canonical_name = a.qname;
+    if (unreachable_) {
+      a.outcome = dns::Outcome::kError;
+      a.security = dns::Security::kIndeterminate;
+      a.rcode = 2;
+      a.reason = "scripted: no server reachable";
+      return a;
+    }
     a.outcome = dns::Outcome::kNxDomain;
     a.security = dns::Security::kSecure;
     a.rcode = 3;
@@ -75,6 +90,7 @@ class FakeResolver final : public dns::Resolver {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, dns::RrType>, dns::Answer> answers_;
   int lookups_ = 0;
+  bool unreachable_ = false;
 };
 
 }  // namespace mailtls::testing

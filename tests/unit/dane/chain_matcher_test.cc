@@ -234,9 +234,14 @@ TEST_F(W4Table, UnparseableChainElements) {
   auto bad_leaf = match_chain({garbage, ca_.der()}, {tlsa(kGood311)}, {"mx1.example.com"}, now_);
   EXPECT_FALSE(bad_leaf.authenticated);
   EXPECT_EQ(bad_leaf.result_type, DaneResultType::kValidationFailure);
-  auto empty = match_chain({}, {tlsa(kGood311)}, {"mx1.example.com"}, now_);
+  EXPECT_EQ(bad_leaf.message, "the leaf certificate does not parse");
+  auto empty = match_chain(tls::DerChain{}, {tlsa(kGood311)}, {"mx1.example.com"}, now_);
   EXPECT_FALSE(empty.authenticated);
   EXPECT_EQ(empty.result_type, DaneResultType::kValidationFailure);
+  EXPECT_EQ(empty.message, "no certificate presented");
+  auto none = match_chain(tls::X509Chain{}, {tlsa(kGood311)}, {"mx1.example.com"}, now_);
+  EXPECT_EQ(none.result_type, DaneResultType::kValidationFailure);
+  EXPECT_EQ(none.message, "no certificate presented");
 }
 
 // T9 name rules under DANE-TA, with fresh keys (no W1 vectors needed).

@@ -31,8 +31,12 @@ class DaneAssessment : public ::testing::Test {
       {.common_name = "mx1.example.com", .dns_names = {"mx1.example.com"}, .serial = 9}, ca_);
   SystemTime now_ = std::chrono::system_clock::now();
 
-  AddressProbe good(const std::string& ip) const { return {ip, true, true, true, {leaf_.der(), ca_.der()}}; }
-  AddressProbe rolled(const std::string& ip) const { return {ip, true, true, true, {other_leaf_.der(), ca_.der()}}; }
+  AddressProbe good(const std::string& ip) const {
+    return {ip, true, true, true, tls::X509Chain::parse({leaf_.der(), ca_.der()})};
+  }
+  AddressProbe rolled(const std::string& ip) const {
+    return {ip, true, true, true, tls::X509Chain::parse({other_leaf_.der(), ca_.der()})};
+  }
   static AddressProbe no_starttls(const std::string& ip) { return {ip, true, false, false, {}}; }
 
   static std::vector<dns::TlsaRecord> rrset(const std::vector<std::string>& texts) {
@@ -218,7 +222,8 @@ TEST_F(DaneAssessment, RolloverReadiness) {
 TEST_F(DaneAssessment, TrustAnchorMustAuthenticateEveryAddressForReadiness) {
   TestCert foreign_ca = mailtls::testing::make_test_ca("Other CA");
   TestCert foreign = mailtls::testing::make_test_leaf({.common_name = "mx1.example.com", .dns_names = {"mx1.example.com"}}, foreign_ca);
-  AddressProbe elsewhere{"2001:db8::1", true, true, true, {foreign.der(), foreign_ca.der()}};
+  AddressProbe elsewhere{"2001:db8::1", true, true, true,
+                         tls::X509Chain::parse({foreign.der(), foreign_ca.der()})};
   auto foreign311 = tlsa_record_for(foreign.der(), 3, 1, 1)->to_string();
   auto r = assess({mx("mx1.example.com", DaneApplicability::kDaneAppliesUsable, {kCa211, foreign311},
                       {good("192.0.2.1"), elsewhere})});
@@ -229,7 +234,8 @@ TEST_F(DaneAssessment, TrustAnchorMustAuthenticateEveryAddressForReadiness) {
 
 TEST_F(DaneAssessment, NextHopNameIsUsedOnlyWithASecureMxRrset) {
   TestCert domain_leaf = testing::make_w1_leaf(ca_, {.common_name = "example.com", .dns_names = {"example.com"}, .serial = 12});
-  AddressProbe a{"192.0.2.1", true, true, true, {domain_leaf.der(), ca_.der()}};
+  AddressProbe a{"192.0.2.1", true, true, true,
+                 tls::X509Chain::parse({domain_leaf.der(), ca_.der()})};
   auto secure = assess({mx("mx1.example.com", DaneApplicability::kDaneAppliesUsable, {kCa211}, {a})}, true);
   EXPECT_EQ(secure.status, DaneStatus::kValid);
   EXPECT_EQ(secure.mx[0].reference_names, (std::vector<std::string>{"mx1.example.com", "example.com"}));

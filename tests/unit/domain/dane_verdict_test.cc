@@ -65,7 +65,7 @@ struct World {
     s.starttls_offered = starttls;
     s.starttls_ok = starttls && leaf != nullptr;
     s.phase = s.starttls_ok ? smtp::StarttlsPhase::kDone : smtp::StarttlsPhase::kEhlo;
-    if (leaf) s.chain_der = {leaf->der()};
+    if (leaf) s.chain = tls::X509Chain::parse({leaf->der()});
     results.push_back(s);
     owner.emplace_back(mx_index, ip);
     AddressReport a;
@@ -192,7 +192,7 @@ TEST_F(DaneVerdict, RolloverReadiness) {
   s.address = "192.0.2.1";
   s.connect_ok = s.starttls_offered = s.starttls_ok = true;
   s.phase = smtp::StarttlsPhase::kDone;
-  s.chain_der = {key_a_.der(), ca_.der()};
+  s.chain = tls::X509Chain::parse({key_a_.der(), ca_.der()});
   ta.results.push_back(s);
   ta.owner.emplace_back(i, "192.0.2.1");
   AddressReport a;

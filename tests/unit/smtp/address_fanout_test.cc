@@ -66,7 +66,7 @@ TEST(AddressFanout, HundredTargetsHalfStallingFinishInAboutOneTimeout) {
     EXPECT_EQ(results[i].address, targets[i].ip);
     if (i % 2 == 0) {
       EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].message;
-      EXPECT_EQ(results[i].chain_der.size(), 2u);
+      EXPECT_EQ(results[i].chain.size(), 2u);
     } else {
       EXPECT_EQ(results[i].failure, StarttlsFailure::kBannerTimeout) << i;
     }

@@ -84,9 +84,11 @@ TEST_F(StarttlsProbeTest, CompletesHandshakeAndKeepsThePresentedChain) {
   EXPECT_TRUE(r.starttls_ok);
   EXPECT_EQ(r.tls_version, "TLSv1.3");
   EXPECT_FALSE(r.cipher.empty());
-  ASSERT_EQ(r.chain_der.size(), 2u);
-  EXPECT_EQ(r.chain_der[0], leaf_->der());  // leaf first, as presented
-  EXPECT_EQ(r.chain_der[1], ca_->der());
+  ASSERT_EQ(r.chain.size(), 2u);
+  const tls::DerChain presented = r.chain.der();
+  ASSERT_EQ(presented.size(), 2u);
+  EXPECT_EQ(presented[0], leaf_->der());  // leaf first, byte for byte as presented
+  EXPECT_EQ(presented[1], ca_->der());
   EXPECT_TRUE(r.durations.connect && r.durations.banner && r.durations.ehlo &&
               r.durations.starttls && r.durations.tls_handshake);
   EXPECT_TRUE(contains(r.ehlo_keywords, "STARTTLS"));
@@ -118,7 +120,7 @@ TEST_F(StarttlsProbeTest, StarttlsNotOfferedQuitsPolitely) {
   EXPECT_FALSE(r.starttls_offered);
   EXPECT_FALSE(r.starttls_ok);
   EXPECT_EQ(r.phase, StarttlsPhase::kEhlo);
-  EXPECT_TRUE(r.chain_der.empty());
+  EXPECT_TRUE(r.chain.empty());
   EXPECT_EQ(server.commands(), (std::vector<std::string>{"EHLO probe.test", "QUIT"}));
 }
 
@@ -275,7 +277,7 @@ TEST_F(StarttlsProbeTest, Ipv6Loopback) {
   ASSERT_TRUE(r.ok()) << r.message;
   EXPECT_EQ(r.address, "::1");
   EXPECT_EQ(r.family, "ipv6");
-  EXPECT_EQ(r.chain_der.size(), 2u);
+  EXPECT_EQ(r.chain.size(), 2u);
 }
 
 }  // namespace

@@ -95,5 +95,28 @@ TEST(Certificate, BadDerIsAnErrorResult) {
   EXPECT_NE(inspect_certificate(huge).error.find("exceeds"), std::string::npos);
 }
 
+TEST(Certificate, ParsedCertificateGivesTheSameFactsAsItsDer) {
+  const auto ca = testing::make_test_ca("Facts Root");
+  const auto leaf = testing::make_test_leaf(
+      {.common_name = "mx1.example.com", .dns_names = {"mx1.example.com"}, .serial = 77}, ca);
+  const auto from_der = inspect_certificate(leaf.der());
+  X509Ptr parsed = parse_certificate_der(leaf.der());
+  ASSERT_TRUE(parsed);
+  const auto from_x509 = inspect_x509(parsed.get());
+  ASSERT_TRUE(from_der.facts && from_x509.facts) << from_der.error << from_x509.error;
+  const CertificateFacts& a = *from_der.facts;
+  const CertificateFacts& b = *from_x509.facts;
+  EXPECT_EQ(a.subject, b.subject);
+  EXPECT_EQ(a.issuer, b.issuer);
+  EXPECT_EQ(a.dns_names, b.dns_names);
+  EXPECT_EQ(a.not_before, b.not_before);
+  EXPECT_EQ(a.not_after, b.not_after);
+  EXPECT_EQ(a.spki_sha256, b.spki_sha256);
+  EXPECT_EQ(b.cert_sha256, sha256_hex(leaf.der()));  // the bytes as presented
+  EXPECT_EQ(a.serial_hex, b.serial_hex);
+  EXPECT_EQ(a.key_curve, b.key_curve);
+  EXPECT_FALSE(inspect_x509(nullptr).facts);
+}
+
 }  // namespace
 }  // namespace mailtls::tls

@@ -40,8 +40,18 @@ class WebPkiVerifierTest : public ::testing::Test {
     const auto leaf = testing::make_test_leaf(spec, *ca_);
     return {leaf.der(), ca_->der()};
   }
+  // Every vector goes through both entry points: DER, and the chain as already parsed (what
+  // the probe hands over after a handshake). They must agree.
   static WebPkiVerdict verify(const DerChain& chain, const std::string& host) {
-    return (*verifier_)->verify(chain, host);
+    WebPkiVerdict from_der = (*verifier_)->verify(chain, host);
+    const X509Chain parsed = X509Chain::parse(chain);
+    if (parsed.size() == chain.size()) {
+      const WebPkiVerdict from_x509 = (*verifier_)->verify(parsed, host);
+      EXPECT_EQ(from_x509.ok, from_der.ok) << host;
+      EXPECT_EQ(from_x509.x509_error, from_der.x509_error) << host;
+      EXPECT_EQ(from_x509.error_depth, from_der.error_depth) << host;
+    }
+    return from_der;
   }
 
   static inline testing::TestCert* ca_ = nullptr;
