@@ -174,7 +174,8 @@ void read_resolver(const Reader& r, const YAML::Node& n, dns::ResolverConfig& rc
     }
   }
   for (const auto& f : rc.trust_anchor_files) {
-    if (!std::filesystem::exists(f)) r.fail(n["trust_anchor_files"], "resolver.trust_anchor_files", "no such file: " + f);
+    std::error_code ec;
+    if (!std::filesystem::exists(f, ec)) r.fail(n["trust_anchor_files"], "resolver.trust_anchor_files", ec ? "cannot use " + f + ": " + ec.message() : "no such file: " + f);
   }
 }
 
@@ -240,7 +241,8 @@ Config read_config(const Reader& r, const YAML::Node& root) {
     if (t["ca_files"]) {
       for (auto& f : r.strings(t["ca_files"], "tls.ca_files")) {
         f = resolve_relative(r.file(), f);
-        if (!std::filesystem::exists(f)) r.fail(t["ca_files"], "tls.ca_files", "no such file: " + f);
+        std::error_code ec;
+        if (!std::filesystem::exists(f, ec)) r.fail(t["ca_files"], "tls.ca_files", ec ? "cannot use " + f + ": " + ec.message() : "no such file: " + f);
         c.tls.ca_files.push_back(f);
       }
     }
@@ -273,14 +275,23 @@ Config read_config(const Reader& r, const YAML::Node& root) {
       // A path or a directory (every *.yml / *.yaml inside, in name order).
       std::string path = resolve_relative(r.file(), pattern);
       std::vector<std::string> paths;
-      if (std::filesystem::is_directory(path)) {
-        for (const auto& e : std::filesystem::directory_iterator(path)) {
-          auto ext = e.path().extension().string();
-          if (e.is_regular_file() && (ext == ".yml" || ext == ".yaml")) paths.push_back(e.path().string());
+      // The error_code overloads throughout: a path the OS refuses to stat (ENAMETOOLONG,
+      // EACCES, ELOOP) is a configuration error, never an exception out of the loader (R6).
+      std::error_code ec;
+      const auto status = std::filesystem::status(path, ec);
+      if (std::filesystem::is_directory(status)) {
+        std::filesystem::directory_iterator it(path, ec), end;
+        for (; !ec && it != end; it.increment(ec)) {
+          auto ext = it->path().extension().string();
+          std::error_code file_ec;
+          if (it->is_regular_file(file_ec) && (ext == ".yml" || ext == ".yaml")) paths.push_back(it->path().string());
         }
+        if (ec) r.fail(root["domain_files"], "domain_files", "cannot list " + path + ": " + ec.message());
         std::sort(paths.begin(), paths.end());
-      } else if (std::filesystem::exists(path)) {
+      } else if (std::filesystem::exists(status)) {
         paths.push_back(path);
+      } else if (ec && ec != std::errc::no_such_file_or_directory) {
+        r.fail(root["domain_files"], "domain_files", "cannot use " + path + ": " + ec.message());
       } else {
         r.fail(root["domain_files"], "domain_files", "no such file or directory: " + path);
       }

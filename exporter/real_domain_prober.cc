@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
 #include "probes/dns/resolver_self_test.h"
 #include "probes/dns/unbound_resolver.h"
 #include "probes/domain/domain_probe.h"
+#include "probes/domain/resolver_outage.h"
 #include "probes/mtasts/policy_fetcher.h"
 #include "probes/smtp/connector.h"
 #include "probes/smtp/starttls_probe.h"
@@ -21,6 +23,8 @@ constexpr auto kSelfTestInterval = std::chrono::minutes(10);
 constexpr auto kSelfTestRetry = std::chrono::minutes(1);
 // At start and reload the self-test must not hold things up for long.
 constexpr auto kFirstSelfTestTimeout = std::chrono::seconds(5);
+// When lookups failed without an answer: time to ask whether the resolver answers at all (O1).
+constexpr auto kReachabilityTimeout = std::chrono::seconds(3);
 
 class RealDomainProber final : public DomainProber {
  public:
@@ -44,6 +48,10 @@ class RealDomainProber final : public DomainProber {
     s.probe_special_addresses = config_.smtp.probe_special_addresses;
     domain::DomainProbeSeams seams{*resolver_, starttls_, *webpki_, *fetcher_, clock_};
     auto report = domain::probe_domain(d.name, s, seams);
+    domain::mark_resolver_outage(
+        report, *resolver_, config_.resolver.self_test_secure_name,
+        Deadline::after(std::min<std::chrono::milliseconds>(
+            kReachabilityTimeout, std::chrono::milliseconds(config_.resolver.lookup_timeout_ms))));
     if (!validating_.load()) {
       report.log.push_back("the resolver's DNSSEC self-test fails (" + self_test_reason() +
                            "): DNSSEC-dependent verdicts cannot be trusted");

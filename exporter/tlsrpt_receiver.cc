@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <vector>
 
 #include "exporter/metric_builder.h"
 
@@ -52,41 +54,60 @@ TlsRptReceiver::Outcome TlsRptReceiver::record(const tlsrpt::IntakeResult& resul
     const auto& rej = *result.rejection;
     count_rejection_locked(std::string(tlsrpt::reason_label(rej.reason)));
     *detail = rej.message;
-  } else {
-    const auto& report = *result.report;
-    const std::string key = tlsrpt::dedup_key(report);
-    if (!state_.get(kSeen, key).is_null()) {
-      *detail = "duplicate of an earlier report (" + report.organization_name + ", " + report.report_id + ")";
-      return Outcome::kDuplicate;
-    }
-    // Cap the number of distinct organizations: attacker-controlled label values.
-    std::set<std::string> orgs;
-    const auto counters = state_.section(kCounters);  // a copy: items() must not outlive it
-    for (const auto& [k, v] : counters.items()) {
-      if (k.rfind("tlsrpt_reports_total\t", 0) == 0) orgs.insert(k);
-    }
-    const double now = now_seconds();
-    for (auto inc : tlsrpt::aggregate(report)) {
-      nlohmann::json labels = nlohmann::json::object();
-      for (const auto& l : inc.labels) labels[l.name] = l.value;
-      if (labels.contains("organization") && orgs.size() >= options_.max_organizations &&
-          !orgs.count(counter_key("tlsrpt_reports_total", {{"organization", labels["organization"]}}))) {
-        labels["organization"] = "other";
-      }
-      const auto ckey = counter_key(std::string(inc.metric), labels);
-      auto v = state_.get(kCounters, ckey);
-      state_.put(kCounters, ckey, (v.is_number() ? v.get<double>() : 0.0) + static_cast<double>(inc.amount));
-    }
-    state_.put(kSeen, key, now);
-    const auto seen = state_.section(kSeen);
-    for (const auto& [k, v] : seen.items()) {
-      if (v.is_number() && now - v.get<double>() > kSeenRetentionSeconds) state_.erase(kSeen, k);
-    }
-    *detail = "from " + report.organization_name + ", report-id " + report.report_id;
+    std::string err;
+    if (!state_.save(&err)) spdlog::error("saving TLS-RPT counters failed: {}", err);
+    return Outcome::kRejected;
   }
+  const auto& report = *result.report;
+  const std::string key = tlsrpt::dedup_key(report);
+  if (!state_.get(kSeen, key).is_null()) {
+    *detail = "duplicate of an earlier report (" + report.organization_name + ", " + report.report_id + ")";
+    return Outcome::kDuplicate;
+  }
+  // What this report changes, with the previous values, to undo it if it cannot be saved.
+  std::vector<std::pair<std::string, nlohmann::json>> previous;
+  // Cap the number of distinct organizations: attacker-controlled label values.
+  std::set<std::string> orgs;
+  const auto counters = state_.section(kCounters);  // a copy: items() must not outlive it
+  for (const auto& [k, v] : counters.items()) {
+    if (k.rfind("tlsrpt_reports_total\t", 0) == 0) orgs.insert(k);
+  }
+  const double now = now_seconds();
+  for (auto inc : tlsrpt::aggregate(report)) {
+    nlohmann::json labels = nlohmann::json::object();
+    for (const auto& l : inc.labels) labels[l.name] = l.value;
+    if (labels.contains("organization") && orgs.size() >= options_.max_organizations &&
+        !orgs.count(counter_key("tlsrpt_reports_total", {{"organization", labels["organization"]}}))) {
+      labels["organization"] = "other";
+    }
+    const auto ckey = counter_key(std::string(inc.metric), labels);
+    auto v = state_.get(kCounters, ckey);
+    previous.emplace_back(ckey, v);
+    state_.put(kCounters, ckey, (v.is_number() ? v.get<double>() : 0.0) + static_cast<double>(inc.amount));
+  }
+  state_.put(kSeen, key, now);
   std::string err;
-  if (!state_.save(&err)) spdlog::error("saving TLS-RPT counters failed: {}", err);
-  return result.ok() ? Outcome::kAccepted : Outcome::kRejected;
+  if (!state_.save(&err)) {
+    // Not persisted: undo, so that the sender's retry (RFC 8460 §5.4: a failed delivery is
+    // retried) is counted once it can be saved, and a restart does not lose an acknowledged report.
+    for (auto it = previous.rbegin(); it != previous.rend(); ++it) {
+      if (it->second.is_null()) {
+        state_.erase(kCounters, it->first);
+      } else {
+        state_.put(kCounters, it->first, it->second);
+      }
+    }
+    state_.erase(kSeen, key);
+    *detail = "from " + report.organization_name + ", report-id " + report.report_id +
+              ": not stored, saving the state failed: " + err;
+    return Outcome::kNotStored;
+  }
+  const auto seen = state_.section(kSeen);
+  for (const auto& [k, v] : seen.items()) {
+    if (v.is_number() && now - v.get<double>() > kSeenRetentionSeconds) state_.erase(kSeen, k);
+  }
+  *detail = "from " + report.organization_name + ", report-id " + report.report_id;
+  return Outcome::kAccepted;
 }
 
 HttpResponse TlsRptReceiver::handle_post(const HttpRequest& req) {
@@ -101,6 +122,9 @@ HttpResponse TlsRptReceiver::handle_post(const HttpRequest& req) {
     case Outcome::kDuplicate:
       spdlog::info("TLS-RPT report {}", detail);
       return {200, "text/plain; charset=utf-8", "duplicate, already counted\n", {}};
+    case Outcome::kNotStored:
+      spdlog::error("TLS-RPT report {}; answered 503 so that the sender retries", detail);
+      return {503, "text/plain; charset=utf-8", "cannot store the report now, retry later\n", {}};
     case Outcome::kRejected:
       break;
   }
@@ -122,27 +146,42 @@ int TlsRptReceiver::import_maildir(const std::string& maildir) {
   if (!fs::is_directory(new_dir, ec)) return 0;
   fs::create_directories(cur_dir, ec);
   int processed = 0;
-  for (const auto& e : fs::directory_iterator(new_dir, ec)) {
-    if (!e.is_regular_file()) continue;
+  // Listed first, then processed: the loop renames entries of the directory it reads.
+  std::vector<fs::path> messages;
+  for (fs::directory_iterator it(new_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code file_ec;
+    if (it->is_regular_file(file_ec)) messages.push_back(it->path());
+  }
+  if (ec) spdlog::error("cannot list {}: {}", new_dir.string(), ec.message());
+  std::sort(messages.begin(), messages.end());
+  for (const auto& path : messages) {
     std::string detail;
     tlsrpt::IntakeResult result;
-    const auto size = fs::file_size(e.path(), ec);
-    if (ec || size > kMaxMailFileBytes) {
+    std::error_code size_ec;
+    const auto size = fs::file_size(path, size_ec);
+    if (size_ec) continue;  // gone meanwhile (another reader of the Maildir)
+    if (size > kMaxMailFileBytes) {
       result.rejection = tlsrpt::Rejection{tlsrpt::RejectionReason::kTooLarge, "message larger than 32 MiB"};
     } else {
-      std::ifstream in(e.path(), std::ios::binary);
+      std::ifstream in(path, std::ios::binary);
       std::string message((std::istreambuf_iterator<char>(in)), {});
       result = intake_.accept_mail(message, tlsrpt::MailAcceptPolicy{options_.accept_unsigned_mail});
     }
     const auto outcome = record(result, &detail);
+    if (outcome == Outcome::kNotStored) {
+      // Left in new/: read again on the next pass, when the state can be saved.
+      spdlog::error("TLS-RPT mail {}: {}; left in new/", path.filename().string(), detail);
+      continue;
+    }
     if (outcome == Outcome::kRejected) {
-      spdlog::warn("TLS-RPT mail {} refused: {}", e.path().filename().string(), detail);
+      spdlog::warn("TLS-RPT mail {} refused: {}", path.filename().string(), detail);
     } else {
-      spdlog::info("TLS-RPT mail {}: {}", e.path().filename().string(), detail);
+      spdlog::info("TLS-RPT mail {}: {}", path.filename().string(), detail);
     }
     // Maildir: a processed message moves to cur/ with the Seen flag, so it is not read again.
-    fs::rename(e.path(), cur_dir / (e.path().filename().string() + ":2,S"), ec);
-    if (ec) spdlog::error("cannot move {} to cur/: {}", e.path().string(), ec.message());
+    std::error_code move_ec;
+    fs::rename(path, cur_dir / (path.filename().string() + ":2,S"), move_ec);
+    if (move_ec) spdlog::error("cannot move {} to cur/: {}", path.string(), move_ec.message());
     ++processed;
   }
   return processed;

@@ -30,7 +30,8 @@ class TlsRptReceiver final : public prometheus::Collectable {
  public:
   TlsRptReceiver(TlsRptReceiverOptions options, StateStore& state);
 
-  // POST /tlsrpt: 200 accepted (or a duplicate), 400 malformed, 413 too large, 415 wrong type.
+  // POST /tlsrpt: 200 accepted (or a duplicate), 400 malformed, 413 too large, 415 wrong type,
+  // 503 when it cannot be saved (the sender retries; it is not counted until it is saved).
   HttpResponse handle_post(const HttpRequest& req);
   // A body refused by the HTTP server before it reached handle_post (413).
   void count_refused_by_server(const std::string& reason);
@@ -41,7 +42,7 @@ class TlsRptReceiver final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  enum class Outcome { kAccepted, kDuplicate, kRejected };
+  enum class Outcome { kAccepted, kDuplicate, kRejected, kNotStored };
   Outcome record(const tlsrpt::IntakeResult& result, std::string* detail);
   void count_rejection_locked(const std::string& reason);
 

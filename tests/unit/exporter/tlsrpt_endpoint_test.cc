@@ -125,5 +125,36 @@ TEST_F(TlsRptEndpoint, ImportsMailedReportsFromTheMaildir) {
   EXPECT_NE(m.find("mailtls_tlsrpt_reports_rejected_total{reason=\"mime\"} 1"), std::string::npos) << m;
 }
 
+// R5 (docs/robustness.md): a report that cannot be saved is not acknowledged. A directory where
+// the state's temporary file must go makes every save fail, also for root.
+TEST_F(TlsRptEndpoint, ReportThatCannotBeSavedGets503AndCountsOnceOnRetry) {
+  const auto blocker = dir_ / "state/state.json.tmp";
+  fs::create_directories(blocker);
+  EXPECT_EQ(post((kData / "google-sts.json.gz").string(), "application/tlsrpt+gzip"), "503");
+  auto m = metrics();
+  EXPECT_EQ(m.find("mailtls_tlsrpt_reports_total{organization=\"Google Inc.\"}"), std::string::npos) << m;
+  // A mailed report stays in new/ until it can be saved.
+  fs::copy_file(kData / "mail-multipart-report.eml", dir_ / "maildir/new/1.eml");
+  stop();
+  start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(fs::exists(dir_ / "maildir/new/1.eml"));
+  fs::remove(blocker);
+  EXPECT_EQ(post((kData / "google-sts.json.gz").string(), "application/tlsrpt+gzip"), "200");  // the retry
+  EXPECT_EQ(post((kData / "google-sts.json.gz").string(), "application/tlsrpt+gzip"), "200");  // a duplicate
+  m = metrics();
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_total{organization=\"Google Inc.\"} 1\n"), std::string::npos) << m;
+  stop();
+  start();
+  bool done = false;
+  for (int i = 0; i < 300 && !done; ++i) {
+    done = fs::is_empty(dir_ / "maildir/new");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(done);
+  m = metrics();
+  EXPECT_NE(m.find("mailtls_tlsrpt_reports_total{organization=\"Google Inc.\"} 1\n"), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace mailtls::exporter
