@@ -55,6 +55,7 @@ DNS_PORT=5399          # the world's Knot is on 5300
 BB_LISTEN=127.0.0.1:39115
 EX_LISTEN=127.0.0.1:39116
 ZONE=bench.test
+BUILD=$(cd "$BUILD" && pwd)
 EXPORTER=$BUILD/exporter/mailtls_exporter
 SERVER=$BUILD/tests/bench/bench_smtp_server
 BASELINE=$BUILD/tests/bench/starttls_baseline
@@ -426,6 +427,14 @@ for d in $SCALE; do
   done
   hwm1=$(hwm_kb "$pid")
   cpu1=$(cpu_seconds "$pid")
+  # As Prometheus asks: Accept-Encoding: gzip.
+  : >"$DIR/scale/scrapes-gzip-$d.txt"
+  for ((k = 1; k <= 5; k++)); do
+    curl -s --max-time 60 -H 'Accept-Encoding: gzip' -o "$DIR/scale/metrics-quiet.gz" -w '%{time_total} %{size_download}\n' \
+      "http://$EX_LISTEN/metrics" >>"$DIR/scale/scrapes-gzip-$d.txt" || echo fail >>"$DIR/scale/scrapes-gzip-$d.txt"
+  done
+  hwm2=$(hwm_kb "$pid")
+  cpu2=$(cpu_seconds "$pid")
   qdone=$(grep -c '^mailtls_probe_success{' "$DIR/scale/metrics-quiet.txt" || true)
   stop_pid "$pid"
   say "scale D=$d quiet: after ${quiet_wait}s without scrapes $qdone/$d probed, CPU ${cpu0}s" \
@@ -433,7 +442,10 @@ for d in $SCALE; do
     "peak RSS $(awk -v k="$hwm0" 'BEGIN {printf "%.1f", k / 1024}') MiB;" \
     "5 scrapes of the finished state: $(tr '\n' ' ' <"$DIR/scale/scrapes-quiet-$d.txt")s," \
     "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {printf "%.2f", (b - a) / 5}') CPU s/scrape," \
-    "peak RSS after them $(awk -v k="$hwm1" 'BEGIN {printf "%.1f", k / 1024}') MiB"
+    "peak RSS after them $(awk -v k="$hwm1" 'BEGIN {printf "%.1f", k / 1024}') MiB;" \
+    "5 gzip scrapes (s, bytes): $(awk '{printf "%s/%s ", $1, $2}' "$DIR/scale/scrapes-gzip-$d.txt")," \
+    "$(awk -v a="$cpu1" -v b="$cpu2" 'BEGIN {printf "%.2f", (b - a) / 5}') CPU s/scrape," \
+    "peak RSS after them $(awk -v k="$hwm2" 'BEGIN {printf "%.1f", k / 1024}') MiB"
 done
 
 # --- profile ------------------------------------------------------------------------------------

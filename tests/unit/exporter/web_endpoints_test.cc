@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "exporter/exporter.h"
@@ -54,6 +59,35 @@ TEST_F(RunningExporter, MetricsHaveBuildInfoAndSelfMetrics) {
   EXPECT_NE(r.body.find("mailtls_domains_configured 1"), std::string::npos);
   EXPECT_NE(r.body.find("process_resident_memory_bytes "), std::string::npos);
   EXPECT_NE(r.body.find("process_open_fds "), std::string::npos);
+}
+
+// Compression is the exporter's own (response_compression.h): gzip for clients that accept
+// it (Prometheus), never brotli, nothing for clients that refuse it. Through curl.
+TEST_F(RunningExporter, MetricsAreGzippedOnlyForClientsThatAcceptGzip) {
+  if (std::system("command -v curl >/dev/null 2>&1") != 0) GTEST_SKIP() << "curl not installed";
+  const std::string dir = ::testing::TempDir() + "/web_endpoints_gzip_" + std::to_string(getpid());
+  ASSERT_EQ(std::system(("mkdir -p " + dir).c_str()), 0);
+  auto fetch = [&](const std::string& accept, std::string* headers) {
+    const std::string cmd = "curl -s --max-time 30 -D " + dir + "/headers -o " + dir + "/body -H 'Accept-Encoding: " +
+                            accept + "' http://127.0.0.1:" + std::to_string(port()) + "/metrics";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream h(dir + "/headers");
+    std::stringstream hs;
+    hs << h.rdbuf();
+    *headers = hs.str();
+    std::transform(headers->begin(), headers->end(), headers->begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  };
+  std::string headers;
+  fetch("br, gzip, deflate", &headers);
+  EXPECT_NE(headers.find("content-encoding: gzip"), std::string::npos) << headers;
+  EXPECT_EQ(std::system(("gzip -dc < " + dir + "/body | grep -q '^mailtls_build_info{'").c_str()), 0);
+  fetch("br", &headers);
+  EXPECT_EQ(headers.find("content-encoding"), std::string::npos) << headers;
+  EXPECT_EQ(std::system(("grep -q '^mailtls_build_info{' " + dir + "/body").c_str()), 0);
+  fetch("gzip;q=0", &headers);
+  EXPECT_EQ(headers.find("content-encoding"), std::string::npos) << headers;
+  std::system(("rm -rf " + dir).c_str());
 }
 
 TEST_F(RunningExporter, HealthReadyAndLanding) {
