@@ -20,8 +20,6 @@ constexpr int kMaxConcurrentAdhocProbes = 4;
 // Probes change the state (history) all the time; it is written at most this often, from one
 // thread, and at shutdown. Writing it after every probe cost O(domains) per probe.
 constexpr auto kStateSaveInterval = std::chrono::seconds(5);
-// Room for the exporter's own metrics in the /metrics answer, besides the probe results.
-constexpr size_t kOwnMetricsBytes = 16 << 10;
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -158,7 +156,21 @@ void Exporter::register_routes() {
     return HttpResponse{200, "text/html; charset=utf-8", landing_page(), {}};
   });
   web_.get("/metrics", [this](const HttpRequest&) {
-    return HttpResponse{200, kMetricsContentType, metrics_text(), {}};
+    // The exporter's own metrics are rendered now (small); the probe results are written from
+    // a snapshot while the answer is sent, never copied into one string (66 MB at 10,000
+    // domains).
+    auto head = std::make_shared<std::string>();
+    append_families(*head, registry_->Collect());
+    auto tail = std::make_shared<std::string>();
+    append_collected(*tail, collectables_);
+    HttpResponse r{200, kMetricsContentType, {}, {}, {}};
+    r.body_writer = [head, tail, snap = results_->snapshot()](const BodyPieceWriter& write) {
+      if (!write(*head)) return;
+      bool more = true;
+      ProbeResultsCollector::write_text(*snap, [&](std::string_view piece) { return more = write(piece); });
+      if (more) write(*tail);
+    };
+    return r;
   });
   web_.get("/probe", [this](const HttpRequest& req) { return handle_probe(req); });
   web_.post("/tlsrpt", [this](const HttpRequest& req) {
@@ -404,16 +416,6 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
     return {200, "text/plain; charset=utf-8", out, {}};
   }
   return {200, kMetricsContentType, metrics, {}};
-}
-
-std::string Exporter::metrics_text() const {
-  std::string out;
-  // One allocation for the whole answer (about 30 MB at 10,000 domains), not a doubling series.
-  out.reserve(results_->text_size() + kOwnMetricsBytes);
-  append_families(out, registry_->Collect());
-  results_->append_text(out);
-  append_collected(out, collectables_);
-  return out;
 }
 
 }  // namespace mailtls::exporter

@@ -44,7 +44,6 @@ class Exporter {
   bool reload(std::string* error);
 
   bool ready() const { return ready_; }
-  std::string metrics_text() const;
   long probes_completed() const { return scheduler_ ? scheduler_->completed() : 0; }
 
  private:

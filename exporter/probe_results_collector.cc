@@ -94,15 +94,19 @@ size_t ProbeResultsCollector::text_size() const {
   return n;
 }
 
-void ProbeResultsCollector::append_text(std::string& out) const {
-  std::vector<std::shared_ptr<const DomainText>> domains;
-  std::vector<std::string> headers;
-  {
-    std::lock_guard lock(mu_);
-    domains.reserve(by_domain_.size());
-    for (const auto& [name, text] : by_domain_) domains.push_back(text);
-    headers = headers_;
-  }
+std::shared_ptr<const ProbeResultsCollector::Snapshot> ProbeResultsCollector::snapshot() const {
+  auto snap = std::make_shared<Snapshot>();
+  std::lock_guard lock(mu_);
+  snap->domains.reserve(by_domain_.size());
+  for (const auto& [name, text] : by_domain_) snap->domains.push_back(text);
+  snap->headers = headers_;
+  return snap;
+}
+
+void ProbeResultsCollector::write_text(const Snapshot& snap,
+                                       const std::function<bool(std::string_view)>& write) {
+  const auto& domains = snap.domains;
+  const auto& headers = snap.headers;
   // A counting sort of every domain's parts by family: first the number of parts per family
   // and the order in which families first appear, then each part's text into its family's slot.
   std::vector<size_t> count(headers.size(), 0);
@@ -125,9 +129,18 @@ void ProbeResultsCollector::append_text(std::string& out) const {
   }
   size_t next = 0;
   for (auto f : order) {
-    out += headers[f];
-    for (size_t end = next + count[f]; next < end; ++next) out += slots[next];
+    if (!write(headers[f])) return;
+    for (size_t end = next + count[f]; next < end; ++next) {
+      if (!write(slots[next])) return;
+    }
   }
+}
+
+void ProbeResultsCollector::append_text(std::string& out) const {
+  write_text(*snapshot(), [&out](std::string_view piece) {
+    out += piece;
+    return true;
+  });
 }
 
 }  // namespace mailtls::exporter

@@ -17,11 +17,13 @@
 #include <prometheus/metric_family.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mailtls::exporter {
@@ -35,6 +37,13 @@ class ProbeResultsCollector {
   void update(const std::string& domain, const std::vector<prometheus::MetricFamily>& families);
   // Drops every domain not in `domains`.
   void retain_only(const std::set<std::string>& domains);
+  // What a scrape renders: the stored texts at one moment, immutable, kept alive by the
+  // snapshot however long the answer takes to send.
+  class Snapshot;
+  std::shared_ptr<const Snapshot> snapshot() const;
+  // Hands every family of `snapshot` to `write` in the exposition format, in pieces (a header,
+  // one domain's lines of one family); stops early when `write` returns false.
+  static void write_text(const Snapshot& snapshot, const std::function<bool(std::string_view)>& write);
   // Appends every stored family in the exposition format.
   void append_text(std::string& out) const;
   // Bytes append_text() would add at most (headers counted for every known family).
@@ -63,6 +72,12 @@ class ProbeResultsCollector {
   std::map<std::string, std::uint32_t> family_ids_;
   std::vector<std::string> headers_;
   size_t samples_bytes_ = 0;  // sum of samples.size() over by_domain_
+};
+
+class ProbeResultsCollector::Snapshot {
+ public:
+  std::vector<std::shared_ptr<const DomainText>> domains;  // by name
+  std::vector<std::string> headers;                         // indexed by family id
 };
 
 }  // namespace mailtls::exporter

@@ -89,6 +89,43 @@ std::string decode_basic_credentials(const std::string& header) {
   return out;
 }
 
+// Sends what `writer` writes as chunks of about kChunkBytes (one chunk per small piece would
+// be one send() each), through gzip when asked, then ends the body.
+void stream_body(const std::function<void(const BodyPieceWriter&)>& writer, bool gzip,
+                 httplib::DataSink& sink) {
+  constexpr size_t kChunkBytes = 64 << 10;
+  bool client_gone = false;
+  auto send = [&](std::string_view bytes) {
+    if (!client_gone && !sink.write(bytes.data(), bytes.size())) client_gone = true;
+    return !client_gone;
+  };
+  std::string buffer;
+  buffer.reserve(kChunkBytes);
+  if (gzip) {
+    GzipWriter gz(send);
+    writer([&](std::string_view piece) {
+      buffer.append(piece);
+      if (buffer.size() >= kChunkBytes) {
+        if (!gz.write(buffer)) return false;
+        buffer.clear();
+      }
+      return true;
+    });
+    if (gz.write(buffer)) gz.finish();
+  } else {
+    writer([&](std::string_view piece) {
+      buffer.append(piece);
+      if (buffer.size() >= kChunkBytes) {
+        if (!send(buffer)) return false;
+        buffer.clear();
+      }
+      return true;
+    });
+    if (!buffer.empty()) send(buffer);
+  }
+  if (!client_gone) sink.done();
+}
+
 httplib::Server::Handler adapt(HttpHandler h) {
   return [h = std::move(h)](const httplib::Request& in, httplib::Response& out) {
     HttpRequest req;
@@ -113,8 +150,18 @@ httplib::Server::Handler adapt(HttpHandler h) {
     // handler. (The Request is cpp-httplib's own non-const object, handed to handlers as const.)
     const std::string accept_encoding = in.get_header_value("Accept-Encoding");
     const_cast<httplib::Request&>(in).headers.erase("Accept-Encoding");
-    if (res.body.size() >= kMinCompressedBodyBytes && accepts_gzip(accept_encoding) &&
-        res.content_type.rfind("text/", 0) == 0) {
+    const bool gzip = accepts_gzip(accept_encoding) && res.content_type.rfind("text/", 0) == 0;
+    if (res.body_writer) {
+      out.set_header("Vary", "Accept-Encoding");
+      if (gzip) out.set_header("Content-Encoding", "gzip");
+      out.set_chunked_content_provider(
+          res.content_type, [writer = std::move(res.body_writer), gzip](size_t, httplib::DataSink& sink) {
+            stream_body(writer, gzip, sink);
+            return true;
+          });
+      return;
+    }
+    if (res.body.size() >= kMinCompressedBodyBytes && gzip) {
       if (auto gz = gzip_compress(res.body); !gz.empty()) {
         res.body = std::move(gz);
         out.set_header("Content-Encoding", "gzip");

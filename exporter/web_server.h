@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "exporter/listen_address.h"
 #include "exporter/web_config.h"
@@ -27,11 +28,18 @@ struct HttpRequest {
   std::string header(const std::string& name) const;  // case-insensitive
 };
 
+// Writes a response body in pieces; returns false when the client is gone (stop writing).
+using BodyPieceWriter = std::function<bool(std::string_view)>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::multimap<std::string, std::string> headers;
+  // When set, the body is not `body` but what this writes, produced while it is sent (chunked
+  // transfer encoding, gzipped for clients that accept it): a large answer is never held whole
+  // in memory. Runs on the server's worker thread after the handler returned.
+  std::function<void(const BodyPieceWriter& write)> body_writer = nullptr;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
