@@ -209,6 +209,10 @@ WebServer::WebServer(WebServerOptions options, const WebConfig& web_config)
   s.set_read_timeout(options.read_timeout_seconds, 0);
   s.set_write_timeout(options.write_timeout_seconds, 0);
   s.set_keep_alive_max_count(100);
+  // cpp-httplib writes the status line and headers, then the body: without TCP_NODELAY the
+  // second write of a small answer waits for the client's delayed ACK (~40 ms per /probe on a
+  // kept-alive connection; blackbox_exporter, in Go, has Nagle off too).
+  s.set_tcp_nodelay(true);
   // cpp-httplib serves each connection on a pool thread until the request is read, with no
   // deadline for the whole request: a client dribbling its headers holds a thread. The default
   // pool (8) was exhausted by 16 such clients and /metrics stopped answering (robustness
