@@ -36,6 +36,10 @@ class Exporter {
   // Opens the state, builds the prober, binds the listen address and starts probing; false
   // with a one-line reason (port taken, bad address, resolver cannot be set up).
   bool start(std::string* error);
+  // /metrics answers with at least this much probe-result text are served, to clients that
+  // accept gzip, from a background render at most 5 s old (default 8 MiB, about 1,200
+  // domains). For tests; call before start().
+  void set_metrics_cache_min_bytes(size_t n) { metrics_cache_min_bytes_ = n; }
   int port() const { return web_.port(); }
   // Serves HTTP until shutdown() is called (from a signal handler thread or a test).
   void serve();
@@ -53,6 +57,8 @@ class Exporter {
   bool probe_allowed(const std::string& domain, DomainConfig* out) const;
   std::vector<DomainConfig> owned_domains(const Config& c) const;
   void save_state();
+  std::function<void(const BodyPieceWriter&)> metrics_writer() const;
+  void render_metrics_gzip();
 
   Flags flags_;
   DomainProberFactory prober_factory_;
@@ -77,6 +83,13 @@ class Exporter {
   std::shared_ptr<TlsRptReceiver> tlsrpt_;  // when tlsrpt_receiver.enabled
   std::jthread maildir_watcher_;
   std::jthread state_saver_;
+  // The whole /metrics answer gzipped, rendered every kMetricsRenderInterval while the probe
+  // results are at least metrics_cache_min_bytes_ of text; null below that (then every scrape
+  // renders).
+  std::jthread metrics_renderer_;
+  std::mutex rendered_mu_;
+  std::shared_ptr<const std::string> rendered_gzip_;
+  size_t metrics_cache_min_bytes_ = 8 << 20;  // about 1,200 domains
   WebServer web_;
 };
 

@@ -161,7 +161,8 @@ httplib::Server::Handler adapt(HttpHandler h) {
           });
       return;
     }
-    if (res.body.size() >= kMinCompressedBodyBytes && gzip) {
+    const bool encoded = res.headers.count("Content-Encoding") > 0;  // the handler's own gzip
+    if (res.body.size() >= kMinCompressedBodyBytes && gzip && !encoded) {
       if (auto gz = gzip_compress(res.body); !gz.empty()) {
         res.body = std::move(gz);
         out.set_header("Content-Encoding", "gzip");

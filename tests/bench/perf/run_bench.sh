@@ -16,6 +16,8 @@
 #     --listeners N      number of MX listeners (default: the largest of --sizes)
 #     --profile          also run callgrind on `check` of a few domains
 #     --ttl 1            TTL of every record in the benchmark zone (1: no DNS cache help)
+#     --scrape-gzip      scrape /metrics during the scale rounds with Accept-Encoding: gzip, as
+#                        Prometheus does (default: uncompressed)
 #
 # Output: figures on stdout and in <dir>/results.txt (raw per-round lines in <dir>/rounds.tsv).
 # Run as root (port 25).
@@ -33,6 +35,7 @@ SCALE_LIMIT=600
 PROFILE=0
 TTL=1
 LISTENERS=""
+SCRAPE_GZIP=0
 
 while (($#)); do
   case $1 in
@@ -46,6 +49,7 @@ while (($#)); do
     --listeners) LISTENERS=$2; shift 2 ;;
     --profile) PROFILE=1; shift ;;
     --ttl) TTL=$2; shift 2 ;;
+    --scrape-gzip) SCRAPE_GZIP=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -388,7 +392,11 @@ for d in $SCALE; do
   done_count=0
   deadline=$((SECONDS + SCALE_LIMIT))
   while ((SECONDS < deadline)); do
-    m=$(curl -s --max-time 10 -o "$DIR/scale/metrics.txt" -w '%{time_total}' "http://$EX_LISTEN/metrics" || echo fail)
+    if ((SCRAPE_GZIP)); then
+      m=$(curl -s --max-time 10 --compressed -H 'Accept-Encoding: gzip' -o "$DIR/scale/metrics.txt" -w '%{time_total}' "http://$EX_LISTEN/metrics" || echo fail)
+    else
+      m=$(curl -s --max-time 10 -o "$DIR/scale/metrics.txt" -w '%{time_total}' "http://$EX_LISTEN/metrics" || echo fail)
+    fi
     echo "$m" >>"$DIR/scale/scrapes-$d.txt"
     done_count=$(grep -c '^mailtls_probe_success{' "$DIR/scale/metrics.txt" || true)
     ((done_count >= d)) && break

@@ -92,6 +92,46 @@ TEST_F(RunningExporter, MetricsAreGzippedOnlyForClientsThatAcceptGzip) {
   std::system(("rm -rf " + dir).c_str());
 }
 
+// Above metrics_cache_min_bytes (here 0), gzip scrapes come from the background render: valid
+// gzip of a valid answer, and no older than the render interval (5 s): a failed reload shows
+// up in it within seconds.
+TEST(CachedMetricsRender, GzipScrapesComeFromARenderAtMostSecondsOld) {
+  if (std::system("command -v curl >/dev/null 2>&1") != 0) GTEST_SKIP() << "curl not installed";
+  const std::string dir = ::testing::TempDir() + "/cached_render_" + std::to_string(getpid());
+  ASSERT_EQ(std::system(("mkdir -p " + dir).c_str()), 0);
+  const std::string config = dir + "/config.yml";
+  std::ofstream(config) << "domains: [example.com]\n";
+  Flags flags;
+  flags.listen_address = "127.0.0.1:0";
+  flags.config_file = config;
+  flags.storage_path = dir + "/state";
+  auto loaded = load_config_file(config);
+  ASSERT_TRUE(loaded.config) << loaded.error;
+  Exporter exporter(flags, *loaded.config);
+  exporter.set_metrics_cache_min_bytes(0);
+  std::string error;
+  ASSERT_TRUE(exporter.start(&error)) << error;
+  std::thread serving([&] { exporter.serve(); });
+  const std::string fetch = "curl -s --max-time 30 -H 'Accept-Encoding: gzip' -D " + dir + "/headers -o " + dir +
+                            "/body.gz http://127.0.0.1:" + std::to_string(exporter.port()) + "/metrics && gzip -dc < " +
+                            dir + "/body.gz > " + dir + "/body";
+  ASSERT_EQ(std::system(fetch.c_str()), 0);
+  EXPECT_EQ(std::system(("grep -qi '^content-encoding: gzip' " + dir + "/headers").c_str()), 0);
+  EXPECT_EQ(std::system(("grep -q '^mailtls_config_last_reload_successful 1$' " + dir + "/body").c_str()), 0);
+  std::ofstream(config) << "domains: [\n";  // broken YAML
+  EXPECT_FALSE(exporter.reload(&error));
+  bool seen = false;
+  for (int i = 0; i < 60 && !seen; ++i) {  // up to 15 s, three render intervals
+    ASSERT_EQ(std::system(fetch.c_str()), 0);
+    seen = std::system(("grep -q '^mailtls_config_last_reload_successful 0$' " + dir + "/body").c_str()) == 0;
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(seen) << "the gzip answer still shows the state before the failed reload";
+  exporter.shutdown();
+  serving.join();
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST_F(RunningExporter, HealthReadyAndLanding) {
   EXPECT_EQ(http_get(port(), "/-/healthy").status, 200);
   EXPECT_EQ(http_get(port(), "/-/ready").status, 200);
