@@ -262,13 +262,26 @@ bool Exporter::start(std::string* error) {
   }
   // At 10,000 domains /metrics is 66 MB of text (4 MB gzipped) and a render costs ~0.17 CPU
   // seconds: made here every few seconds, a gzip scrape only copies the last one out.
+  // It looks twice a second, so that an answer that has just grown past the threshold gets
+  // its first render at once instead of every scrape rendering until the next interval.
   metrics_renderer_ = std::jthread([this](std::stop_token st) {
     std::mutex mu;
     std::condition_variable_any cv;
+    auto last = std::chrono::steady_clock::time_point{};
     while (!st.stop_requested()) {
-      render_metrics_gzip();
+      bool have_render;
+      {
+        std::lock_guard lock(rendered_mu_);
+        have_render = rendered_gzip_ != nullptr;
+      }
+      const bool large = results_->text_size() >= metrics_cache_min_bytes_;
+      if ((large && !have_render) || (have_render && !large) ||
+          std::chrono::steady_clock::now() - last >= kMetricsRenderInterval) {
+        render_metrics_gzip();
+        last = std::chrono::steady_clock::now();
+      }
       std::unique_lock lock(mu);
-      cv.wait_for(lock, st, kMetricsRenderInterval, [] { return false; });
+      cv.wait_for(lock, st, std::chrono::milliseconds(500), [] { return false; });
     }
   });
   ready_ = true;

@@ -37,7 +37,7 @@ class Exporter {
   // with a one-line reason (port taken, bad address, resolver cannot be set up).
   bool start(std::string* error);
   // /metrics answers with at least this much probe-result text are served, to clients that
-  // accept gzip, from a background render at most 5 s old (default 8 MiB, about 1,200
+  // accept gzip, from a background render at most 5 s old (default 1 MiB, about 150
   // domains). For tests; call before start().
   void set_metrics_cache_min_bytes(size_t n) { metrics_cache_min_bytes_ = n; }
   int port() const { return web_.port(); }
@@ -89,7 +89,7 @@ class Exporter {
   std::jthread metrics_renderer_;
   std::mutex rendered_mu_;
   std::shared_ptr<const std::string> rendered_gzip_;
-  size_t metrics_cache_min_bytes_ = 8 << 20;  // about 1,200 domains
+  size_t metrics_cache_min_bytes_ = 1 << 20;  // about 150 domains
   WebServer web_;
 };
 
