@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One script for a newcomer on a fresh Debian 12 machine (as root):
 #   ./setup.sh demo   install, build, start the local demo world and run the exporter on it
-#   ./setup.sh test   install, build and run every test (unit, integration, world)
-#   ./setup.sh deps | build   the first steps alone
+#   ./setup.sh test   install, build and run every test (unit, integration, world), then the
+#                     C++ unit and integration tests again under ASan+UBSan
+#                     (MAILTLS_SANITIZE_TESTS=0 skips that second part)
+#   ./setup.sh deps | build   the first steps alone; ./setup.sh sanitize   the ASan+UBSan part alone
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -15,7 +17,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
   libcurl4-openssl-dev zlib1g-dev libcpp-httplib-dev dns-root-data
   knot knot-dnsutils ldnsutils postfix nginx-light openssl curl iproute2 unbound
-  gnutls-bin swaks prometheus prometheus-alertmanager prometheus-blackbox-exporter
+  gnutls-bin swaks wrk prometheus prometheus-alertmanager prometheus-blackbox-exporter
   postfix-mta-sts-resolver
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
   podman runc debootstrap
@@ -60,6 +62,32 @@ run_tests() {
   ctest --test-dir "$BUILD" --output-on-failure --timeout 300 -j"$JOBS" "$@"
 }
 
+# The gtest programs that need neither the test world nor the exporter binary: every parser of
+# outside input and the exporter's own code, in process, with loopback peers of their own.
+SANITIZE_TESTS=(dns_test dns_integration_test smtp_test smtp_integration_test tls_test dane_test
+  mtasts_test mtasts_fetcher_test tlsrpt_test domain_test domain_probe_integration_test
+  exporter_test mailtls_robustness_state_test)
+
+sanitize_tests() {
+  local asan=${MAILTLS_ASAN_BUILD_DIR:-$ROOT/build-asan}
+  cmake -S "$ROOT" -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DMAILTLS_SANITIZE=ON -DMAILTLS_BENCH=OFF
+  cmake --build "$asan" -j"$JOBS" --target "${SANITIZE_TESTS[@]}"
+  # Any ASan or UBSan report fails the program (UBSan: -fno-sanitize-recover).
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  local t bin failed=()
+  for t in "${SANITIZE_TESTS[@]}"; do
+    bin=$(find "$asan/tests" -type f -name "$t" -perm -u+x | head -1)
+    echo "== ASan+UBSan: $t"
+    if ! (cd "$asan" && "$bin" --gtest_brief=1); then failed+=("$t"); fi
+  done
+  if ((${#failed[@]})); then
+    echo "ASan+UBSan: failed: ${failed[*]}" >&2
+    return 1
+  fi
+  echo "ASan+UBSan: ${#SANITIZE_TESTS[@]} test programs clean"
+}
+
 demo() {
   # The local demo world: signed zones in Knot, Postfix with STARTTLS, nginx serving MTA-STS
   # policies, all on loopback; every failure scenario of tests/world/SCENARIOS.md.
@@ -81,7 +109,11 @@ demo() {
 case "${1:-}" in
   deps) deps ;;
   build) deps; build ;;
-  test) deps; build; run_tests ;;
+  test)
+    deps; build; run_tests
+    if [[ ${MAILTLS_SANITIZE_TESTS:-1} != 0 ]]; then sanitize_tests; fi
+    ;;
+  sanitize) deps; sanitize_tests ;;
   demo) deps; build; demo ;;
-  *) echo "usage: $0 demo|test|deps|build" >&2; exit 2 ;;
+  *) echo "usage: $0 demo|test|deps|build|sanitize" >&2; exit 2 ;;
 esac

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Load on the exporter's HTTP side while it probes the world: wrk against GET /metrics and
 # POST /tlsrpt (every request a new report, so each one is parsed, counted and saved), then
-# RSS before, right after and some time after the load. Prints figures; asserts nothing about
-# speed. Needs wrk (Debian package wrk) and, for probes to run, a running tests/world.
+# RSS before, right after and some time after the load. Prints figures and asserts no speed;
+# it fails (exit 1) on any non-2xx answer or socket error, an exporter that died, an error in
+# its log, a corrupt state file, or memory that keeps growing: VmRSS after the idle period more
+# than 25 % + 16 MiB above VmRSS after the first round. Needs wrk (Debian package wrk) and, for
+# probes to run, a running tests/world; exit 77 (skipped) without wrk.
 #   tests/robustness/load_test.sh <mailtls_exporter> [duration-seconds] [connections]
 # Environment: MAILTLS_WORLD_DIR (default /work/main/.world), SETTLE (seconds after the load
 # before the last RSS reading, default 30), ROUNDS (load rounds, default 2: a leak shows as
@@ -84,17 +87,22 @@ done = function(summary, latency, requests)
 end
 LUA
 
+failures=()
+rss_kb() { awk '/^VmRSS/{print $2}' /proc/$pid/status; }
 for round in $(seq "${ROUNDS:-2}"); do
 echo
 echo "== round $round: GET /metrics: wrk -t2 -c$connections -d${duration}s"
-wrk -t2 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$port/metrics" | \
-  grep -E 'Latency|Req/Sec|requests in|Requests/sec|Non-2xx|Socket errors|50%|99%'
+wrk -t2 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$port/metrics" > "$work/wrk.out"
+grep -E 'Latency|Req/Sec|requests in|Requests/sec|Non-2xx|Socket errors|50%|99%' "$work/wrk.out"
+grep -qE 'Non-2xx|Socket errors' "$work/wrk.out" && failures+=("round $round GET /metrics: $(grep -E 'Non-2xx|Socket errors' "$work/wrk.out" | tr -s ' ' | tr '\n' ';')")
 status "after /metrics load $round:"
 echo
 echo "== round $round: POST /tlsrpt (new report each): wrk -t2 -c$connections -d${duration}s"
-wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$port" | \
-  grep -E 'Latency|Req/Sec|requests in|Requests/sec|Non-2xx|Socket errors|50%|99%|status'
+wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$port" > "$work/wrk.out"
+grep -E 'Latency|Req/Sec|requests in|Requests/sec|Non-2xx|Socket errors|50%|99%|status' "$work/wrk.out"
+grep -qE 'Non-2xx|Socket errors' "$work/wrk.out" && failures+=("round $round POST /tlsrpt: $(grep -E 'Non-2xx|Socket errors' "$work/wrk.out" | tr -s ' ' | tr '\n' ';')")
 status "after /tlsrpt load $round:"
+[[ $round == 1 ]] && rss_after_first=$(rss_kb)
 echo "reports counted: $(curl -s "http://127.0.0.1:$port/metrics" | awk '/^mailtls_tlsrpt_reports_total/{s+=$NF} END{print s+0}')"
 done
 echo "state.json: $(stat -c %s "$work/state/state.json") bytes; corrupt files: $(ls "$work/state" | grep -c corrupt || true)"
@@ -103,3 +111,18 @@ status "after ${settle} s idle:"
 echo "domains with a probe result: $(probes)"
 echo "exporter log (errors): $(grep -c 'level=error' "$work/exporter.log" || true) lines"
 grep 'level=error' "$work/exporter.log" | sort | uniq -c | sort -rn | head -5 || true
+
+corrupt=$(ls "$work/state" | grep -c corrupt || true)
+errors=$(grep -c 'level=error' "$work/exporter.log" || true)
+rss_end=$(rss_kb)
+kill -0 "$pid" 2>/dev/null || failures+=("the exporter died")
+((corrupt == 0)) || failures+=("$corrupt corrupt state files")
+((errors == 0)) || failures+=("$errors error lines in the exporter log")
+limit=$((rss_after_first * 5 / 4 + 16384))
+((rss_end <= limit)) || failures+=("VmRSS ${rss_end} kB after the idle period > ${limit} kB (125 % of ${rss_after_first} kB after round 1, + 16 MiB)")
+echo
+if ((${#failures[@]})); then
+  printf 'FAIL: %s\n' "${failures[@]}"
+  exit 1
+fi
+echo "ok: no non-2xx answers or socket errors, alive, no error logged, no corrupt state, VmRSS ${rss_end} kB after idle (round 1: ${rss_after_first} kB)"

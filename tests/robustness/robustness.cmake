@@ -33,3 +33,15 @@ if(TARGET mailtls_exporter AND Python3_Interpreter_FOUND)
   set_tests_properties(robustness_exporter_faults PROPERTIES
     LABELS "robustness;integration" TIMEOUT 900 SKIP_RETURN_CODE 77)
 endif()
+
+# Load: wrk against GET /metrics and POST /tlsrpt while the exporter probes the world; fails on
+# any non-2xx answer, socket error, logged error, corrupt state or memory still growing after
+# the load. Skipped (77) without wrk.
+if(TARGET mailtls_exporter AND NOT MAILTLS_SANITIZE AND EXISTS ${PROJECT_SOURCE_DIR}/tests/world/world.sh)
+  add_test(NAME robustness_load
+    COMMAND ${CMAKE_COMMAND} -E env SETTLE=15
+            ${robustness_dir}/load_test.sh $<TARGET_FILE:mailtls_exporter> 10 32)
+  set_tests_properties(robustness_load PROPERTIES
+    LABELS "robustness;world" FIXTURES_REQUIRED world RESOURCE_LOCK world TIMEOUT 300
+    SKIP_RETURN_CODE 77)
+endif()
