@@ -172,8 +172,11 @@ int main(int argc, char** argv) {
 
   spdlog::info("starting mailtls_exporter version {} revision {}", mailtls::kVersion,
                mailtls::kRevision);
-  Exporter exporter(flags, std::move(*loaded.config), web_config,
-                    mailtls::exporter::make_real_domain_prober, sharding);
+  // The server listens at once; the resolver's first self-test runs beside it (O3).
+  auto prober_factory = [](const mailtls::exporter::Config& c, std::string* e) {
+    return mailtls::exporter::make_real_domain_prober(c, e, mailtls::exporter::FirstSelfTest::kInBackground);
+  };
+  Exporter exporter(flags, std::move(*loaded.config), web_config, prober_factory, sharding);
   std::string error;
   if (!exporter.start(&error)) {
     spdlog::error("{}", error);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 #include "probes/dns/resolver_self_test.h"
 #include "probes/dns/unbound_resolver.h"
@@ -52,7 +54,10 @@ class RealDomainProber final : public DomainProber {
         report, *resolver_, config_.resolver.self_test_secure_name,
         Deadline::after(std::min<std::chrono::milliseconds>(
             kReachabilityTimeout, std::chrono::milliseconds(config_.resolver.lookup_timeout_ms))));
-    if (!validating_.load()) {
+    if (!tested_.load()) {
+      report.log.push_back("the resolver's first DNSSEC self-test has not finished yet: "
+                           "DNSSEC-dependent verdicts are not confirmed");
+    } else if (!validating_.load()) {
       report.log.push_back("the resolver's DNSSEC self-test fails (" + self_test_reason() +
                            "): DNSSEC-dependent verdicts cannot be trusted");
     }
@@ -61,7 +66,31 @@ class RealDomainProber final : public DomainProber {
 
   std::optional<bool> resolver_validating() override {
     refresh_self_test();
+    if (!tested_.load()) return std::nullopt;
     return validating_.load();
+  }
+
+  // Runs the first self-test on a thread of its own; probes meanwhile do not start another.
+  void first_self_test_in_background() {
+    {
+      std::lock_guard lock(mu_);
+      testing_ = true;
+    }
+    first_self_test_ = std::jthread([this] {
+      log_first_self_test();
+      std::lock_guard lock(mu_);
+      testing_ = false;
+    });
+  }
+
+  void log_first_self_test() {
+    std::string reason;
+    if (self_test(&reason, kFirstSelfTestTimeout)) {
+      spdlog::info("resolver validates DNSSEC: {}", reason);
+    } else {
+      // Not fatal: the exporter runs and says so in mailtls_resolver_dnssec_validating.
+      spdlog::error("resolver DNSSEC self-test failed: {}; DANE verdicts cannot be trusted", reason);
+    }
   }
 
   // Runs the self-test now; false with the reason when the resolver does not validate.
@@ -69,6 +98,7 @@ class RealDomainProber final : public DomainProber {
                  std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
     auto result = dns::run_resolver_self_test(*resolver_, config_.resolver, Deadline::after(timeout));
     validating_ = result.validating;
+    tested_ = true;
     std::lock_guard lock(mu_);
     reason_ = result.reason;
     last_self_test_ = std::chrono::steady_clock::now();
@@ -108,15 +138,19 @@ class RealDomainProber final : public DomainProber {
   smtp::StarttlsProber starttls_;
   SystemClock clock_;
   std::atomic<bool> validating_{false};
+  std::atomic<bool> tested_{false};  // a self-test has finished
   mutable std::mutex mu_;
   std::string reason_;
   std::chrono::steady_clock::time_point last_self_test_{};
   bool testing_ = false;
+  // Last member: joined (the self-test ends within its timeout) before the others go away.
+  std::jthread first_self_test_;
 };
 
 }  // namespace
 
-std::shared_ptr<DomainProber> make_real_domain_prober(const Config& config, std::string* error) {
+std::shared_ptr<DomainProber> make_real_domain_prober(const Config& config, std::string* error,
+                                                      FirstSelfTest first) {
   auto resolver = dns::UnboundResolver::create(config.resolver);
   if (!resolver.resolver) {
     if (error) *error = "resolver: " + resolver.error;
@@ -140,12 +174,10 @@ std::shared_ptr<DomainProber> make_real_domain_prober(const Config& config, std:
   auto prober = std::make_shared<RealDomainProber>(config, std::move(resolver.resolver),
                                                    std::move(webpki.verifier),
                                                    std::move(fetcher.fetcher));
-  std::string reason;
-  if (prober->self_test(&reason, kFirstSelfTestTimeout)) {
-    spdlog::info("resolver validates DNSSEC: {}", reason);
+  if (first == FirstSelfTest::kInBackground) {
+    prober->first_self_test_in_background();
   } else {
-    // Not fatal: the exporter runs and says so in mailtls_resolver_dnssec_validating.
-    spdlog::error("resolver DNSSEC self-test failed: {}; DANE verdicts cannot be trusted", reason);
+    prober->log_first_self_test();
   }
   return prober;
 }

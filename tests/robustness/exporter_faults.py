@@ -16,6 +16,9 @@
                         state.json always loads (no .corrupt-* file) and the reports counter
                         never falls below the number of reports acknowledged with 200
   port_in_use           --web.listen-address on a bound port: exit 1 and a message naming it
+  healthy_during_self_test  resolver unreachable: /-/healthy answers before the first DNSSEC
+                        self-test has ended (it runs in the background, O3), and
+                        mailtls_resolver_dnssec_validating is absent until then, 0 after
   reload_bad_domain_files  SIGHUP after adding a domain_files path the OS cannot stat: old
                         config kept, reload_successful 0 (R6, fixed)
   slow_clients          16 slowloris clients (a header byte every 2 s): /metrics must still
@@ -325,6 +328,40 @@ def t_reload_bad_domain_files(binary, tmp, dns):
         e.stop()
 
 
+def t_healthy_during_self_test(binary, tmp, dns):
+    # A DNS server that takes every query and never answers (UDP and TCP on one port): the
+    # self-test runs into its 5 s timeout, however fast the exporter starts.
+    silent_udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent_udp.bind(("127.0.0.1", 0))
+    port = silent_udp.getsockname()[1]
+    silent_tcp = socket.socket()
+    silent_tcp.bind(("127.0.0.1", port))
+    silent_tcp.listen(64)
+    cfg = os.path.join(tmp, "o3.yaml")
+    open(cfg, "w").write(config_text(port, domains=["a.test"], receiver=False)
+                         .replace("lookup_timeout: 1s", "lookup_timeout: 10s"))
+    e = Exporter(binary, cfg, os.path.join(tmp, "o3-state"))
+    try:
+        assert e.wait_ready(), e.log_text()[-500:]
+        ended_before_healthy = "self-test failed" in e.log_text()
+        _, body = http(e.port, "/metrics")
+        during = "mailtls_resolver_dnssec_validating" in body
+        t0 = time.monotonic()
+        while "self-test failed" not in e.log_text() and time.monotonic() - t0 < 30:
+            time.sleep(0.2)
+        _, body = http(e.port, "/metrics")
+        after = metric(body, "mailtls_resolver_dnssec_validating")
+        print(f"  /-/healthy answered before the self-test ended: {not ended_before_healthy}; "
+              f"validating metric present during it: {during}; after it: {after}")
+        assert not ended_before_healthy, "the server listened only after the self-test (O3)"
+        assert not during, "a validating verdict before the first self-test ended"
+        assert after == 0, after
+    finally:
+        e.stop()
+        silent_udp.close()
+        silent_tcp.close()
+
+
 def t_sigkill_state_write(binary, tmp, dns, rounds=5):
     storage = os.path.join(tmp, "kill-state")
     cfg = os.path.join(tmp, "kill.yaml")
@@ -460,6 +497,7 @@ TESTS = {
     "reload_bad_domain_files": t_reload_bad_domain_files,
     "sigkill_state_write": t_sigkill_state_write,
     "port_in_use": t_port_in_use,
+    "healthy_during_self_test": t_healthy_during_self_test,
 }
 
 
