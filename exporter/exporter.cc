@@ -367,12 +367,19 @@ bool Exporter::reload(std::string* error) {
   const auto owned = owned_domains(config);
   std::set<std::string> names;
   for (const auto& d : owned) names.insert(d.name);
+  // The replaced prober is let go after the lock and after the metrics say the reload worked:
+  // its destructor waits for its first DNSSEC self-test if that still runs (up to 5 s), and
+  // /metrics and probes take config_mu_.
+  std::shared_ptr<DomainProber> replaced;
   {
     std::lock_guard lock(config_mu_);
     config_ = config;
     configured_names_.clear();
     for (const auto& d : config_.domains) configured_names_.insert(d.name);
-    if (prober) prober_ = prober;
+    if (prober) {
+      replaced = std::move(prober_);
+      prober_ = prober;
+    }
   }
   domains_configured_->Set(static_cast<double>(config.domains.size()));
   results_->retain_only(names);
@@ -382,6 +389,7 @@ bool Exporter::reload(std::string* error) {
   reload_timestamp_->Set(now_seconds());
   spdlog::info("config reloaded from {}: {} domains, {} probed by this shard", flags_.config_file,
                config.domains.size(), owned.size());
+  replaced.reset();
   return true;
 }
 
