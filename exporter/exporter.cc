@@ -17,6 +17,14 @@
 namespace mailtls::exporter {
 namespace {
 
+// Sleeps `d`, or returns sooner once `st` asks the thread to stop.
+void sleep_unless_stopped(std::stop_token st, std::chrono::milliseconds d) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  cv.wait_for(lock, st, d, [] { return false; });
+}
+
 constexpr int kMaxConcurrentAdhocProbes = 4;
 // Probes change the state (history) all the time; it is written at most this often, from one
 // thread, and at shutdown. Writing it after every probe cost O(domains) per probe.
@@ -207,13 +215,8 @@ bool Exporter::start(std::string* error) {
   // seconds. A crash (not a shutdown, which saves) loses at most the history of the last
   // kStateSaveInterval: first-seen times and policy changes noticed since the last write.
   state_saver_ = std::jthread([this](std::stop_token st) {
-    std::mutex mu;
-    std::condition_variable_any cv;
     while (!st.stop_requested()) {
-      {
-        std::unique_lock lock(mu);
-        cv.wait_for(lock, st, kStateSaveInterval, [] { return false; });
-      }
+      sleep_unless_stopped(st, kStateSaveInterval);
       save_state();
     }
   });
@@ -226,12 +229,9 @@ bool Exporter::start(std::string* error) {
     collectables_.push_back(tlsrpt_);
     if (!t.maildir.empty()) {
       maildir_watcher_ = std::jthread([this, dir = t.maildir](std::stop_token st) {
-        std::mutex mu;
-        std::condition_variable_any cv;
         while (!st.stop_requested()) {
           tlsrpt_->import_maildir(dir);
-          std::unique_lock lock(mu);
-          cv.wait_for(lock, st, std::chrono::seconds(30), [] { return false; });
+          sleep_unless_stopped(st, std::chrono::seconds(30));
         }
       });
     }
@@ -265,8 +265,6 @@ bool Exporter::start(std::string* error) {
   // It looks twice a second, so that an answer that has just grown past the threshold gets
   // its first render at once instead of every scrape rendering until the next interval.
   metrics_renderer_ = std::jthread([this](std::stop_token st) {
-    std::mutex mu;
-    std::condition_variable_any cv;
     auto last = std::chrono::steady_clock::time_point{};
     while (!st.stop_requested()) {
       bool have_render;
@@ -274,14 +272,13 @@ bool Exporter::start(std::string* error) {
         std::lock_guard lock(rendered_mu_);
         have_render = rendered_gzip_ != nullptr;
       }
+      // A render is due when the answer crossed the threshold (either way) or is old.
       const bool large = results_->text_size() >= metrics_cache_min_bytes_;
-      if ((large && !have_render) || (have_render && !large) ||
-          std::chrono::steady_clock::now() - last >= kMetricsRenderInterval) {
+      if (large != have_render || std::chrono::steady_clock::now() - last >= kMetricsRenderInterval) {
         render_metrics_gzip();
         last = std::chrono::steady_clock::now();
       }
-      std::unique_lock lock(mu);
-      cv.wait_for(lock, st, std::chrono::milliseconds(500), [] { return false; });
+      sleep_unless_stopped(st, std::chrono::milliseconds(500));
     }
   });
   ready_ = true;

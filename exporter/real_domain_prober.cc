@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -50,10 +49,9 @@ class RealDomainProber final : public DomainProber {
     s.probe_special_addresses = config_.smtp.probe_special_addresses;
     domain::DomainProbeSeams seams{*resolver_, starttls_, *webpki_, *fetcher_, clock_};
     auto report = domain::probe_domain(d.name, s, seams);
-    domain::mark_resolver_outage(
-        report, *resolver_, config_.resolver.self_test_secure_name,
-        Deadline::after(std::min<std::chrono::milliseconds>(
-            kReachabilityTimeout, std::chrono::milliseconds(config_.resolver.lookup_timeout_ms))));
+    // The resolver caps the lookup at its lookup_timeout too.
+    domain::mark_resolver_outage(report, *resolver_, config_.resolver.self_test_secure_name,
+                                 Deadline::after(kReachabilityTimeout));
     if (!tested_.load()) {
       report.log.push_back("the resolver's first DNSSEC self-test has not finished yet: "
                            "DNSSEC-dependent verdicts are not confirmed");

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -99,30 +100,20 @@ void stream_body(const std::function<void(const BodyPieceWriter&)>& writer, bool
     if (!client_gone && !sink.write(bytes.data(), bytes.size())) client_gone = true;
     return !client_gone;
   };
+  std::optional<GzipWriter> gz;
+  if (gzip) gz.emplace(send);
+  auto pass_on = [&](std::string_view bytes) { return gz ? gz->write(bytes) : send(bytes); };
   std::string buffer;
   buffer.reserve(kChunkBytes);
-  if (gzip) {
-    GzipWriter gz(send);
-    writer([&](std::string_view piece) {
-      buffer.append(piece);
-      if (buffer.size() >= kChunkBytes) {
-        if (!gz.write(buffer)) return false;
-        buffer.clear();
-      }
-      return true;
-    });
-    if (gz.write(buffer)) gz.finish();
-  } else {
-    writer([&](std::string_view piece) {
-      buffer.append(piece);
-      if (buffer.size() >= kChunkBytes) {
-        if (!send(buffer)) return false;
-        buffer.clear();
-      }
-      return true;
-    });
-    if (!buffer.empty()) send(buffer);
-  }
+  writer([&](std::string_view piece) {
+    buffer.append(piece);
+    if (buffer.size() >= kChunkBytes) {
+      if (!pass_on(buffer)) return false;
+      buffer.clear();
+    }
+    return true;
+  });
+  if ((buffer.empty() || pass_on(buffer)) && gz) gz->finish();
   if (!client_gone) sink.done();
 }
 
