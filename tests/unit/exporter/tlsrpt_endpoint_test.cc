@@ -67,6 +67,14 @@ class TlsRptEndpoint : public ::testing::Test {
                "/tlsrpt");
   }
   std::string metrics() { return mailtls::testing::http_get(exporter_->port(), "/metrics").body; }
+  // The watcher reads new/ at start: true once it has taken every message (3 s at most).
+  bool maildir_new_emptied() {
+    for (int i = 0; i < 300; ++i) {
+      if (fs::is_empty(dir_ / "maildir/new")) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
 
   fs::path dir_;
   std::unique_ptr<Exporter> exporter_;
@@ -113,12 +121,7 @@ TEST_F(TlsRptEndpoint, ImportsMailedReportsFromTheMaildir) {
   fs::copy_file(kData / "mail-malformed-no-boundary.eml", dir_ / "maildir/new/2.eml");
   stop();
   start();
-  bool done = false;
-  for (int i = 0; i < 300 && !done; ++i) {
-    done = fs::is_empty(dir_ / "maildir/new");
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(done);
+  ASSERT_TRUE(maildir_new_emptied());
   EXPECT_TRUE(fs::exists(dir_ / "maildir/cur/1.eml:2,S"));
   const auto m = metrics();
   EXPECT_NE(m.find("mailtls_tlsrpt_reports_total{"), std::string::npos) << m;
@@ -146,12 +149,7 @@ TEST_F(TlsRptEndpoint, ReportThatCannotBeSavedGets503AndCountsOnceOnRetry) {
   EXPECT_NE(m.find("mailtls_tlsrpt_reports_total{organization=\"Google Inc.\"} 1\n"), std::string::npos) << m;
   stop();
   start();
-  bool done = false;
-  for (int i = 0; i < 300 && !done; ++i) {
-    done = fs::is_empty(dir_ / "maildir/new");
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(done);
+  EXPECT_TRUE(maildir_new_emptied());
   m = metrics();
   EXPECT_NE(m.find("mailtls_tlsrpt_reports_total{organization=\"Google Inc.\"} 1\n"), std::string::npos) << m;
 }

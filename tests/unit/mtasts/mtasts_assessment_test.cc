@@ -6,10 +6,13 @@
 
 #include "probes/dns/records.h"
 #include "probes/mtasts/mtasts_probe.h"
+#include "tests/fakes/fake_policy_fetcher.h"
 #include "tests/fakes/fake_resolver.h"
 
 namespace mailtls::mtasts {
 namespace {
+
+using testing::FakePolicyFetcher;
 
 constexpr const char* kEnforce =
     "version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: *.backup.example.com\n"
@@ -26,16 +29,6 @@ class ScriptedFetcher final : public PolicyFetcher {
     return next;
   }
 };
-
-PolicyFetchResult fetched(std::string body) {
-  PolicyFetchResult r;
-  r.ok = true;
-  r.http_status = 200;
-  r.content_type = "text/plain";
-  r.body = std::move(body);
-  r.body_sha256 = std::string(64, 'c');
-  return r;
-}
 
 PolicyFetchResult fetch_failed(PolicyFetchFailure f) {
   PolicyFetchResult r;
@@ -61,7 +54,7 @@ const std::vector<MxTransport> kAllGood = {{"mx1.example.com", true, true},
                                            {"a.backup.example.com", true, true}};
 
 TEST(MtaStsAssessment, EnforceWithEveryMxPassingIsEnforced) {
-  const auto a = assess_mtasts(probe_with({"v=STSv1; id=1"}, fetched(kEnforce)), kAllGood);
+  const auto a = assess_mtasts(probe_with({"v=STSv1; id=1"}, FakePolicyFetcher::served(kEnforce)), kAllGood);
   EXPECT_EQ(a.status, MtaStsStatus::kEnforced) << a.reason;
   EXPECT_EQ(to_string(a.status), "enforced");
   ASSERT_EQ(a.mx.size(), 2u);
@@ -79,13 +72,13 @@ TEST(MtaStsAssessment, NoTxtIsNotDeployed) {
 
 TEST(MtaStsAssessment, TwoTxtRecordsAreInvalid) {
   const auto a = assess_mtasts(
-      probe_with({"v=STSv1; id=1", "v=STSv1; id=2"}, fetched(kEnforce)), kAllGood);
+      probe_with({"v=STSv1; id=1", "v=STSv1; id=2"}, FakePolicyFetcher::served(kEnforce)), kAllGood);
   EXPECT_EQ(a.status, MtaStsStatus::kInvalid);
   EXPECT_NE(a.reason.find("multiple_records"), std::string::npos) << a.reason;
 }
 
 TEST(MtaStsAssessment, BadTxtIsInvalid) {
-  EXPECT_EQ(assess_mtasts(probe_with({"v=STSv1; id=a-b"}, fetched(kEnforce)), kAllGood).status,
+  EXPECT_EQ(assess_mtasts(probe_with({"v=STSv1; id=a-b"}, FakePolicyFetcher::served(kEnforce)), kAllGood).status,
             MtaStsStatus::kInvalid);
 }
 
@@ -110,7 +103,7 @@ TEST(MtaStsAssessment, EveryFetchFailureIsBroken) {
 TEST(MtaStsAssessment, UnparsablePolicyIsInvalid) {
   const auto a = assess_mtasts(
       probe_with({"v=STSv1; id=1"},
-                 fetched("version: STSv1\nmode: Enforce\nmx: mx1.example.com\nmax_age: 1\n")),
+                 FakePolicyFetcher::served("version: STSv1\nmode: Enforce\nmx: mx1.example.com\nmax_age: 1\n")),
       kAllGood);
   EXPECT_EQ(a.status, MtaStsStatus::kInvalid);
   EXPECT_NE(a.reason.find("bad_mode"), std::string::npos) << a.reason;
@@ -120,7 +113,7 @@ TEST(MtaStsAssessment, UnparsablePolicyIsInvalid) {
 TEST(MtaStsAssessment, EnforceWithOneMxUncoveredIsDegraded) {
   const std::vector<MxTransport> mx = {{"mx1.example.com", true, true},
                                        {"mx2.example.com", true, true}};
-  const auto a = assess_mtasts(probe_with({"v=STSv1; id=1"}, fetched(kEnforce)), mx);
+  const auto a = assess_mtasts(probe_with({"v=STSv1; id=1"}, FakePolicyFetcher::served(kEnforce)), mx);
   EXPECT_EQ(a.status, MtaStsStatus::kDegraded);
   ASSERT_EQ(a.mx.size(), 2u);
   EXPECT_FALSE(a.mx[1].covered);
@@ -133,7 +126,7 @@ TEST(MtaStsAssessment, EnforceWithOneMxFailingTlsIsDegraded) {
   const std::vector<MxTransport> mx = {{"mx1.example.com", true, true},
                                        {"b.backup.example.com", true, false},
                                        {"c.backup.example.com", false, false}};
-  const auto a = assess_mtasts(probe_with({"v=STSv1; id=1"}, fetched(kEnforce)), mx);
+  const auto a = assess_mtasts(probe_with({"v=STSv1; id=1"}, FakePolicyFetcher::served(kEnforce)), mx);
   EXPECT_EQ(a.status, MtaStsStatus::kDegraded);
   EXPECT_EQ(a.mx[1].problems, std::vector<MxStsProblem>{MxStsProblem::kWebPkiInvalid});
   EXPECT_EQ(a.mx[2].problems, (std::vector<MxStsProblem>{MxStsProblem::kStarttlsFailed,
@@ -145,7 +138,7 @@ TEST(MtaStsAssessment, EnforceWithNoMxPassingIsBroken) {
   const std::vector<MxTransport> mx = {{"aspmx.l.google.com", true, true}};
   const auto a = assess_mtasts(
       probe_with({"v=STSv1; id=1"},
-                 fetched("version: STSv1\nmode: enforce\nmx: *.google.com\nmax_age: 604800\n")),
+                 FakePolicyFetcher::served("version: STSv1\nmode: enforce\nmx: *.google.com\nmax_age: 604800\n")),
       mx);
   EXPECT_EQ(a.status, MtaStsStatus::kBroken);
   EXPECT_FALSE(a.mx[0].covered);
@@ -156,7 +149,7 @@ TEST(MtaStsAssessment, TestingIsTestingWhateverTheMxChecksSay) {
       "version: STSv1\nmode: testing\nmx: mx1.example.com\nmax_age: 604800\n";
   const std::vector<MxTransport> bad = {{"mx1.example.com", false, false},
                                         {"mx9.example.com", true, true}};
-  const auto a = assess_mtasts(probe_with({"v=STSv1; id=1"}, fetched(testing)), bad);
+  const auto a = assess_mtasts(probe_with({"v=STSv1; id=1"}, FakePolicyFetcher::served(testing)), bad);
   EXPECT_EQ(a.status, MtaStsStatus::kTesting);
   ASSERT_EQ(a.mx.size(), 2u);
   EXPECT_FALSE(a.mx[0].passes);
@@ -166,7 +159,7 @@ TEST(MtaStsAssessment, TestingIsTestingWhateverTheMxChecksSay) {
 
 TEST(MtaStsAssessment, ModeNoneIsNotDeployed) {
   const auto a = assess_mtasts(
-      probe_with({"v=STSv1; id=1"}, fetched("version: STSv1\nmode: none\nmax_age: 86400\n")),
+      probe_with({"v=STSv1; id=1"}, FakePolicyFetcher::served("version: STSv1\nmode: none\nmax_age: 86400\n")),
       kAllGood);
   EXPECT_EQ(a.status, MtaStsStatus::kNotDeployed);
   EXPECT_EQ(a.mode, StsMode::kNone);
@@ -175,7 +168,7 @@ TEST(MtaStsAssessment, ModeNoneIsNotDeployed) {
 TEST(MtaStsAssessment, WarningsAreCollected) {
   const auto a = assess_mtasts(
       probe_with({"v=STSv1 ; id=1"},
-                 fetched("version: STSv1\nmode: enforce\nmx: mx1.example.com.\nmax_age: 600\n")),
+                 FakePolicyFetcher::served("version: STSv1\nmode: enforce\nmx: mx1.example.com.\nmax_age: 600\n")),
       {{"mx1.example.com", true, true}});
   EXPECT_EQ(a.status, MtaStsStatus::kEnforced);
   EXPECT_EQ(a.warnings.size(), 3u);  // TXT whitespace, mx trailing dot, short max_age
@@ -187,7 +180,7 @@ TEST(MtaStsProbe, FetchesAndParsesWhenTheTxtRecordExists) {
   resolver.set("_mta-sts.example.com", dns::RrType::kTxt,
                {dns::encode_txt({"v=spf1 -all"}), dns::encode_txt({"v=STSv1; id=20240101"})});
   ScriptedFetcher fetcher;
-  fetcher.next = fetched(kEnforce);
+  fetcher.next = FakePolicyFetcher::served(kEnforce);
   const auto p = probe_mtasts(resolver, fetcher, "example.com", Deadline::after(std::chrono::seconds(5)));
   EXPECT_EQ(p.txt.qname, "_mta-sts.example.com");
   ASSERT_TRUE(p.txt.txt.valid()) << p.txt.txt.message;
@@ -227,7 +220,7 @@ TEST(MtaStsProbe, InvalidTxtStillFetchesForTheOperatorButStaysInvalid) {
   resolver.set("_mta-sts.example.com", dns::RrType::kTxt,
                {dns::encode_txt({"v=STSv1; id=1"}), dns::encode_txt({"v=STSv1; id=2"})});
   ScriptedFetcher fetcher;
-  fetcher.next = fetched(kEnforce);
+  fetcher.next = FakePolicyFetcher::served(kEnforce);
   const auto p = probe_mtasts(resolver, fetcher, "example.com", Deadline::after(std::chrono::seconds(5)));
   EXPECT_EQ(fetcher.calls, 1);
   EXPECT_EQ(assess_mtasts(p, kAllGood).status, MtaStsStatus::kInvalid);
