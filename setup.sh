@@ -5,6 +5,8 @@
 #                     C++ unit and integration tests again under ASan+UBSan
 #                     (MAILTLS_SANITIZE_TESTS=0 skips that second part)
 #   ./setup.sh deps | build   the first steps alone; ./setup.sh sanitize   the ASan+UBSan part alone
+#   ./setup.sh demo-check     the demo's check step alone, on an existing build (the world is
+#                             started unless it runs)
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -41,20 +43,35 @@ deps() {
     return
   fi
   # Package scripts must not start system knot, postfix, nginx, prometheus...: they would hold
-  # the ports the test world uses.
+  # the ports the test world uses. The guard lives only while we install: left behind, it would
+  # keep later upgrades on this host from restarting their services.
+  local guard_added=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
+    guard_added=1
   fi
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  local rc=0
+  { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } || rc=$?
+  if ((guard_added)); then rm -f /usr/sbin/policy-rc.d; fi
+  return $rc
+}
+
+configure() {
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
 }
 
 build() {
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+  configure "$@"
   cmake --build "$BUILD" -j"$JOBS"
+}
+
+# The demo runs the exporter and nothing else: build only that.
+build_exporter() {
+  configure
+  cmake --build "$BUILD" -j"$JOBS" --target mailtls_exporter
 }
 
 run_tests() {
@@ -88,22 +105,44 @@ sanitize_tests() {
   echo "ASan+UBSan: ${#SANITIZE_TESTS[@]} test programs clean"
 }
 
+# The demo's first half: `check` on every domain of the running world's config (with no domain
+# named, check takes every configured one). Exit 1 is expected (some scenarios are broken on
+# purpose); 2 or a crash is not. The report must name every configured domain.
+demo_check() {
+  local world=${MAILTLS_WORLD_DIR:-$ROOT/.world}
+  local config="$world/exporter.yaml"
+  local out rc=0
+  echo
+  echo "== mailtls_exporter check on the demo world's domains (exit code 1: some verdicts are broken, as the scenarios intend)"
+  out=$("$BUILD/exporter/mailtls_exporter" --config.file "$config" check) || rc=$?
+  printf '%s\n' "$out"
+  if ((rc > 1)); then
+    echo "setup.sh: check failed with exit code $rc" >&2
+    return 1
+  fi
+  local expected reported
+  # `--config.check` says "<file>: valid, N domains"; each domain's report starts with its name
+  # on an unindented line.
+  expected=$("$BUILD/exporter/mailtls_exporter" --config.file "$config" --config.check |
+    sed -n 's/.*: valid, \([0-9]*\) domains$/\1/p')
+  reported=$(printf '%s\n' "$out" | grep -cvE '^([[:space:]]|warning:|$)' || true)
+  if ((expected == 0 || reported != expected)); then
+    echo "setup.sh: check reported $reported of $expected demo domains" >&2
+    return 1
+  fi
+  echo "== check reported all $expected demo domains"
+}
+
 demo() {
   # The local demo world: signed zones in Knot, Postfix with STARTTLS, nginx serving MTA-STS
   # policies, all on loopback; every failure scenario of tests/world/SCENARIOS.md.
   "$ROOT/tests/world/world.sh" start
   trap '"$ROOT/tests/world/world.sh" stop' EXIT
+  demo_check
   local world=${MAILTLS_WORLD_DIR:-$ROOT/.world}
-  local config="$world/exporter.yaml"
-  local domains
-  domains=$(awk '/^\s+- name:/ {print $3}' "$config")
-  echo
-  echo "== mailtls_exporter check on the demo world's domains (exit code 1: some verdicts are broken, as the scenarios intend)"
-  # shellcheck disable=SC2086
-  "$BUILD/exporter/mailtls_exporter" --config.file "$config" check $domains || true
   mkdir -p "$ROOT/.demo-state"
   echo "== serving http://localhost:9925/metrics for these domains; Ctrl-C stops the exporter and the world"
-  "$BUILD/exporter/mailtls_exporter" --config.file "$config" --storage.path "$ROOT/.demo-state"
+  "$BUILD/exporter/mailtls_exporter" --config.file "$world/exporter.yaml" --storage.path "$ROOT/.demo-state"
 }
 
 case "${1:-}" in
@@ -114,6 +153,12 @@ case "${1:-}" in
     if [[ ${MAILTLS_SANITIZE_TESTS:-1} != 0 ]]; then sanitize_tests; fi
     ;;
   sanitize) deps; sanitize_tests ;;
-  demo) deps; build; demo ;;
-  *) echo "usage: $0 demo|test|deps|build|sanitize" >&2; exit 2 ;;
+  demo) deps; build_exporter; demo ;;
+  demo-check)
+    # On an existing build (CI runs it as a world test, after `test` built everything).
+    "$ROOT/tests/world/ctest_fixture.sh" start
+    trap '"$ROOT/tests/world/ctest_fixture.sh" stop' EXIT
+    demo_check
+    ;;
+  *) echo "usage: $0 demo|test|deps|build|sanitize|demo-check" >&2; exit 2 ;;
 esac

@@ -59,8 +59,13 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
     }
     names.push_back(a);
   }
+  // No domain named: every configured one, as the server would probe them.
   if (names.empty()) {
-    std::fprintf(stderr, "usage: mailtls_exporter [--config.file=...] check [--output=json] <domain>...\n");
+    for (const auto& d : config.domains) names.push_back(d.name);
+  }
+  if (names.empty()) {
+    std::fprintf(stderr, "usage: mailtls_exporter [--config.file=...] check [--output=json] [<domain>...]\n"
+                         "(with no domain named, every domain of the config file; this one has none)\n");
     return 2;
   }
   std::string error;
