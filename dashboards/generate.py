@@ -316,7 +316,10 @@ def overview():
     L = Layout()
     P = []
     P.append(L.row("Verdicts"))
-    P.append(L.place(stat("Domains configured", "sum(mailtls_domains_configured)"), 4, 4))
+    # every replica of a sharded exporter reports the whole configuration: count it once per job
+    P.append(L.place(stat("Domains configured", "sum(max by (cluster, job) (mailtls_domains_configured))",
+                          desc="Domains in the configuration of each exporter (job), summed over jobs and clusters."),
+                     4, 4))
     P.append(L.place(stat("DANE broken", f'count(mailtls_dane_status{{{SEL},status=~"broken|bogus"}} == 1) or vector(0)',
                           thresholds=steps(("green", None), ("red", 1)), runbooks=("MailTLSDaneBroken",)), 4, 4))
     P.append(L.place(stat("MTA-STS broken", f'count(mailtls_mtasts_status{{{SEL},status=~"broken|invalid"}} == 1) or vector(0)',
