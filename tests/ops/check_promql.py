@@ -178,6 +178,47 @@ def metric_names(expr):
     return names
 
 
+AGGREGATIONS = {"sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
+                "bottomk", "topk", "quantile", "limitk", "limit_ratio"}
+LABEL_LISTS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
+_STRING = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`'
+_TOKEN = re.compile(rf"""(?P<str>{_STRING})|(?P<range>\[[^\]]*\])|(?P<var>\$\{{[^}}]*\}}|\$\w+)
+    |(?P<num>(?:\d|\.\d)[\w.]*)|(?P<ident>[a-zA-Z_:][\w:]*)|(?P<braces>\{{(?:[^}}"'`]|{_STRING})*\}})
+    |(?P<ws>\s+)|(?P<other>.)""", re.X | re.S)
+_MATCHER = re.compile(rf"\s*([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*({_STRING})\s*,?")
+
+
+def vector_selectors(expr):
+    """[(metric name or None, [(label, op, value)])] of every vector selector of expr."""
+    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(expr) if m.lastgroup != "ws"]
+    out, i = [], 0
+    while i < len(tokens):
+        kind, text = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ("", "")
+        if kind == "ident" and text in LABEL_LISTS and nxt[1] == "(":
+            while i < len(tokens) and tokens[i][1] != ")":
+                i += 1
+        elif kind == "ident" and (text in AGGREGATIONS or text.lower() in KEYWORDS or nxt[1] == "("):
+            pass
+        elif kind == "ident":
+            braces = nxt[1] if nxt[0] == "braces" else "{}"
+            out.append((text, matchers(braces)))
+            i += 1 if nxt[0] == "braces" else 0
+        elif kind == "braces":
+            out.append((None, matchers(text)))
+        i += 1
+    return out
+
+
+def matchers(braces):
+    """'{a="b", c=~"d"}' -> [("a", "=", "b"), ("c", "=~", "d")]."""
+    out = []
+    for label, op, value in _MATCHER.findall(braces[1:-1]):
+        out.append((label, op, value[1:-1] if value[0] == "`" else
+                    json.loads(value) if value[0] == '"' else value[1:-1].replace("\\'", "'")))
+    return out
+
+
 def name_known(name, names, histograms):
     if name in names or name.startswith(EXTRA_PREFIXES):
         return True

@@ -4,6 +4,7 @@ and checks that each returns data (at least one series with a finite value).
 
 usage: dashboard_queries.py <prometheus base URL> [--domain D] [--sts-domain S]
                             [--extra-domain E] [--dashboards DIR]
+       dashboard_queries.py --self-test [--dashboards DIR]   (no Prometheus needed)
 
 Expressions come from tests/ops/check_promql.py's extractor (panel targets, nested rows, and
 the template variables' queries). Grafana's variables are replaced as a user would see them:
@@ -12,6 +13,9 @@ the template variables' queries). Grafana's variables are replaced as a user wou
                       because a DANE-only domain legitimately has no MTA-STS policy series;
   overview dashboard: $domain -> "D|S|E" (a multi-value regex selection of every domain the
                       test's exporter probes);
+  both:               $job, $cluster -> ".*", what Grafana sends for their "All" (allValue);
+                      ".*" also matches series without the label, as this test's Prometheus
+                      has no cluster label;
   $__rate_interval -> 1m, $__interval -> 15s, $__range -> 1h, ${datasource} is not in exprs.
 Panels that legitimately have no data in this setup are listed in EXPECTED_EMPTY with the
 reason; they are printed, never skipped silently.
@@ -53,6 +57,8 @@ EXPECTED_EMPTY = {
 }
 
 DURATIONS = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h"}
+# The multi-value scope variables, set to "All": Grafana interpolates their allValue.
+ALL_VALUES = {"job": ".*", "cluster": ".*"}
 
 
 def substitute(expr, domain_value):
@@ -66,6 +72,8 @@ def substitute(expr, domain_value):
             return "15000"
         if name == "domain":
             return domain_value
+        if name in ALL_VALUES:
+            return ALL_VALUES[name]
         raise SystemExit(f"unknown dashboard variable ${name} in {expr!r}: teach dashboard_queries.py about it")
     return re.sub(r"\$\{(\w+)(?::[^}]*)?\}|\$(\w+)", sub, expr)
 
@@ -97,14 +105,47 @@ def panel_key(where):
     return m.group(1), ast.literal_eval(m.group(2)), m.group(3)  # the title is a Python repr
 
 
+def self_test(dashboards):
+    """Checks substitute() without a Prometheus: the scope variables become Grafana's "All",
+    and every expression of the dashboards comes out free of variables."""
+    failures = []
+    want = {
+        'up{job=~"mailtls.*",job=~"$job",cluster=~"$cluster"}': 'up{job=~"mailtls.*",job=~".*",cluster=~".*"}',
+        'm{domain="$domain",job=~"${job}",cluster=~"${cluster:regex}"}[$__rate_interval]':
+            'm{domain="d.test",job=~".*",cluster=~".*"}[1m]',
+    }
+    for expr, expected in want.items():
+        got = substitute(expr, "d.test")
+        if got != expected:
+            failures.append(f"substitute({expr!r}) = {got!r}, want {expected!r}")
+    count = 0
+    for name in sorted(f for f in os.listdir(dashboards) if f.endswith(".json")):
+        for where, expr in check_promql.exprs_from_dashboard(os.path.join(dashboards, name)):
+            count += 1
+            promql = substitute(expr or "", "d.test")
+            if "$" in promql:
+                failures.append(f"{where}: variable left in {promql!r}")
+            if '"$job"' in (expr or "") and 'job=~".*"' not in promql:
+                failures.append(f"{where}: $job not replaced by .* in {promql!r}")
+    for f in failures:
+        print("FAIL " + f)
+    print(f"self-test: {count} dashboard expressions substituted, {len(failures)} failure(s)")
+    return 1 if failures or not count else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("prometheus")
+    ap.add_argument("prometheus", nargs="?")
     ap.add_argument("--domain", default="dane-good.test")
     ap.add_argument("--sts-domain", default="sts-enforce.test")
     ap.add_argument("--extra-domain", default="tlsrpt-bad.test")
     ap.add_argument("--dashboards", default=os.path.join(ROOT, "dashboards"))
+    ap.add_argument("--self-test", action="store_true", help="check the variable substitution and exit")
     a = ap.parse_args()
+    if a.self_test:
+        return self_test(a.dashboards)
+    if not a.prometheus:
+        ap.error("the Prometheus base URL is required")
 
     passed = failed = 0
     files = sorted(f for f in os.listdir(a.dashboards) if f.endswith(".json"))
