@@ -34,19 +34,28 @@ std::string timestamp(spdlog::log_clock::time_point tp) {
   return buf;
 }
 
+// The fields of the log_event call running on this thread. spdlog's sinks here are synchronous,
+// so the formatter runs inside that call, on the same thread; a plain spdlog call has none.
+// Fields never travel inside the message text, so no peer text in a message can forge one.
+thread_local const std::initializer_list<LogField>* current_fields = nullptr;
+
+// A key as a bare logfmt/JSON name: letters, digits and '_' only.
+std::string clean_key(std::string_view key) {
+  std::string out;
+  for (char ch : key) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+    out += ok ? ch : '_';
+  }
+  return out.empty() ? "field" : out;
+}
+
 class LineFormatter final : public spdlog::formatter {
  public:
   explicit LineFormatter(bool json) : json_(json) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const std::string text(msg.payload.data(), msg.payload.size());
-    std::string line;
-    if (json_) {
-      line = "{\"ts\":" + json_quote(timestamp(msg.time)) + ",\"level\":" +
-             json_quote(level_name(msg.level)) + ",\"msg\":" + json_quote(text) + "}\n";
-    } else {
-      line = "ts=" + timestamp(msg.time) + " level=" + level_name(msg.level) +
-             " msg=" + logfmt_quote(text) + "\n";
-    }
+    const std::string line = format_log_line(json_, timestamp(msg.time), level_name(msg.level),
+                                             std::string_view(msg.payload.data(), msg.payload.size()),
+                                             current_fields ? *current_fields : std::initializer_list<LogField>{});
     dest.append(line.data(), line.data() + line.size());
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -58,6 +67,28 @@ class LineFormatter final : public spdlog::formatter {
 };
 
 }  // namespace
+
+void log_event(spdlog::level::level_enum level, std::string_view msg,
+               std::initializer_list<LogField> fields) {
+  if (!spdlog::should_log(level)) return;
+  current_fields = &fields;
+  spdlog::log(level, "{}", msg);
+  current_fields = nullptr;
+}
+
+std::string format_log_line(bool json, const std::string& ts, const std::string& level,
+                            std::string_view msg, std::initializer_list<LogField> fields) {
+  const std::string text(msg);
+  std::string line = json ? "{\"ts\":" + json_quote(ts) + ",\"level\":" + json_quote(level) +
+                                ",\"msg\":" + json_quote(text)
+                          : "ts=" + ts + " level=" + level + " msg=" + logfmt_quote(text);
+  for (const auto& f : fields) {
+    const std::string key = clean_key(f.key);
+    const std::string value(f.value);
+    line += json ? "," + json_quote(key) + ":" + json_quote(value) : " " + key + "=" + logfmt_quote(value);
+  }
+  return line + (json ? "}\n" : "\n");
+}
 
 std::string logfmt_quote(const std::string& s) {
   std::string out = "\"";
