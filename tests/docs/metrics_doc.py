@@ -18,8 +18,12 @@ Fails (exit 1) on: a metric the code registers that the page does not list; a do
 metric the code does not register; a label emitted but not documented, or documented but
 not emitted; a type mismatch; a state value missing on either side.
 
+The unit test reads tests/docs/metrics_sample.prom, a real page cut to two samples per
+family (written by the world test with --write-sample), so that labels are checked without
+the world too; the world test checks a fresh page.
+
 usage: metrics_doc.py [--root DIR] [--doc docs/metrics.md] [--page FILE]... [--url URL]
-                      [--complete] [--write-page FILE]
+                      [--complete] [--write-page FILE] [--write-sample FILE]
 """
 import argparse
 import os
@@ -157,6 +161,29 @@ def parse_page(text):
     return families
 
 
+def sample_of(text, per_family=2):
+    """The page cut to its first `per_family` series per family (histograms: whole series)."""
+    out, kept, types, family = [], {}, {}, None
+    for line in text.splitlines():
+        if line.startswith("# "):
+            parts = line.split(None, 3)
+            if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
+                family = parts[2]
+                if parts[1] == "TYPE" and len(parts) == 4:
+                    types[family] = parts[3].strip()
+            out.append(line)
+            continue
+        if not line:
+            continue
+        labels = re.sub(r',?le="[^"]*"', "", line.split(" ")[0].partition("{")[2])
+        series = kept.setdefault(family, [])
+        if labels in series or len(series) < per_family:
+            if labels not in series:
+                series.append(labels)
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
 # -------------------------------------------------------------------------- check
 def check(doc_metrics, doc_states, source_metrics, source_states, pages, complete):
     problems = []
@@ -206,6 +233,7 @@ def main():
     ap.add_argument("--complete", action="store_true",
                     help="every documented metric must appear on the pages")
     ap.add_argument("--write-page", help="save the (first) fetched page here")
+    ap.add_argument("--write-sample", help="save the (first) fetched page, cut to two series per family")
     a = ap.parse_args()
 
     doc_path = a.doc or os.path.join(a.root, "docs", "metrics.md")
@@ -222,6 +250,9 @@ def main():
         if a.write_page and len(pages) == len(a.page):
             with open(a.write_page, "w", encoding="utf-8") as f:
                 f.write(text)
+        if a.write_sample and len(pages) == len(a.page):
+            with open(a.write_sample, "w", encoding="utf-8") as f:
+                f.write(sample_of(text))
         pages.append((u, parse_page(text)))
 
     problems = check(doc_metrics, doc_states, source_metrics, source_states, pages, a.complete)

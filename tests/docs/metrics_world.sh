@@ -5,7 +5,10 @@
 # every family, label and state on the page is documented, and every documented metric is
 # on the page.
 #
-#   metrics_world.sh <mailtls_exporter binary> [page output file]
+#   metrics_world.sh <mailtls_exporter binary> [page output file] [sample output file]
+#
+# The sample (two series per family) is what tests/docs/metrics_sample.prom holds for the unit
+# test: copy it there when metrics or labels change.
 #
 # Needs the world running (tests/world/world.sh start; ctest's world fixture does it).
 # MAILTLS_WORLD_DIR as for world.sh. Exit 77 (skip) when the world is not running.
@@ -61,4 +64,6 @@ printf 'this is not a report' >"$work/garbage.json"
 post application/tlsrpt+json "$work/garbage.json" 400
 
 out=${2:-$work/metrics.prom}
-python3 "$here/metrics_doc.py" --root "$repo" --url "$url/metrics" --write-page "$out" --complete
+sample=${3:-$work/metrics_sample.prom}
+python3 "$here/metrics_doc.py" --root "$repo" --url "$url/metrics" --write-page "$out" \
+  --write-sample "$sample" --complete

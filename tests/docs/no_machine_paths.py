@@ -3,9 +3,9 @@
 
 A clone must stand on its own: nothing may point into the directory tree the project was
 developed in (absolute paths under the top-level work directory, such as a shared design
-folder or another checkout) or to a folder beside the checkout (`../shared`). Scans the
-tracked files (`git ls-files`; a directory walk outside a git checkout), skipping binary
-files, and prints every offending line.
+folder or another checkout), nor climb out of the repository into the shared folder beside
+it. Scans the tracked files (`git ls-files`; a directory walk outside a git checkout),
+skipping binary files and symbolic links, and prints every offending line.
 
 usage: no_machine_paths.py [--root DIR] [files...]
 Exit 0 when clean, 1 with the list otherwise.
@@ -23,7 +23,7 @@ SKIP_DIRS = {".git", ".world", ".demo-state"}
 # Assembled from parts so that this file does not match itself.
 _TOP = "w" + "ork"
 PATTERNS = [
-    # an absolute path under the work directory: "/work/main/...", "/work/shared/..."
+    # an absolute path under the top-level work directory (another checkout, a shared folder)
     ("machine path", re.compile(r"(?<![\w.~-])/" + _TOP + r"/[\w.-]+")),
     # the folder beside the checkout
     ("path outside the repository", re.compile(r"\.\./" + "sha" + r"red\b")),
