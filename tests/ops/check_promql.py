@@ -3,13 +3,13 @@
 
 1. Syntax: each expression (dashboard variables substituted) goes into a temporary rule
    file as a recording rule and `promtool check rules` must accept it.
-2. Names: every metric name an expression uses must be in the metrics contract
-   (DESIGN.md §5, names prefixed `mailtls_`) or in the short list of other series the
-   exporter or Prometheus provide (EXTRA_METRICS). Histogram series (_bucket, _sum,
-   _count) count as their histogram.
+2. Names: every metric name an expression uses must be listed in the repository's metrics
+   reference, docs/metrics.md (whose agreement with the code tests/docs/metrics_doc.py
+   checks), or be one of the few series Prometheus itself provides (EXTRA_METRICS).
+   Histogram series (_bucket, _sum, _count) count as their histogram.
 Prints the offenders and exits 1. Python 3 standard library only.
 
-usage: check_promql.py [--root DIR] [--design DESIGN.md] [--promtool PATH] [files...]
+usage: check_promql.py [--root DIR] [--metrics-doc docs/metrics.md] [--promtool PATH] [files...]
 Without files: dashboards/*.json and alerts/*.yml under the root.
 """
 import argparse
@@ -23,16 +23,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SNAPSHOT = os.path.join(HERE, "metrics_contract.txt")
 
-# Series that exist but are not in DESIGN.md §5's table.
-EXTRA_METRICS = {
-    "mailtls_build_info", "mailtls_config_last_reload_successful", "mailtls_domains_configured",
-    "mailtls_probes_in_flight", "mailtls_scheduler_lag_seconds", "mailtls_resolver_dnssec_validating",
-    "up",
-}
-EXTRA_HISTOGRAMS = {"mailtls_starttls_handshake_seconds"}
-EXTRA_PREFIXES = ("process_",)  # the standard process collector
+# Series that Prometheus adds to every scrape; the exporter's own are all in docs/metrics.md.
+EXTRA_METRICS = {"up"}
 
 KEYWORDS = {
     "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
@@ -41,37 +34,19 @@ KEYWORDS = {
 
 
 # --------------------------------------------------------------------- the contract
-def contract_from_design(path):
-    """Metric names (with prefix) and which are histograms, from the §5 table."""
+def contract_from_metrics_doc(path):
+    """Metric names and which are histograms, from the tables of docs/metrics.md: rows
+    `| `name` | type | labels | unit | meaning |`."""
     names, histograms = set(), set()
-    in_section = False
     with open(path, encoding="utf-8") as f:
         for line in f:
-            if line.startswith("## "):
-                in_section = line.startswith("## 5.")
-                continue
-            m = re.match(r"\|\s*`([a-z_:][a-z0-9_:]*)`\s*\|([^|]*)\|([^|]*)\|", line)
-            if in_section and m:
-                name = "mailtls_" + m.group(1)
-                names.add(name)
-                if "histogram" in m.group(3).lower():
-                    histograms.add(name)
+            m = re.match(r"\|\s*`([a-zA-Z_:][a-zA-Z0-9_:]*)`\s*\|\s*(gauge|counter|histogram|summary)\b", line)
+            if m:
+                names.add(m.group(1))
+                if m.group(2) == "histogram":
+                    histograms.add(m.group(1))
     if not names:
-        raise SystemExit(f"{path}: no metric table found in section 5")
-    return names, histograms
-
-
-def contract_from_snapshot(path):
-    names, histograms = set(), set()
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.split()
-            names.add(parts[0])
-            if "histogram" in parts[1:]:
-                histograms.add(parts[0])
+        raise SystemExit(f"{path}: no metric table found")
     return names, histograms
 
 
@@ -220,7 +195,7 @@ def matchers(braces):
 
 
 def name_known(name, names, histograms):
-    if name in names or name.startswith(EXTRA_PREFIXES):
+    if name in names:
         return True
     for suffix in ("_bucket", "_sum", "_count"):
         if name.endswith(suffix) and name[: -len(suffix)] in histograms:
@@ -260,28 +235,15 @@ def promtool_check(promtool, items):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=DEFAULT_ROOT)
-    ap.add_argument("--design", default=os.environ.get("MAILTLS_DESIGN_MD", "/work/shared/DESIGN.md"))
+    ap.add_argument("--metrics-doc", default=None,
+                    help="the metrics reference (default: docs/metrics.md under --root)")
     ap.add_argument("--promtool", default="promtool")
-    ap.add_argument("--write-snapshot", action="store_true",
-                    help="write tests/ops/metrics_contract.txt from --design and exit")
     ap.add_argument("files", nargs="*")
     a = ap.parse_args()
 
-    if os.path.exists(a.design):
-        names, histograms = contract_from_design(a.design)
-        source = a.design
-    else:
-        names, histograms = contract_from_snapshot(SNAPSHOT)
-        source = SNAPSHOT + " (DESIGN.md not found)"
-    if a.write_snapshot:
-        with open(SNAPSHOT, "w", encoding="utf-8") as f:
-            f.write("# Metric names of DESIGN.md §5 (snapshot used when DESIGN.md is not at hand).\n"
-                    "# Regenerate: tests/ops/check_promql.py --write-snapshot\n")
-            for n in sorted(names):
-                f.write(n + (" histogram" if n in histograms else "") + "\n")
-        return 0
+    source = a.metrics_doc or os.path.join(a.root, "docs", "metrics.md")
+    names, histograms = contract_from_metrics_doc(source)
     names |= EXTRA_METRICS
-    histograms |= EXTRA_HISTOGRAMS
 
     files = a.files or sorted(glob.glob(os.path.join(a.root, "dashboards", "*.json"))) + \
         sorted(glob.glob(os.path.join(a.root, "alerts", "*.yml")))

@@ -7,7 +7,7 @@
 # than 25 % + 16 MiB above VmRSS after the first round. Needs wrk (Debian package wrk) and, for
 # probes to run, a running tests/world; exit 77 (skipped) without wrk.
 #   tests/robustness/load_test.sh <mailtls_exporter> [duration-seconds] [connections]
-# Environment: MAILTLS_WORLD_DIR (default /work/main/.world), SETTLE (seconds after the load
+# Environment: MAILTLS_WORLD_DIR (default <repo>/.world), SETTLE (seconds after the load
 # before the last RSS reading, default 30), ROUNDS (load rounds, default 2: a leak shows as
 # RSS still growing in round 2).
 set -euo pipefail
