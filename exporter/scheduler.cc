@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "exporter/logging.h"
+
 namespace mailtls::exporter {
 namespace {
 
@@ -138,7 +140,8 @@ void Scheduler::worker_loop(std::stop_token st) {
     try {
       probe_(domain);
     } catch (const std::exception& e) {
-      spdlog::error("probe of {} failed unexpectedly: {}", domain.name, e.what());
+      log_event(spdlog::level::err, "probe failed unexpectedly",
+                {{"domain", domain.name}, {"err", e.what()}});
     }
     std::lock_guard lock(mu_);
     auto it = entries_.find(domain.name);
