@@ -29,6 +29,7 @@ SNAPSHOT = os.path.join(HERE, "metrics_contract.txt")
 EXTRA_METRICS = {
     "mailtls_build_info", "mailtls_config_last_reload_successful", "mailtls_domains_configured",
     "mailtls_probes_in_flight", "mailtls_scheduler_lag_seconds", "mailtls_resolver_dnssec_validating",
+    "mailtls_probe_no_verdict",
     "up",
 }
 EXTRA_HISTOGRAMS = {"mailtls_starttls_handshake_seconds"}
