@@ -25,7 +25,10 @@ class DomainProber {
   virtual domain::ResolverSelfTestState resolver_self_test() {
     const auto v = resolver_validating();
     domain::ResolverSelfTestState s;
-    if (v) s.validation = *v ? domain::ResolverValidation::kValidating : domain::ResolverValidation::kNotValidating;
+    if (v) {
+      s.validation =
+          *v ? domain::ResolverValidation::kValidating : domain::ResolverValidation::kNotValidating;
+    }
     return s;
   }
 };

@@ -62,7 +62,8 @@ class RealDomainProber final : public DomainProber {
     if (looks_bogus(report)) refresh_self_test(kSelfTestRetry);
     // The resolver caps the reachability lookup at its lookup_timeout too.
     domain::judge_resolver_faults(report, *resolver_, config_.resolver.self_test_secure_name,
-                                  resolver_self_test_state(), Deadline::after(kReachabilityTimeout));
+                                  resolver_self_test_state(),
+                                  Deadline::after(kReachabilityTimeout));
     return report;
   }
 
@@ -96,7 +97,10 @@ class RealDomainProber final : public DomainProber {
       spdlog::info("resolver validates DNSSEC: {}", reason);
     } else {
       // Not fatal: the exporter runs and says so in mailtls_resolver_dnssec_validating.
-      spdlog::error("resolver DNSSEC self-test failed: {}; probes give no DNSSEC-dependent verdict until it passes", reason);
+      spdlog::error(
+          "resolver DNSSEC self-test failed: {}; probes give no DNSSEC-dependent "
+          "verdict until it passes",
+          reason);
     }
   }
 
@@ -129,10 +133,13 @@ class RealDomainProber final : public DomainProber {
   }
   // Runs the self-test when the last one is older than `interval` (by default: 10 minutes
   // after a pass, 1 minute after a failure) and none runs now.
-  void refresh_self_test(std::optional<std::chrono::steady_clock::duration> interval = std::nullopt) {
+  void refresh_self_test(
+      std::optional<std::chrono::steady_clock::duration> interval = std::nullopt) {
     {
       std::lock_guard lock(mu_);
-      const auto wait = interval ? *interval : validating_.load() ? kSelfTestInterval : kSelfTestRetry;
+      const auto wait = interval             ? *interval
+                        : validating_.load() ? kSelfTestInterval
+                                             : kSelfTestRetry;
       if (std::chrono::steady_clock::now() - last_self_test_ < wait || testing_) return;
       testing_ = true;
     }

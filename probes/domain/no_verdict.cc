@@ -7,18 +7,24 @@ namespace mailtls::domain {
 
 std::string_view to_string(NoVerdictReason reason) {
   switch (reason) {
-    case NoVerdictReason::kTimeout: return "timeout";
-    case NoVerdictReason::kResolverUnreachable: return "resolver_unreachable";
-    case NoVerdictReason::kResolverNotValidating: return "resolver_not_validating";
+    case NoVerdictReason::kTimeout:
+      return "timeout";
+    case NoVerdictReason::kResolverUnreachable:
+      return "resolver_unreachable";
+    case NoVerdictReason::kResolverNotValidating:
+      return "resolver_not_validating";
   }
   return "timeout";
 }
 
 std::string_view not_checked_status(NoVerdictReason reason) {
   switch (reason) {
-    case NoVerdictReason::kTimeout: return kNotCheckedTimeout;
-    case NoVerdictReason::kResolverUnreachable: return kNotCheckedResolverUnreachable;
-    case NoVerdictReason::kResolverNotValidating: return kNotCheckedResolverNotValidating;
+    case NoVerdictReason::kTimeout:
+      return kNotCheckedTimeout;
+    case NoVerdictReason::kResolverUnreachable:
+      return kNotCheckedResolverUnreachable;
+    case NoVerdictReason::kResolverNotValidating:
+      return kNotCheckedResolverNotValidating;
   }
   return kNotCheckedTimeout;
 }
@@ -44,7 +50,8 @@ void mark_no_verdict(DomainReport& r, NoVerdictReason reason, std::string error)
         s.rrsig_expiry.reset();
       }
       break;
-    case NoVerdictReason::kResolverUnreachable: break;
+    case NoVerdictReason::kResolverUnreachable:
+      break;
   }
   if (r.mtasts.checked) r.mtasts.status = status;
   if (r.tlsrpt.checked) r.tlsrpt.error = status;
@@ -58,12 +65,15 @@ std::optional<NoVerdictReason> judge_resolver_faults(DomainReport& r, dns::Resol
     return NoVerdictReason::kResolverUnreachable;
   }
   switch (self_test.validation) {
-    case ResolverValidation::kValidating: return std::nullopt;
-    case ResolverValidation::kNotTested:
-      r.log.push_back("the resolver's first DNSSEC self-test has not finished yet: "
-                      "DNSSEC-dependent verdicts are not confirmed");
+    case ResolverValidation::kValidating:
       return std::nullopt;
-    case ResolverValidation::kNotValidating: break;
+    case ResolverValidation::kNotTested:
+      r.log.push_back(
+          "the resolver's first DNSSEC self-test has not finished yet: "
+          "DNSSEC-dependent verdicts are not confirmed");
+      return std::nullopt;
+    case ResolverValidation::kNotValidating:
+      break;
   }
   mark_no_verdict(r, NoVerdictReason::kResolverNotValidating,
                   "resolver not validating: " + self_test.reason);

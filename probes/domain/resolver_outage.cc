@@ -61,7 +61,8 @@ bool mark_resolver_outage(DomainReport& r, dns::Resolver& resolver, std::string_
                     "): the failed lookups are the domain's");
     return false;
   }
-  mark_no_verdict(r, NoVerdictReason::kResolverUnreachable, "resolver unreachable: " + check.detail);
+  mark_no_verdict(r, NoVerdictReason::kResolverUnreachable,
+                  "resolver unreachable: " + check.detail);
   r.log.push_back("the resolver does not answer (" + check.detail +
                   "): no verdict, the failed lookups are the monitor's fault, not the domain's");
   return true;

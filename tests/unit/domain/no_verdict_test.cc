@@ -38,8 +38,10 @@ ResolverSelfTestState self_test(ResolverValidation v) {
                  : "signed.test A: secure data"};
 }
 
-std::optional<NoVerdictReason> judge(DomainReport& r, dns::Resolver& resolver, ResolverValidation v) {
-  return judge_resolver_faults(r, resolver, "signed.test", self_test(v), Deadline::after(seconds(1)));
+std::optional<NoVerdictReason> judge(DomainReport& r, dns::Resolver& resolver,
+                                     ResolverValidation v) {
+  return judge_resolver_faults(r, resolver, "signed.test", self_test(v),
+                               Deadline::after(seconds(1)));
 }
 
 TEST(NoVerdict, ResolverNotValidatingMeansNoVerdictNotBogus) {
@@ -49,8 +51,9 @@ TEST(NoVerdict, ResolverNotValidatingMeansNoVerdictNotBogus) {
             NoVerdictReason::kResolverNotValidating);
   EXPECT_EQ(r.no_verdict, NoVerdictReason::kResolverNotValidating);
   EXPECT_FALSE(r.probe_success);
-  EXPECT_EQ(r.probe_error, "resolver not validating: known-signed name did not validate secure: "
-                           "signed.test A: bogus");
+  EXPECT_EQ(r.probe_error,
+            "resolver not validating: known-signed name did not validate secure: "
+            "signed.test A: bogus");
   EXPECT_EQ(r.dane_status, "not checked: resolver not validating");
   EXPECT_EQ(r.mtasts.status, "not checked: resolver not validating");
   EXPECT_EQ(r.tlsrpt.error, "not checked: resolver not validating");

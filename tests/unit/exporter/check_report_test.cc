@@ -35,7 +35,7 @@ TEST(CheckReport, TextExplainsF1) {
 }
 
 const domain::ResolverSelfTestState kValidating{domain::ResolverValidation::kValidating,
-                                               "signed.test A: secure data"};
+                                                "signed.test A: secure data"};
 const domain::ResolverSelfTestState kNotValidating{
     domain::ResolverValidation::kNotValidating,
     "known-signed name did not validate secure: signed.test A: bogus"};
@@ -67,7 +67,8 @@ TEST(CheckReport, JsonIsParseable) {
 // The resolver's state sits at the top level: validating false with the self-test's reason,
 // and each domain says it has no verdict, and why, instead of "bogus".
 TEST(CheckReport, JsonCarriesTheResolverState) {
-  auto j = nlohmann::json::parse(format_check_json({not_validated_report("a.example")}, kNotValidating));
+  auto j =
+      nlohmann::json::parse(format_check_json({not_validated_report("a.example")}, kNotValidating));
   EXPECT_EQ(j["resolver"]["validating"], false);
   EXPECT_EQ(j["resolver"]["reason"], kNotValidating.reason);
   const auto& d = j["domains"][0];

@@ -188,14 +188,22 @@ TEST_F(ProbingExporter, ResolverNotValidatingKeepsTheLastVerdictsAndSaysWhy) {
   ASSERT_TRUE(eventually([&] { return exporter_->probes_completed() >= 2; }));
   const auto m = metrics();
   EXPECT_NE(m.find("mailtls_probe_success{domain=\"a.example\"} 0"), std::string::npos) << m;
-  EXPECT_NE(m.find("mailtls_probe_no_verdict{domain=\"a.example\",reason=\"resolver_not_validating\"} 1"),
-            std::string::npos) << m;
-  EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"valid\"} 1"), std::string::npos) << m;
-  EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"bogus\"} 0"), std::string::npos);
-  EXPECT_NE(m.find("mailtls_mtasts_status{domain=\"a.example\",status=\"enforced\"} 1"), std::string::npos);
-  EXPECT_NE(m.find("mailtls_mtasts_status{domain=\"a.example\",status=\"broken\"} 0"), std::string::npos);
+  EXPECT_NE(
+      m.find("mailtls_probe_no_verdict{domain=\"a.example\",reason=\"resolver_not_validating\"} 1"),
+      std::string::npos)
+      << m;
+  EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"valid\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"bogus\"} 0"),
+            std::string::npos);
+  EXPECT_NE(m.find("mailtls_mtasts_status{domain=\"a.example\",status=\"enforced\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.find("mailtls_mtasts_status{domain=\"a.example\",status=\"broken\"} 0"),
+            std::string::npos);
   EXPECT_EQ(m.find("mailtls_dnssec_bogus{domain=\"a.example\",name=\"a.example\",type=\"MX\"} 1"),
-            std::string::npos) << m;
+            std::string::npos)
+      << m;
 }
 
 TEST_F(ProbingExporter, TlsaFirstSeenSurvivesRestart) {
