@@ -442,6 +442,11 @@ FILES["resolver"] = [
             series(lbl("mailtls_mtasts_policy_fetch_success", domain=R, **E0), "1x59"),
             series(lbl("mailtls_mtasts_policy_valid", domain=R, **E0), "1x59"),
             series(lbl("mailtls_tlsrpt_record_valid", domain=R, **E0), "1x59"),
+            # a domain added while the resolver was already broken: no verdict ever, only the
+            # envelope (no state set at all)
+            series(lbl("mailtls_probe_success", domain="new.example", **E0), "0x59"),
+            series(lbl("mailtls_probe_no_verdict", domain="new.example", reason="resolver_not_validating", **E0),
+                   "1x59"),
             # distractor: a probe that times out on another replica is a probe failure
             series(lbl("mailtls_probe_success", domain=T, **E1), "0x59"),
             series(lbl("mailtls_probe_no_verdict", domain=T, reason="timeout", **E1), "1x59"),
