@@ -62,13 +62,42 @@ std::string hex(const std::vector<std::uint8_t>& data) {
 
 std::string mark(const Style& s, bool ok) { return ok ? s.good("ok") : s.bad("FAIL"); }
 
+// Why there is no verdict, said so that nobody blames the domain for the monitor's fault.
+std::string no_verdict_text(domain::NoVerdictReason reason, const std::string& error) {
+  switch (reason) {
+    case domain::NoVerdictReason::kTimeout:
+      return "no verdict: " + error;
+    case domain::NoVerdictReason::kResolverUnreachable:
+      return "no verdict: the exporter's resolver does not answer (" + error +
+             "); the failed lookups are not the domain's fault";
+    case domain::NoVerdictReason::kResolverNotValidating:
+      return "no verdict: the exporter's resolver does not validate DNSSEC (" + error +
+             "); DANE, MTA-STS and the DNSSEC states are unknown, not the domain's fault";
+  }
+  return "no verdict: " + error;
+}
+
+nlohmann::json resolver_json(const domain::ResolverSelfTestState& resolver) {
+  nlohmann::json validating;  // null: the self-test has not finished
+  switch (resolver.validation) {
+    case domain::ResolverValidation::kNotTested: break;
+    case domain::ResolverValidation::kValidating: validating = true; break;
+    case domain::ResolverValidation::kNotValidating: validating = false; break;
+  }
+  return {{"validating", validating}, {"reason", resolver.reason}};
+}
+
 }  // namespace
 
 std::string format_check_text(const DomainReport& r, bool color) {
   Style s{color};
   std::ostringstream out;
   out << s.bold(r.domain) << "\n";
-  if (!r.probe_success) out << "  " << s.bad("probe failed: " + r.probe_error) << "\n";
+  if (r.no_verdict) {
+    out << "  " << s.bad(no_verdict_text(*r.no_verdict, r.probe_error)) << "\n";
+  } else if (!r.probe_success) {
+    out << "  " << s.bad("probe failed: " + r.probe_error) << "\n";
+  }
   out << "  DANE:    " << verdict(s, r.dane_status) << (r.dane_partial ? s.warn(" (not every MX has DANE)") : "")
       << "\n  MTA-STS: " << verdict(s, r.mtasts.status) << "\n";
   out << "  DNSSEC:\n";
@@ -141,7 +170,8 @@ std::string format_check_text(const DomainReport& r, bool color) {
   return out.str();
 }
 
-std::string format_check_json(const std::vector<DomainReport>& reports) {
+std::string format_check_json(const std::vector<DomainReport>& reports,
+                              const domain::ResolverSelfTestState& resolver) {
   nlohmann::json out = nlohmann::json::array();
   auto ts = [](SystemTime t) { return to_unix_seconds(t); };
   for (const auto& r : reports) {
@@ -149,6 +179,8 @@ std::string format_check_json(const std::vector<DomainReport>& reports) {
                         {"probe_error", r.probe_error}, {"duration_seconds", r.duration_seconds},
                         {"dane_status", r.dane_status}, {"dane_partial", r.dane_partial},
                         {"mtasts_status", r.mtasts.status}, {"null_mx", r.mx_null}};
+    d["no_verdict"] = r.no_verdict ? nlohmann::json(std::string(domain::to_string(*r.no_verdict)))
+                                   : nlohmann::json(nullptr);
     for (const auto& rr : r.rrsets) {
       nlohmann::json j = {{"name", rr.name}, {"type", rr.type}, {"security", std::string(dns::to_string(rr.security))}};
       if (rr.rrsig_expiry) j["rrsig_expiry"] = ts(*rr.rrsig_expiry);
@@ -186,12 +218,20 @@ std::string format_check_json(const std::vector<DomainReport>& reports) {
     d["tlsrpt"] = {{"present", r.tlsrpt.present}, {"valid", r.tlsrpt.valid}, {"error", r.tlsrpt.error}, {"rua", r.tlsrpt.rua}};
     out.push_back(d);
   }
-  return out.dump(2) + "\n";
+  const nlohmann::json doc = {{"resolver", resolver_json(resolver)}, {"domains", out}};
+  return doc.dump(2) + "\n";
 }
 
 int check_exit_code(const std::vector<DomainReport>& reports) {
   int code = 0;
   for (const auto& r : reports) {
+    if (r.no_verdict) {
+      switch (*r.no_verdict) {
+        case domain::NoVerdictReason::kTimeout:
+        case domain::NoVerdictReason::kResolverUnreachable:
+        case domain::NoVerdictReason::kResolverNotValidating: return 2;
+      }
+    }
     if (!r.probe_success) return 2;
     const bool dane_bad = r.dane_status == "broken" || r.dane_status == "degraded" || r.dane_status == "bogus";
     const bool sts_bad = r.mtasts.status == "broken" || r.mtasts.status == "degraded" || r.mtasts.status == "invalid";

@@ -1,6 +1,7 @@
 #include "exporter/domain_metrics.h"
 
 #include "exporter/metric_builder.h"
+#include "probes/domain/no_verdict.h"
 
 namespace mailtls::exporter {
 namespace {
@@ -174,6 +175,13 @@ void probe_envelope(MetricBuilder& m, const DomainReport& r) {
           r.duration_seconds);
   m.gauge("mailtls_probe_timestamp_seconds", "When the last probe of the domain finished.", d,
           to_unix_seconds(r.finished));
+  if (r.no_verdict) {
+    m.gauge("mailtls_probe_no_verdict",
+            "1 when the last probe of the domain gave no verdict, with the reason (timeout, "
+            "resolver_unreachable, resolver_not_validating); the verdict metrics are those of "
+            "the last probe that gave one.",
+            {{"domain", r.domain}, {"reason", std::string(domain::to_string(*r.no_verdict))}}, 1);
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "exporter/config.h"
 #include "probes/domain/domain_report.h"
+#include "probes/domain/no_verdict.h"
 
 namespace mailtls::exporter {
 
@@ -20,6 +21,16 @@ class DomainProber {
   virtual domain::DomainReport probe(const DomainConfig& domain) = 0;
   // The resolver's DNSSEC self-test (empty: not known yet).
   virtual std::optional<bool> resolver_validating() { return std::nullopt; }
+  // The same with the self-test's reason, for `check` (its JSON carries it).
+  virtual domain::ResolverSelfTestState resolver_self_test() {
+    const auto v = resolver_validating();
+    domain::ResolverSelfTestState s;
+    if (v) {
+      s.validation =
+          *v ? domain::ResolverValidation::kValidating : domain::ResolverValidation::kNotValidating;
+    }
+    return s;
+  }
 };
 
 // Builds the prober for a configuration (resolver, trust anchors, SMTP and TLS settings).

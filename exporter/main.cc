@@ -91,13 +91,15 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
     }
     reports.push_back(prober->probe(d));
   }
+  const auto resolver = prober->resolver_self_test();
   if (json) {
-    std::cout << format_check_json(reports);
+    std::cout << format_check_json(reports, resolver);
   } else {
     const bool color = isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
     for (const auto& r : reports) std::cout << format_check_text(r, color) << "\n";
-    if (auto v = prober->resolver_validating(); v && !*v) {
-      std::cout << "warning: the resolver's DNSSEC self-test fails; DNSSEC-dependent verdicts cannot be trusted\n";
+    if (resolver.validation == mailtls::domain::ResolverValidation::kNotValidating) {
+      std::cout << "the resolver's DNSSEC self-test fails (" << resolver.reason
+                << "): no DNSSEC-dependent verdict was given; fix the resolver (exit 2)\n";
     }
   }
   return check_exit_code(reports);

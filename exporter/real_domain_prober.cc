@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -10,7 +11,7 @@
 #include "probes/dns/resolver_self_test.h"
 #include "probes/dns/unbound_resolver.h"
 #include "probes/domain/domain_probe.h"
-#include "probes/domain/resolver_outage.h"
+#include "probes/domain/no_verdict.h"
 #include "probes/mtasts/policy_fetcher.h"
 #include "probes/smtp/connector.h"
 #include "probes/smtp/starttls_probe.h"
@@ -49,16 +50,20 @@ class RealDomainProber final : public DomainProber {
     s.probe_special_addresses = config_.smtp.probe_special_addresses;
     domain::DomainProbeSeams seams{*resolver_, starttls_, *webpki_, *fetcher_, clock_};
     auto report = domain::probe_domain(d.name, s, seams);
-    // The resolver caps the lookup at its lookup_timeout too.
-    domain::mark_resolver_outage(report, *resolver_, config_.resolver.self_test_secure_name,
-                                 Deadline::after(kReachabilityTimeout));
-    if (!tested_.load()) {
-      report.log.push_back("the resolver's first DNSSEC self-test has not finished yet: "
-                           "DNSSEC-dependent verdicts are not confirmed");
-    } else if (!validating_.load()) {
-      report.log.push_back("the resolver's DNSSEC self-test fails (" + self_test_reason() +
-                           "): DNSSEC-dependent verdicts cannot be trusted");
+    // A verdict published before the first self-test ends could be a wrong trust anchor's
+    // "bogus" (right after start or a reload): wait for it, as long as it may take at most.
+    {
+      std::unique_lock lock(mu_);
+      tested_cv_.wait_for(lock, kFirstSelfTestTimeout, [this] { return tested_.load(); });
     }
+    // A resolver that stopped validating since the last self-test (an upstream that began to
+    // strip DNSSEC) shows first as bogus answers: confirm those with a fresh self-test rather
+    // than wait up to kSelfTestInterval, so that the domain is not blamed in the meantime.
+    if (looks_bogus(report)) refresh_self_test(kSelfTestRetry);
+    // The resolver caps the reachability lookup at its lookup_timeout too.
+    domain::judge_resolver_faults(report, *resolver_, config_.resolver.self_test_secure_name,
+                                  resolver_self_test_state(),
+                                  Deadline::after(kReachabilityTimeout));
     return report;
   }
 
@@ -66,6 +71,11 @@ class RealDomainProber final : public DomainProber {
     refresh_self_test();
     if (!tested_.load()) return std::nullopt;
     return validating_.load();
+  }
+
+  domain::ResolverSelfTestState resolver_self_test() override {
+    refresh_self_test();
+    return resolver_self_test_state();
   }
 
   // Runs the first self-test on a thread of its own; probes meanwhile do not start another.
@@ -87,7 +97,10 @@ class RealDomainProber final : public DomainProber {
       spdlog::info("resolver validates DNSSEC: {}", reason);
     } else {
       // Not fatal: the exporter runs and says so in mailtls_resolver_dnssec_validating.
-      spdlog::error("resolver DNSSEC self-test failed: {}; DANE verdicts cannot be trusted", reason);
+      spdlog::error(
+          "resolver DNSSEC self-test failed: {}; probes give no DNSSEC-dependent "
+          "verdict until it passes",
+          reason);
     }
   }
 
@@ -95,12 +108,13 @@ class RealDomainProber final : public DomainProber {
   bool self_test(std::string* reason,
                  std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
     auto result = dns::run_resolver_self_test(*resolver_, config_.resolver, Deadline::after(timeout));
+    std::lock_guard lock(mu_);
     validating_ = result.validating;
     tested_ = true;
-    std::lock_guard lock(mu_);
     reason_ = result.reason;
     last_self_test_ = std::chrono::steady_clock::now();
     if (reason) *reason = result.reason;
+    tested_cv_.notify_all();
     return result.validating;
   }
 
@@ -111,10 +125,21 @@ class RealDomainProber final : public DomainProber {
     s.port = c.smtp.port;
     return s;
   }
-  void refresh_self_test() {
+  static bool looks_bogus(const domain::DomainReport& r) {
+    for (const auto& s : r.rrsets) {
+      if (s.security == dns::Security::kBogus) return true;
+    }
+    return false;
+  }
+  // Runs the self-test when the last one is older than `interval` (by default: 10 minutes
+  // after a pass, 1 minute after a failure) and none runs now.
+  void refresh_self_test(
+      std::optional<std::chrono::steady_clock::duration> interval = std::nullopt) {
     {
       std::lock_guard lock(mu_);
-      const auto wait = validating_.load() ? kSelfTestInterval : kSelfTestRetry;
+      const auto wait = interval             ? *interval
+                        : validating_.load() ? kSelfTestInterval
+                                             : kSelfTestRetry;
       if (std::chrono::steady_clock::now() - last_self_test_ < wait || testing_) return;
       testing_ = true;
     }
@@ -123,9 +148,14 @@ class RealDomainProber final : public DomainProber {
     std::lock_guard lock(mu_);
     testing_ = false;
   }
-  std::string self_test_reason() const {
+  domain::ResolverSelfTestState resolver_self_test_state() const {
+    domain::ResolverSelfTestState s;
     std::lock_guard lock(mu_);
-    return reason_;
+    if (!tested_.load()) return s;
+    s.validation = validating_.load() ? domain::ResolverValidation::kValidating
+                                      : domain::ResolverValidation::kNotValidating;
+    s.reason = reason_;
+    return s;
   }
 
   const Config config_;
@@ -138,6 +168,7 @@ class RealDomainProber final : public DomainProber {
   std::atomic<bool> validating_{false};
   std::atomic<bool> tested_{false};  // a self-test has finished
   mutable std::mutex mu_;
+  std::condition_variable tested_cv_;  // notified (under mu_) when a self-test has finished
   std::string reason_;
   std::chrono::steady_clock::time_point last_self_test_{};
   bool testing_ = false;

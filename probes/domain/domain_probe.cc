@@ -8,6 +8,7 @@
 #include "probes/dns/records.h"
 #include "probes/dns/tlsa_base_domain.h"
 #include "probes/domain/dane_verdict.h"
+#include "probes/domain/no_verdict.h"
 #include "probes/domain/policy_checks.h"
 #include "probes/domain/special_address.h"
 #include "probes/smtp/address_fanout.h"
@@ -169,7 +170,9 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
   if (settings.check_tlsrpt) report_tlsrpt(r, policies);
 
   r.probe_success = !deadline.expired();
-  if (!r.probe_success) r.probe_error = "the probe did not finish within its timeout";
+  if (!r.probe_success) {
+    mark_no_verdict(r, NoVerdictReason::kTimeout, "the probe did not finish within its timeout");
+  }
   r.duration_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   r.finished = seams.clock.now();

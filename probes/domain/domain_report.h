@@ -119,10 +119,21 @@ struct TlsRptReport {
   std::vector<std::string> rua;
 };
 
+// Why a probe has no verdict about the domain (DESIGN "one verdict engine": the monitor's own
+// faults are never the domain's). Set only by mark_no_verdict() (no_verdict.h).
+enum class NoVerdictReason {
+  kTimeout,                // the probe did not finish within its timeout
+  kResolverUnreachable,    // lookups got no answer, and the resolver answers nothing at all
+  kResolverNotValidating,  // the resolver answers, but its DNSSEC self-test fails
+};
+
 struct DomainReport {
   std::string domain;
   bool probe_success = false;  // the probe ran to the end (not the verdict)
   std::string probe_error;
+  // Empty: the verdicts below are the domain's. Set: they are "not checked: ..." (and
+  // probe_success is false); what was observed stays for the log and `check`.
+  std::optional<NoVerdictReason> no_verdict;
   double duration_seconds = 0;
   SystemTime finished{};
   std::vector<RrsetStatus> rrsets;

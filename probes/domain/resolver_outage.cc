@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "probes/domain/no_verdict.h"
+
 namespace mailtls::domain {
 namespace {
 
@@ -59,11 +61,8 @@ bool mark_resolver_outage(DomainReport& r, dns::Resolver& resolver, std::string_
                     "): the failed lookups are the domain's");
     return false;
   }
-  r.probe_success = false;
-  r.probe_error = "resolver unreachable: " + check.detail;
-  r.dane_status = std::string(kNotCheckedResolverUnreachable);
-  if (r.mtasts.checked) r.mtasts.status = std::string(kNotCheckedResolverUnreachable);
-  if (r.tlsrpt.checked) r.tlsrpt.error = std::string(kNotCheckedResolverUnreachable);
+  mark_no_verdict(r, NoVerdictReason::kResolverUnreachable,
+                  "resolver unreachable: " + check.detail);
   r.log.push_back("the resolver does not answer (" + check.detail +
                   "): no verdict, the failed lookups are the monitor's fault, not the domain's");
   return true;

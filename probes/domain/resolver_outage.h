@@ -32,8 +32,9 @@ ResolverReachability check_resolver_answers(dns::Resolver& resolver, std::string
                                             Deadline deadline);
 
 // When `r` has unanswered lookups and the resolver does not answer the check above, marks `r`
-// as a probe that did not finish: probe_success false, probe_error "resolver unreachable: ...",
-// DANE and MTA-STS statuses "not checked: resolver unreachable". Returns true when it did.
+// as a probe without a verdict (mark_no_verdict, kResolverUnreachable): probe_error
+// "resolver unreachable: ...", DANE and MTA-STS statuses "not checked: resolver unreachable".
+// Returns true when it did. Part of judge_resolver_faults() (no_verdict.h).
 bool mark_resolver_outage(DomainReport& r, dns::Resolver& resolver, std::string_view zone,
                           Deadline deadline);
 

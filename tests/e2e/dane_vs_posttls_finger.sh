@@ -28,7 +28,7 @@ ours=$("$exporter" --config.file "$RUN_DIR/exporter.yaml" check --output=json "$
 # One line per address: domain mx address family dane_applies dane_match, plus domain status lines.
 rows=$(python3 -c '
 import json, sys
-for r in json.loads(sys.stdin.read()):
+for r in json.loads(sys.stdin.read())["domains"]:
     print("domain", r["domain"], r["dane_status"])
     for m in r.get("mx") or []:
         for a in m.get("addresses") or []:

@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "exporter/check_report.h"
 #include "exporter/config.h"
 #include "exporter/domain_history.h"
 #include "exporter/domain_metrics.h"
@@ -274,6 +276,60 @@ TEST_F(WorldProbe, PolicyChangedWithoutIdChangeSurvivesRestart) {
   apply_history(r, state, std::chrono::system_clock::now());
   EXPECT_TRUE(r.mtasts.changed_without_id_change);
   EXPECT_TRUE(has(metrics(r), "mailtls_mtasts_policy_changed_without_id_change{domain=\"sts-changed.test\"} 1"));
+}
+
+// Issue 16: the exporter's resolver answers but does not validate (here: every trust anchor of
+// the world with a wrong digest, so every answer is bogus and the self-test fails). The probe
+// must give no verdict, not DANE "bogus" / MTA-STS "broken", and `check` must exit 2 with the
+// resolver's state at the top of its JSON.
+TEST_F(WorldProbe, WrongTrustAnchorGivesNoVerdictNotBogus) {
+  const fs::path wrong =
+      fs::path(::testing::TempDir()) / ("wrong-anchors-" + std::to_string(getpid()) + ".ds");
+  {
+    std::ifstream in(world_dir() / "anchors.ds");
+    std::ofstream out(wrong);
+    for (std::string line; std::getline(in, line);) {
+      const auto digest = line.find_last_of(' ');  // owner DS tag algorithm type digest
+      if (digest != std::string::npos)
+        out << line.substr(0, digest + 1) << std::string(64, '0') << "\n";
+    }
+  }
+  Config c = *config_;
+  c.resolver.trust_anchor_files = {wrong.string()};
+  std::string error;
+  auto prober = make_real_domain_prober(c, &error);
+  ASSERT_TRUE(prober) << error;
+  const auto self_test = prober->resolver_self_test();
+  ASSERT_EQ(self_test.validation, domain::ResolverValidation::kNotValidating) << self_test.reason;
+  EXPECT_NE(self_test.reason.find("bogus"), std::string::npos) << self_test.reason;
+
+  DomainConfig d;
+  for (const auto& x : c.domains) {
+    if (x.name == "sts-enforce.test") d = x;
+  }
+  ASSERT_EQ(d.name, "sts-enforce.test");
+  const auto r = prober->probe(d);
+  EXPECT_EQ(r.no_verdict, domain::NoVerdictReason::kResolverNotValidating);
+  EXPECT_FALSE(r.probe_success);
+  EXPECT_EQ(r.dane_status, "not checked: resolver not validating");
+  EXPECT_EQ(r.mtasts.status, "not checked: resolver not validating");
+  ASSERT_FALSE(r.rrsets.empty());
+  for (const auto& s : r.rrsets) {
+    EXPECT_EQ(s.security, dns::Security::kIndeterminate) << s.name << " " << s.type;
+    EXPECT_NE(s.reason.find("the resolver said bogus"), std::string::npos) << s.reason;
+  }
+  EXPECT_EQ(check_exit_code({r}), 2);
+  const auto j = nlohmann::json::parse(format_check_json({r}, self_test));
+  EXPECT_EQ(j["resolver"]["validating"], false);
+  EXPECT_EQ(j["domains"][0]["no_verdict"], "resolver_not_validating");
+  const auto m = metrics(r);
+  EXPECT_TRUE(has(
+      m,
+      "mailtls_probe_no_verdict{domain=\"sts-enforce.test\",reason=\"resolver_not_validating\"} 1"))
+      << m;
+  EXPECT_FALSE(has(m, "mailtls_mtasts_status{domain=\"sts-enforce.test\",status=\"broken\"} 1"))
+      << m;
+  fs::remove(wrong);
 }
 
 }  // namespace

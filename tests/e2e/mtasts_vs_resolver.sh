@@ -39,7 +39,7 @@ for d in "${domains[@]}"; do
   verdict=$(python3 - "$d" "$theirs" "$ours_file" <<'PY'
 import ast, json, re, sys
 domain, theirs, ours_file = sys.argv[1], sys.argv[2], sys.argv[3]
-r = next(x for x in json.load(open(ours_file)) if x["domain"] == domain)
+r = next(x for x in json.load(open(ours_file))["domains"] if x["domain"] == domain)
 m, status = r["mtasts"], r["mtasts_status"]
 kind = re.search(r"STSFetchResult\.(\w+)", theirs)
 kind = kind.group(1) if kind else "UNPARSED"

@@ -410,6 +410,63 @@ FILES["exporter"] = [
     },
 ]
 
+# ------------------------------------------------------------------------------ resolver
+# The exporter's resolver stops validating DNSSEC at minute 5 (a wrong trust anchor, an upstream
+# stripping DNSSEC). What the exporter then exports: mailtls_resolver_dnssec_validating 0, and
+# per domain probe_success 0 with mailtls_probe_no_verdict{reason="resolver_not_validating"},
+# while the verdict metrics keep the last values a validating resolver gave (a healthy DANE +
+# MTA-STS domain here). Exactly one page: the resolver's. No domain alert, not even the
+# probe-failure warning. A probe that timed out (another reason) still is a probe failure.
+R = "sts.example"
+T = "slow.example"
+NV = "_x5 1x55"  # no sample before minute 5: the series appears with the first unjudged probe
+FILES["resolver"] = [
+    {
+        "interval": "1m",
+        "input_series": [
+            series(lbl("mailtls_resolver_dnssec_validating", **E0), "1x4 0x55"),
+            series(lbl("mailtls_probe_success", domain=D, **E0), "1x4 0x55"),
+            series(lbl("mailtls_probe_success", domain=R, **E0), "1x4 0x55"),
+            series(lbl("mailtls_probe_no_verdict", domain=D, reason="resolver_not_validating", **E0), NV),
+            series(lbl("mailtls_probe_no_verdict", domain=R, reason="resolver_unreachable", **E0), NV),
+            # the last verdicts, kept
+            series(lbl("mailtls_dane_status", domain=D, status="valid", **E0), "1x59"),
+            series(lbl("mailtls_dane_status", domain=D, status="broken", **E0), "0x59"),
+            series(lbl("mailtls_dane_status", domain=D, status="bogus", **E0), "0x59"),
+            series(lbl("mailtls_dane_match", domain=D, mx=MX1, address=A1, **E0), "1x59"),
+            series(lbl("mailtls_dnssec_bogus", domain=D, name=D, type="MX", **E0), "0x59"),
+            series(lbl("mailtls_dnssec_signature_expiry_timestamp_seconds", domain=D, name=D, type="MX", **E0),
+                   f"{10 * DAY}x59"),
+            series(lbl("mailtls_mtasts_status", domain=R, status="enforced", **E0), "1x59"),
+            series(lbl("mailtls_mtasts_status", domain=R, status="broken", **E0), "0x59"),
+            series(lbl("mailtls_mtasts_policy_fetch_success", domain=R, **E0), "1x59"),
+            series(lbl("mailtls_mtasts_policy_valid", domain=R, **E0), "1x59"),
+            series(lbl("mailtls_tlsrpt_record_valid", domain=R, **E0), "1x59"),
+            # a domain added while the resolver was already broken: no verdict ever, only the
+            # envelope (no state set at all)
+            series(lbl("mailtls_probe_success", domain="new.example", **E0), "0x59"),
+            series(lbl("mailtls_probe_no_verdict", domain="new.example", reason="resolver_not_validating", **E0),
+                   "1x59"),
+            # distractor: a probe that times out on another replica is a probe failure
+            series(lbl("mailtls_probe_success", domain=T, **E1), "0x59"),
+            series(lbl("mailtls_probe_no_verdict", domain=T, reason="timeout", **E1), "1x59"),
+        ],
+        "alert_rule_test": [
+            case("MailTLSResolverNotValidating", "14m"),
+            case("MailTLSResolverNotValidating", "15m", alert("MailTLSResolverNotValidating", **E0)),
+            case("MailTLSProbeFailing", "14m"),
+            case("MailTLSProbeFailing", "15m", alert("MailTLSProbeFailing", domain=T, **E1)),
+            case("MailTLSProbeFailing", "59m", alert("MailTLSProbeFailing", domain=T, **E1)),
+        ] + [
+            case(name, "59m") for name in (
+                "MailTLSDaneBroken", "MailTLSDaneDegraded", "MailTLSTlsaNotUpdatedAfterRenewal",
+                "MailTLSDnssecBogus", "MailTLSRrsigExpiringSoon", "MailTLSMtaStsEnforceBroken",
+                "MailTLSMtaStsPolicyUnreachable", "MailTLSMtaStsPolicyInvalid",
+                "MailTLSTlsRptRecordInvalid")
+        ],
+    },
+]
+
 
 class Dumper(yaml.SafeDumper):
     pass

@@ -155,7 +155,8 @@ def t_resolver_unreachable(binary, tmp, dns):
     p = subprocess.run([binary, "--config.file", cfg, "check", "--output=json", "dane-good.test"],
                        capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - t0
-    r = json.loads(p.stdout)[0]
+    doc = json.loads(p.stdout)
+    r = doc["domains"][0]
     securities = {x.get("security") for x in r.get("dnssec", [])}
     print(f"  exit {p.returncode} after {elapsed:.1f}s; probe_success {r.get('probe_success')}, "
           f"dane {r.get('dane_status')}, mtasts {r.get('mtasts_status')}, DNS security {securities},"
@@ -171,6 +172,8 @@ def t_resolver_unreachable(binary, tmp, dns):
     assert (r.get("probe_error") or "").startswith("resolver unreachable"), r.get("probe_error")
     assert r.get("dane_status") == "not checked: resolver unreachable", r.get("dane_status")
     assert r.get("mtasts_status") == "not checked: resolver unreachable", r.get("mtasts_status")
+    assert r.get("no_verdict") == "resolver_unreachable", r.get("no_verdict")
+    assert doc["resolver"]["validating"] is False, doc["resolver"]
 
 
 def mounted_exporter(binary, cfg, storage, setup):

@@ -178,9 +178,13 @@ def main():
                     if mtasts.get("fetch_ok") is not False or not mtasts.get("fetch_error"):
                         problems.append("the hostile policy host gave no fetch error: "
                                         + json.dumps(mtasts)[:200])
-                if d in SMTP_EATS_TIMEOUT and r.get("mtasts_status") == "not_deployed":
+                # The observation, not only the verdict: this world's resolver has no trust
+                # anchor, so its self-test fails and the verdicts read "not checked: resolver
+                # not validating"; the _mta-sts TXT lookup must still have been made.
+                if d in SMTP_EATS_TIMEOUT and (r.get("mtasts_status") == "not_deployed"
+                                               or mtasts.get("txt_valid") is not True):
                     problems.append("R2: SMTP used the whole timeout and MTA-STS, which is "
-                                    "deployed, was reported not_deployed")
+                                    "deployed, was reported not_deployed (TXT not found)")
                 if d in SMTP_EATS_TIMEOUT:
                     notes.append(f"{fq}: MTA-STS {r.get('mtasts_status')!r} while SMTP stalled")
                 fetch_errors[d] = mtasts.get("fetch_error", "")

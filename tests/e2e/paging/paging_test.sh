@@ -4,10 +4,13 @@
 # exporter sees it, a real Prometheus evaluates the shipped alert rules (every `for:` set to
 # 0s), a real Alertmanager routes severity="critical" to a webhook, and the webhook receives
 # MailTLSDaneBroken (and MailTLSTlsaNotUpdatedAfterRenewal) firing for dane-good.test; after
-# `world.sh restore rotate-key` it receives them resolved. Also runs every PromQL expression
-# of the shipped dashboards against that Prometheus and requires data from each.
+# `world.sh restore rotate-key` it receives them resolved. Then the exporter's resolver stops
+# validating (wrong trust anchors, reload): exactly one page, MailTLSResolverNotValidating, and
+# none per domain; with the right anchors back, the verdicts return without a page. Also runs
+# every PromQL expression of the shipped dashboards against that Prometheus and requires data
+# from each.
 #
-# usage: paging_test.sh <mailtls_exporter binary>      (as root; about 40 s, at most ~4 min)
+# usage: paging_test.sh <mailtls_exporter binary>      (as root; about 70-130 s, at most ~6.5 min)
 # Uses a running world and leaves it running; starts one (and stops it) if none runs.
 # Prints "N passed, N failed"; exits non-zero on any failure. See docs/paging-test.md.
 set -uo pipefail
@@ -72,7 +75,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # Every wait ends by this time (seconds after start), whatever its own limit says, so that the
-# whole test (waits, mutate/restore of at most 30 s each, cleanup) stays well under CTest's 300 s.
+# whole test (waits, mutate/restore of at most 30 s each, dashboards at most 60 s, two reloads
+# of at most 10 s each, 22 s of sleeps, cleanup) stays under CTest's 420 s.
 WAIT_BUDGET=200
 T_DEADLINE=$(($(date +%s) + WAIT_BUDGET))
 
@@ -385,6 +389,114 @@ else
   bad "Prometheus: $DOMAIN not valid after restore"
 fi
 
+# ------------------------------------------------------------------------------ resolver not validating
+# The exporter's own resolver stops validating: its trust anchors for the world's zones are
+# replaced with wrong ones (right key tags, wrong digests) and the config reloaded. Every
+# answer then comes back bogus. Before, every domain read DANE bogus / MTA-STS broken and the
+# domain alerts paged; now the probes give no verdict, the last verdicts stay, and exactly one
+# page arrives: MailTLSResolverNotValidating. Then the right anchors come back, and the domain
+# verdicts with them, without a page.
+reload_exporter() { [[ $(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$exp_port/-/reload") == 200 ]]; }
+# firing alerts in Prometheus, as "alertname domain" lines (domain "-" when it has none)
+prom_firing() {
+  curl -sf --max-time 5 "http://127.0.0.1:$prom_port/api/v1/alerts" | python3 -c '
+import json, sys
+for a in json.load(sys.stdin)["data"]["alerts"]:
+    if a["state"] == "firing":
+        print(a["labels"]["alertname"], a["labels"].get("domain", "-"))' | sort -u
+}
+ALL_DOMAINS="$DOMAIN|$STS_DOMAIN|$WARN_DOMAIN"
+resolver_labels=(alertname=MailTLSResolverNotValidating severity=critical)
+cp "$work/exporter.yaml" "$work/exporter-good.yaml"
+anchors=$(sed -n 's/^ *trust_anchor_files: \["\(.*\)"\]$/\1/p' "$work/exporter.yaml")
+# Each DS keeps its owner, key tag, algorithm and digest type; the digest is of something else.
+if [[ -s $anchors ]] && python3 - "$anchors" >"$work/wrong-anchors.ds" <<'PY' &&
+import hashlib, sys
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) == 6 and f[1] == "DS":
+        print(*f[:5], hashlib.sha256(b"wrong DS for " + f[0].encode()).hexdigest())
+PY
+  [[ $(wc -l <"$work/wrong-anchors.ds") == $(wc -l <"$anchors") ]] &&
+  sed "s|trust_anchor_files: \[\".*\"\]|trust_anchor_files: [\"$work/wrong-anchors.ds\"]|" \
+    "$work/exporter-good.yaml" >"$work/exporter-wrong-anchor.yaml" &&
+  grep -q wrong-anchors.ds "$work/exporter-wrong-anchor.yaml"; then
+  :
+else
+  bad "resolver: could not write a config with wrong trust anchors (anchors file: ${anchors:-none})"
+fi
+firing_before=$(prom_firing)
+t_anchor=$(date +%s.%N)
+log "exporter config: wrong trust anchors, reload"
+cp "$work/exporter-wrong-anchor.yaml" "$work/exporter.yaml"
+reload_exporter || bad "resolver: reload with wrong trust anchors refused"
+t_resolver_fired=""
+if wait_for 40 "MailTLSResolverNotValidating firing at the webhook" page_seen firing --after "$t_anchor" "${resolver_labels[@]}"; then
+  t_resolver_fired=$(page_seen firing --after "$t_anchor" "${resolver_labels[@]}")
+  ok "webhook: MailTLSResolverNotValidating firing, $(since "$t_anchor" "$t_resolver_fired")s after the reload"
+else
+  bad "webhook: no MailTLSResolverNotValidating within 40 s of the reload ($(promq 'mailtls_resolver_dnssec_validating == 0') series at 0)"
+fi
+# The self-test fails the way a wrong anchor makes it fail: the known-signed name is bogus.
+if grep -q 'self-test failed: known-signed name did not validate secure: .* bogus' "$work/exporter.log"; then
+  ok "exporter log: the resolver's self-test fails with bogus (the wrong trust anchors are in use)"
+else
+  bad "exporter log: no self-test failure with bogus after the reload: $(grep -m2 'self-test' "$work/exporter.log")"
+fi
+# Every domain must have been probed through the broken resolver; then two more probe
+# intervals (5 s each), scrapes and evaluations (2 s) and group_wait (1 s) pass: every domain
+# alert (for: 0s here) had the time to fire.
+if wait_for 30 "every domain without a verdict (resolver_not_validating)" prom_has \
+  "count(mailtls_probe_no_verdict{domain=~\"$ALL_DOMAINS\",reason=\"resolver_not_validating\"} == 1) == 3"; then
+  ok "Prometheus: all 3 domains probed without a verdict, reason resolver_not_validating"
+else
+  bad "Prometheus: not every domain has mailtls_probe_no_verdict{reason=\"resolver_not_validating\"} ($(promq 'mailtls_probe_no_verdict') series)"
+fi
+sleep 14
+resolver_pages=$("$here/pages.py" list "$work/pages.jsonl" | awk -v t="$t_anchor" '$1 >= t && $2 == "firing"')
+if [[ $(grep -c . <<<"$resolver_pages") == 1 ]] && grep -q 'alertname="MailTLSResolverNotValidating"' <<<"$resolver_pages"; then
+  ok "exactly one page while the resolver does not validate: MailTLSResolverNotValidating"
+else
+  bad "pages while the resolver does not validate (want only MailTLSResolverNotValidating): $(tr '\n' ';' <<<"$resolver_pages")"
+fi
+# Not the routing's or an inhibition's doing (this Alertmanager has none): Prometheus itself
+# fires no new alert but the resolver's. What fired before (the TLS-RPT warning) may go on.
+new_firing=$(comm -13 <(echo "$firing_before") <(prom_firing) | grep -v '^MailTLSResolverNotValidating -$')
+if [[ -z $new_firing ]]; then
+  ok "Prometheus: no domain alert started firing (MailTLSProbeFailing, DANE, DNSSEC, MTA-STS, TLS-RPT)"
+else
+  bad "Prometheus: alerts that started firing with the resolver broken: $(tr '\n' ';' <<<"$new_firing")"
+fi
+if prom_has "mailtls_dane_status{domain=\"$DOMAIN\",status=\"valid\"} == 1 and on () mailtls_mtasts_status{domain=\"$STS_DOMAIN\",status=\"enforced\"} == 1 and on () mailtls_probe_success{domain=\"$DOMAIN\"} == 0"; then
+  ok "Prometheus: the last verdicts stay ($DOMAIN DANE valid, $STS_DOMAIN enforced) with probe_success 0"
+else
+  bad "Prometheus: the last verdicts did not stay while the resolver does not validate"
+fi
+
+t_anchor_restore=$(date +%s.%N)
+log "exporter config: right trust anchors, reload"
+cp "$work/exporter-good.yaml" "$work/exporter.yaml"
+reload_exporter || bad "resolver: reload with the right trust anchors refused"
+if wait_for 30 "fresh verdicts for every domain" prom_has \
+  "count(mailtls_probe_success{domain=~\"$ALL_DOMAINS\"} == 1) == 3 and on () absent(mailtls_probe_no_verdict) and on () mailtls_resolver_dnssec_validating == 1 and on () mailtls_dane_status{domain=\"$DOMAIN\",status=\"valid\"} == 1"; then
+  ok "Prometheus: verdicts back for all 3 domains, resolver validating, $DOMAIN DANE valid"
+else
+  bad "Prometheus: verdicts not back after restoring the trust anchors"
+fi
+t_resolver_resolved=""
+if [[ -n $t_resolver_fired ]] && wait_for 30 "MailTLSResolverNotValidating resolved" page_seen resolved --after "$t_anchor_restore" "${resolver_labels[@]}"; then
+  t_resolver_resolved=$(page_seen resolved --after "$t_anchor_restore" "${resolver_labels[@]}")
+  ok "webhook: MailTLSResolverNotValidating resolved, $(since "$t_anchor_restore" "$t_resolver_resolved")s after the reload"
+else
+  bad "webhook: MailTLSResolverNotValidating not resolved within 30 s of restoring the trust anchors"
+fi
+after_restore=$("$here/pages.py" list "$work/pages.jsonl" | awk -v t="$t_anchor_restore" '$1 >= t && $2 == "firing"')
+if [[ -z $after_restore ]]; then
+  ok "no page when the verdicts came back"
+else
+  bad "pages after restoring the trust anchors: $(tr '\n' ';' <<<"$after_restore")"
+fi
+
 # ------------------------------------------------------------------------------ report
 echo "timeline (seconds after the command started):"
 echo "  rotate-key: the new key was served $(since "$t_mutate" "$t_mutated")s after mutate started"
@@ -392,6 +504,8 @@ echo "  rotate-key: the new key was served $(since "$t_mutate" "$t_mutated")s af
 [[ -n $t_f1_fired ]] && echo "  MailTLSTlsaNotUpdatedAfterRenewal firing received:  +$(since "$t_mutate" "$t_f1_fired")s after mutate"
 [[ -n $t_broken_resolved ]] && echo "  MailTLSDaneBroken resolved received:                +$(since "$t_restore" "$t_broken_resolved")s after restore"
 [[ -n $t_f1_resolved ]] && echo "  MailTLSTlsaNotUpdatedAfterRenewal resolved received: +$(since "$t_restore" "$t_f1_resolved")s after restore"
+[[ -n $t_resolver_fired ]] && echo "  MailTLSResolverNotValidating firing received:       +$(since "$t_anchor" "$t_resolver_fired")s after the wrong-anchor reload"
+[[ -n $t_resolver_resolved ]] && echo "  MailTLSResolverNotValidating resolved received:     +$(since "$t_anchor_restore" "$t_resolver_resolved")s after the right-anchor reload"
 echo "pages received:"
 "$here/pages.py" list "$work/pages.jsonl" | while read -r t rest; do
   printf '  +%6.1fs %s\n' "$(since "$T_START" "$t")" "$rest"

@@ -26,6 +26,7 @@ TEST(ResolverOutage, UnreachableResolverMeansNoVerdict) {
   auto r = report_with_failed_mx_lookup(dns::Security::kIndeterminate);
   EXPECT_TRUE(mark_resolver_outage(r, resolver, "signed.test", Deadline::after(std::chrono::seconds(1))));
   EXPECT_FALSE(r.probe_success);
+  EXPECT_EQ(r.no_verdict, NoVerdictReason::kResolverUnreachable);
   EXPECT_EQ(r.probe_error.rfind("resolver unreachable: A mailtls-", 0), 0u) << r.probe_error;
   EXPECT_NE(r.probe_error.find(".signed.test: error"), std::string::npos) << r.probe_error;
   EXPECT_EQ(r.dane_status, kNotCheckedResolverUnreachable);

@@ -34,12 +34,63 @@ TEST(CheckReport, TextExplainsF1) {
   EXPECT_NE(text.find("DANE NO MATCH (tlsa-invalid)"), std::string::npos);
 }
 
+const domain::ResolverSelfTestState kValidating{domain::ResolverValidation::kValidating,
+                                                "signed.test A: secure data"};
+const domain::ResolverSelfTestState kNotValidating{
+    domain::ResolverValidation::kNotValidating,
+    "known-signed name did not validate secure: signed.test A: bogus"};
+
+// What a probe through a resolver with a wrong trust anchor gives once the rule has judged it.
+domain::DomainReport not_validated_report(const std::string& name) {
+  auto r = sample_report(name);
+  r.dane_status = "bogus";
+  r.mtasts.status = "broken";
+  r.rrsets[0].security = dns::Security::kBogus;
+  domain::mark_no_verdict(r, domain::NoVerdictReason::kResolverNotValidating,
+                          "resolver not validating: " + kNotValidating.reason);
+  return r;
+}
+
 TEST(CheckReport, JsonIsParseable) {
-  auto j = nlohmann::json::parse(format_check_json({sample_report("a.example"), sample_report("b.example")}));
-  ASSERT_EQ(j.size(), 2u);
-  EXPECT_EQ(j[0]["dane_status"], "valid");
-  EXPECT_EQ(j[1]["mx"][0]["addresses"][1]["address"], "::1");
-  EXPECT_EQ(j[0]["mx"][0]["tlsa"][0]["usable"], true);
+  auto j = nlohmann::json::parse(
+      format_check_json({sample_report("a.example"), sample_report("b.example")}, kValidating));
+  const auto& d = j["domains"];
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0]["dane_status"], "valid");
+  EXPECT_EQ(d[0]["no_verdict"], nullptr);
+  EXPECT_EQ(d[1]["mx"][0]["addresses"][1]["address"], "::1");
+  EXPECT_EQ(d[0]["mx"][0]["tlsa"][0]["usable"], true);
+  EXPECT_EQ(j["resolver"]["validating"], true);
+  EXPECT_EQ(j["resolver"]["reason"], "signed.test A: secure data");
+}
+
+// The resolver's state sits at the top level: validating false with the self-test's reason,
+// and each domain says it has no verdict, and why, instead of "bogus".
+TEST(CheckReport, JsonCarriesTheResolverState) {
+  auto j =
+      nlohmann::json::parse(format_check_json({not_validated_report("a.example")}, kNotValidating));
+  EXPECT_EQ(j["resolver"]["validating"], false);
+  EXPECT_EQ(j["resolver"]["reason"], kNotValidating.reason);
+  const auto& d = j["domains"][0];
+  EXPECT_EQ(d["no_verdict"], "resolver_not_validating");
+  EXPECT_EQ(d["probe_success"], false);
+  EXPECT_EQ(d["dane_status"], "not checked: resolver not validating");
+  EXPECT_EQ(d["mtasts_status"], "not checked: resolver not validating");
+  EXPECT_EQ(d["dnssec"][0]["security"], "indeterminate");
+  auto unknown = nlohmann::json::parse(format_check_json({sample_report("a.example")}, {}));
+  EXPECT_EQ(unknown["resolver"]["validating"], nullptr);  // the self-test has not finished
+}
+
+TEST(CheckReport, TextSaysTheResolverIsAtFault) {
+  const auto text = format_check_text(not_validated_report("a.example"), false);
+  EXPECT_NE(text.find("no verdict: the exporter's resolver does not validate DNSSEC (resolver not "
+                      "validating: known-signed name did not validate secure"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("not the domain's fault"), std::string::npos);
+  EXPECT_NE(text.find("DANE:    not checked: resolver not validating"), std::string::npos) << text;
+  EXPECT_EQ(text.find("bogus\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("probe failed"), std::string::npos) << text;
 }
 
 TEST(CheckReport, ExitCodes) {
@@ -61,6 +112,17 @@ TEST(CheckReport, ExitCodes) {
   not_deployed.dane_status = "not_deployed";
   not_deployed.mtasts.status = "not_deployed";
   EXPECT_EQ(check_exit_code({not_deployed}), 0);
+}
+
+// The monitor's fault is 2 ("could not be probed"), not 1 ("the domain is broken").
+TEST(CheckReport, ExitCodeIsTwoWithoutAVerdict) {
+  auto good = sample_report("a.example");
+  EXPECT_EQ(check_exit_code({good, not_validated_report("b.example")}), 2);
+  EXPECT_EQ(check_exit_code({not_validated_report("b.example")}), 2);
+  auto unreachable = good;
+  domain::mark_no_verdict(unreachable, domain::NoVerdictReason::kResolverUnreachable,
+                          "resolver unreachable: A x.signed.test: error");
+  EXPECT_EQ(check_exit_code({unreachable}), 2);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "exporter/exporter.h"
+#include "probes/domain/no_verdict.h"
+#include "tests/fakes/fake_resolver.h"
 #include "tests/unit/exporter/http_get.h"
 #include "tests/unit/exporter/scripted_prober.h"
 
@@ -159,6 +161,49 @@ TEST_F(ProbingExporter, IncompleteProbeKeepsTheLastCompleteVerdicts) {
   EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"valid\"} 1"), std::string::npos);
   EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"bogus\"} 0"), std::string::npos);
   EXPECT_NE(m.find("mailtls_dane_match{domain=\"a.example\""), std::string::npos);
+}
+
+// A resolver that answers but does not validate (a wrong trust anchor) turns every domain
+// "bogus"/"broken": that must not reach /metrics. The probe has no verdict (probe_success 0,
+// the reason in mailtls_probe_no_verdict) and the last trustworthy verdicts stay, so no
+// domain alert fires; the resolver alert is the page.
+TEST_F(ProbingExporter, ResolverNotValidatingKeepsTheLastVerdictsAndSaysWhy) {
+  write_config("defaults: {interval: 1s, timeout: 1s}\ndomains: [a.example]\n");
+  std::atomic<int> calls{0};
+  script_ = [&calls](const DomainConfig& d) {
+    auto r = sample_report(d.name);
+    if (++calls > 1) {
+      r.dane_status = "bogus";
+      r.mtasts.status = "broken";
+      for (auto& s : r.rrsets) s.security = dns::Security::kBogus;
+      mailtls::testing::FakeResolver resolver;
+      domain::judge_resolver_faults(
+          r, resolver, "signed.test",
+          {domain::ResolverValidation::kNotValidating, "signed.test A: bogus"},
+          Deadline::after(std::chrono::seconds(1)));
+    }
+    return r;
+  };
+  start();
+  ASSERT_TRUE(eventually([&] { return exporter_->probes_completed() >= 2; }));
+  const auto m = metrics();
+  EXPECT_NE(m.find("mailtls_probe_success{domain=\"a.example\"} 0"), std::string::npos) << m;
+  EXPECT_NE(
+      m.find("mailtls_probe_no_verdict{domain=\"a.example\",reason=\"resolver_not_validating\"} 1"),
+      std::string::npos)
+      << m;
+  EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"valid\"} 1"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("mailtls_dane_status{domain=\"a.example\",status=\"bogus\"} 0"),
+            std::string::npos);
+  EXPECT_NE(m.find("mailtls_mtasts_status{domain=\"a.example\",status=\"enforced\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.find("mailtls_mtasts_status{domain=\"a.example\",status=\"broken\"} 0"),
+            std::string::npos);
+  EXPECT_EQ(m.find("mailtls_dnssec_bogus{domain=\"a.example\",name=\"a.example\",type=\"MX\"} 1"),
+            std::string::npos)
+      << m;
 }
 
 TEST_F(ProbingExporter, TlsaFirstSeenSurvivesRestart) {

@@ -1,0 +1,86 @@
+#include "probes/domain/no_verdict.h"
+
+#include "probes/domain/policy_checks.h"
+#include "probes/domain/resolver_outage.h"
+
+namespace mailtls::domain {
+
+std::string_view to_string(NoVerdictReason reason) {
+  switch (reason) {
+    case NoVerdictReason::kTimeout:
+      return "timeout";
+    case NoVerdictReason::kResolverUnreachable:
+      return "resolver_unreachable";
+    case NoVerdictReason::kResolverNotValidating:
+      return "resolver_not_validating";
+  }
+  return "timeout";
+}
+
+std::string_view not_checked_status(NoVerdictReason reason) {
+  switch (reason) {
+    case NoVerdictReason::kTimeout:
+      return kNotCheckedTimeout;
+    case NoVerdictReason::kResolverUnreachable:
+      return kNotCheckedResolverUnreachable;
+    case NoVerdictReason::kResolverNotValidating:
+      return kNotCheckedResolverNotValidating;
+  }
+  return kNotCheckedTimeout;
+}
+
+void mark_no_verdict(DomainReport& r, NoVerdictReason reason, std::string error) {
+  const std::string status(not_checked_status(reason));
+  r.probe_success = false;
+  r.probe_error = std::move(error);
+  r.no_verdict = reason;
+  r.dane_status = status;
+  switch (reason) {
+    case NoVerdictReason::kTimeout:
+      // MTA-STS and TLS-RPT were judged part by part: what finished keeps its verdict, what
+      // did not says "not checked: timeout" already (policy_checks.h).
+      return;
+    case NoVerdictReason::kResolverNotValidating:
+      for (auto& s : r.rrsets) {
+        if (s.security != dns::Security::kIndeterminate) {
+          s.reason = "not validated, the resolver said " + std::string(dns::to_string(s.security)) +
+                     (s.reason.empty() ? "" : " (" + s.reason + ")");
+        }
+        s.security = dns::Security::kIndeterminate;
+        s.rrsig_expiry.reset();
+      }
+      break;
+    case NoVerdictReason::kResolverUnreachable:
+      break;
+  }
+  if (r.mtasts.checked) r.mtasts.status = status;
+  if (r.tlsrpt.checked) r.tlsrpt.error = status;
+}
+
+std::optional<NoVerdictReason> judge_resolver_faults(DomainReport& r, dns::Resolver& resolver,
+                                                     std::string_view reachability_zone,
+                                                     const ResolverSelfTestState& self_test,
+                                                     Deadline deadline) {
+  if (mark_resolver_outage(r, resolver, reachability_zone, deadline)) {
+    return NoVerdictReason::kResolverUnreachable;
+  }
+  switch (self_test.validation) {
+    case ResolverValidation::kValidating:
+      return std::nullopt;
+    case ResolverValidation::kNotTested:
+      r.log.push_back(
+          "the resolver's first DNSSEC self-test has not finished yet: "
+          "DNSSEC-dependent verdicts are not confirmed");
+      return std::nullopt;
+    case ResolverValidation::kNotValidating:
+      break;
+  }
+  mark_no_verdict(r, NoVerdictReason::kResolverNotValidating,
+                  "resolver not validating: " + self_test.reason);
+  r.log.push_back("the resolver's DNSSEC self-test fails (" + self_test.reason +
+                  "): no verdict, DNSSEC-dependent results (DANE, MTA-STS, DNSSEC states) are "
+                  "the monitor's fault, not the domain's");
+  return NoVerdictReason::kResolverNotValidating;
+}
+
+}  // namespace mailtls::domain
