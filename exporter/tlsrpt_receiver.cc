@@ -24,7 +24,9 @@ double now_seconds() {
 }
 
 std::string counter_key(const std::string& metric, const nlohmann::json& labels) {
-  return metric + "\t" + labels.dump();
+  // Label values come from reports (parsed JSON, so UTF-8); replace keeps dump() from throwing
+  // should one ever not be.
+  return metric + "\t" + labels.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
