@@ -14,6 +14,7 @@
 #include "exporter/response_compression.h"
 #include "exporter/process_collector.h"
 #include "exporter/version.h"
+#include "probes/base/printable_text.h"
 
 namespace mailtls::exporter {
 namespace {
@@ -470,7 +471,7 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   }
   std::string err;
   auto name = normalize_domain_name(target, &err);
-  if (!name) return {400, "text/plain; charset=utf-8", err + "\n", {}};
+  if (!name) return {400, "text/plain; charset=utf-8", printable_text(err) + "\n", {}};
   DomainConfig domain;
   if (!probe_allowed(*name, &domain)) {
     return {403, "text/plain; charset=utf-8",
