@@ -200,7 +200,8 @@ std::optional<std::string> canonical_name_in_message(std::string_view message,
     pos += rdlength;
   }
   std::string current = question;
-  for (std::size_t hops = 0; hops <= cnames.size(); ++hops) {
+  // Resolvers follow a few CNAMEs (unbound: 11); the bound keeps a hostile chain linear.
+  for (int hops = 0; hops < 32; ++hops) {
     bool moved = false;
     for (const auto& [owner, target] : cnames) {
       if (owner == current) {
