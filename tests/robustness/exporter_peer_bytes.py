@@ -7,7 +7,7 @@ Knot (started here, on a free loopback port) serves and signs peerbytes.test:
 
   MX 10  \\255\\254\\027[2J.peerbytes.test           non-UTF-8 bytes, ESC [2J (clear screen)
   MX 20  a\\.b\\010\\027]0\\;x\\007.peerbytes.test   a dot inside a label, newline, ESC ]0;..BEL
-  both: A 127.0.5.1 and a TLSA 3 1 1 at _25._tcp.<target>
+  both: A 127.0.5.1 and a TLSA 3 1 1 at _<smtp port>._tcp.<target>
   _smtp._tls / _mta-sts TXT records with the same kind of bytes
 
 An SMTP server on 127.0.5.1 greets with "554 " + ESC sequences, 0xff 0xfe and a euro sign cut
@@ -64,7 +64,7 @@ def smtp_hostile_greeting(conn, srv):
     time.sleep(0.2)
 
 
-def zone_text():
+def zone_text(smtp_port):
     lines = [
         f"$ORIGIN {ZONE}.",
         "$TTL 300",
@@ -78,7 +78,7 @@ def zone_text():
         lines += [
             f"@ MX {10 * (i + 1)} {owner}.{ZONE}.",
             f"{owner} A {SMTP_ADDR}",
-            f"_25._tcp.{owner} TLSA 3 1 1 {TLSA_HEX}",
+            f"_{smtp_port}._tcp.{owner} TLSA 3 1 1 {TLSA_HEX}",  # TLSA names carry the port
         ]
     return "\n".join(lines) + "\n"
 
@@ -127,12 +127,12 @@ def kdig(port, *args):
                           errors="replace").stdout
 
 
-def start_knot(tmp):
+def start_knot(tmp, smtp_port):
     d = os.path.join(tmp, "knot")
     for sub in ("run", "db", "keys", "zones"):
         os.makedirs(os.path.join(d, sub))
     with open(os.path.join(d, "zones", ZONE + ".zone"), "w") as f:
-        f.write(zone_text())
+        f.write(zone_text(smtp_port))
     port = hp.free_port()
     conf = os.path.join(d, "knot.conf")
     with open(conf, "w") as f:
@@ -162,8 +162,8 @@ def start_knot(tmp):
 def write_config(path, dns_port, anchor, smtp_port):
     with open(path, "w") as f:
         f.write(f"""defaults:
-  interval: 2s
-  timeout: 8s
+  interval: 3s
+  timeout: 3s
 resolver:
   use_resolv_conf: false
   root_trust_anchor_file: ""
@@ -308,8 +308,8 @@ def main():
     knot = smtp = None
     failures = []
     try:
-        knot, dns_port, anchor = start_knot(tmp)
         smtp_port = hp.free_port(SMTP_ADDR)
+        knot, dns_port, anchor = start_knot(tmp, smtp_port)
         smtp = hp.StreamServer(SMTP_ADDR, smtp_port, smtp_hostile_greeting)
         config = os.path.join(tmp, "exporter.yaml")
         write_config(config, dns_port, anchor, smtp_port)
