@@ -218,10 +218,9 @@ bool StateStore::save(std::string* error) {
   const std::string tmp = path_ + ".tmp";
   // A new file, never one found at the path: a symlink planted there must not get its target
   // overwritten. A temp file a crash left behind is removed first (the unlink removes a
-  // symlink itself, not its target); O_EXCL fails on whatever appears there in between.
-  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT && errno != EISDIR) {
-    return fail("cannot remove the stale " + tmp);
-  }
+  // symlink itself, not its target); O_EXCL fails on whatever is still or again there, and
+  // an unlink that failed (read-only file system, a directory) shows as the open's error.
+  ::unlink(tmp.c_str());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return fail("cannot write " + tmp);
   if (!write_all(fd, text) || ::fsync(fd) != 0) {
