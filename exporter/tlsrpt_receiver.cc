@@ -214,10 +214,7 @@ std::vector<prometheus::MetricFamily> TlsRptReceiver::Collect() const {
     auto labels_json = nlohmann::json::parse(key.substr(tab + 1), nullptr, false);
     if (!labels_json.is_object()) continue;
     Labels labels;
-    // Values are the senders' text (organization names): printable, no terminal controls.
-    for (const auto& [k, v] : labels_json.items()) {
-      labels.emplace_back(k, printable_text(v.is_string() ? v.get<std::string>() : v.dump()));
-    }
+    for (const auto& [k, v] : labels_json.items()) labels.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
     b.counter("mailtls_" + metric, help->second, labels, value.get<double>());
   }
   return b.take();

@@ -230,27 +230,6 @@ TEST_F(HostileExporter, MetricsDebugOutputAndStateStaySane) {
   EXPECT_EQ(state["sections"]["tlsa_rrsets"].size(), 1u);
 }
 
-TEST_F(HostileExporter, TlsRptReportTextReachesMetricsPrintable) {
-  std::ofstream(dir_ / "config.yml") << "tlsrpt_receiver: {enabled: true}\ndomains: []\n";
-  std::string report = read_file(std::filesystem::path(MAILTLS_SOURCE_DIR) /
-                                 "tests/data/tlsrpt/rfc8460-appendix-b.json");
-  const std::string org = "\"Company-X\"";
-  ASSERT_NE(report.find(org), std::string::npos);
-  report.replace(report.find(org), org.size(), "\"Evil\\u001b[2J\\nCorp\"");
-  auto exporter = make();
-  std::string error;
-  ASSERT_TRUE(exporter->start(&error)) << error;
-  std::thread server([&] { exporter->serve(); });
-  const auto posted = mailtls::testing::http_post(exporter->port(), "/tlsrpt", report,
-                                                  "application/tlsrpt+json");
-  const std::string metrics = http_get(exporter->port(), "/metrics").body;
-  exporter->shutdown();
-  server.join();
-  EXPECT_EQ(posted.status, 200) << posted.body;
-  EXPECT_NE(metrics.find("organization=\"Evil\\\\x1b[2J\\\\x0aCorp\""), std::string::npos) << metrics;
-  expect_terminal_safe(metrics);
-}
-
 TEST_F(HostileExporter, SecondExporterOnTheSameStorageRefusesToStart) {
   auto first = make();
   std::string error;
