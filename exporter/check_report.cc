@@ -89,7 +89,11 @@ nlohmann::json resolver_json(const domain::ResolverSelfTestState& resolver) {
 
 }  // namespace
 
-std::string format_check_text(const DomainReport& r, bool color) {
+std::string format_check_text(const DomainReport& report, bool color) {
+  // Peer text (banners, TXT records, certificate names) goes to a terminal: an ESC or a
+  // newline in it must not drive the terminal or forge lines of this report.
+  DomainReport r = report;
+  domain::make_printable(r);
   Style s{color};
   std::ostringstream out;
   out << s.bold(r.domain) << "\n";
@@ -174,7 +178,9 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
                               const domain::ResolverSelfTestState& resolver) {
   nlohmann::json out = nlohmann::json::array();
   auto ts = [](SystemTime t) { return to_unix_seconds(t); };
-  for (const auto& r : reports) {
+  for (const auto& report : reports) {
+    DomainReport r = report;
+    domain::make_printable(r);
     nlohmann::json d = {{"domain", r.domain}, {"probe_success", r.probe_success},
                         {"probe_error", r.probe_error}, {"duration_seconds", r.duration_seconds},
                         {"dane_status", r.dane_status}, {"dane_partial", r.dane_partial},
@@ -219,7 +225,10 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
     out.push_back(d);
   }
   const nlohmann::json doc = {{"resolver", resolver_json(resolver)}, {"domains", out}};
-  return doc.dump(2) + "\n";
+  // make_printable() left only valid UTF-8; replace is the second line of defence (dump()
+  // throws on invalid UTF-8, and `check --output=json` aborted on it).
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "
+";
 }
 
 int check_exit_code(const std::vector<DomainReport>& reports) {

@@ -1,5 +1,6 @@
 #include "exporter/exporter.h"
 
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +14,7 @@
 #include "exporter/response_compression.h"
 #include "exporter/process_collector.h"
 #include "exporter/version.h"
+#include "probes/base/printable_text.h"
 
 namespace mailtls::exporter {
 namespace {
@@ -124,6 +126,12 @@ Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config,
                              .Help("Number of mail domains in the configuration (all shards).")
                              .Register(*registry_)
                              .Add({});
+  state_save_failures_ = &prometheus::BuildCounter()
+                              .Name("mailtls_state_save_failures_total")
+                              .Help("Writes of the state file that failed (I/O error or an "
+                                    "exception); the state is kept in memory and written later.")
+                              .Register(*registry_)
+                              .Add({});
   for (const auto& d : config_.domains) configured_names_.insert(d.name);
   collectables_.push_back(std::make_shared<LiveCollector>([this](MetricBuilder& b) {
     b.gauge("mailtls_probes_in_flight", "Domain probes running now.", {},
@@ -209,6 +217,9 @@ void Exporter::register_routes() {
 
 bool Exporter::start(std::string* error) {
   std::string warning;
+  if (!storage_lock_.acquire(flags_.storage_path, error, &warning)) return false;
+  if (!warning.empty()) spdlog::warn("{}", warning);
+  warning.clear();
   state_ = std::make_unique<StateStore>(StateStore::open(flags_.storage_path, &warning));
   if (!warning.empty()) spdlog::warn("{}", warning);
   // Probes only change the state in memory; this thread writes it (when changed) every few
@@ -341,8 +352,20 @@ void Exporter::shutdown() {
 }
 
 void Exporter::save_state() {
-  std::string err;
-  if (state_ && !state_->save(&err)) spdlog::error("saving state failed: {}", err);
+  if (!state_) return;
+  // Runs on state_saver_: an exception escaping it would std::terminate the exporter, at
+  // every start again if the state itself caused it. Logged and counted; the next round
+  // tries again.
+  try {
+    std::string err;
+    if (state_->save(&err)) return;
+    spdlog::error("saving state failed: {}", err);
+  } catch (const std::exception& e) {
+    spdlog::error("saving state failed: {}", e.what());
+  } catch (...) {
+    spdlog::error("saving state failed: an unknown exception");
+  }
+  state_save_failures_->Increment();
 }
 
 bool Exporter::reload(std::string* error) {
@@ -398,6 +421,7 @@ void Exporter::run_probe(const DomainConfig& domain) {
   }
   if (!prober) return;
   auto report = prober->probe(domain);
+  domain::make_printable(report);  // probe_domain() did; a prober of another kind may not
   if (!report.probe_success) {
     spdlog::warn("probe of {} did not finish ({}); keeping the last complete results",
                  report.domain, report.probe_error);
@@ -447,7 +471,7 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   }
   std::string err;
   auto name = normalize_domain_name(target, &err);
-  if (!name) return {400, "text/plain; charset=utf-8", err + "\n", {}};
+  if (!name) return {400, "text/plain; charset=utf-8", printable_text(err) + "\n", {}};
   DomainConfig domain;
   if (!probe_allowed(*name, &domain)) {
     return {403, "text/plain; charset=utf-8",
@@ -473,6 +497,7 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   }
   auto report = prober->probe(domain);
   --adhoc_probes_;
+  domain::make_printable(report);  // the debug text below goes to a browser or a terminal
   std::string metrics = render_metrics_families(domain_metrics(report));
   if (req.param("debug") == "true") {
     std::string out = "Logs for the probe:\n";

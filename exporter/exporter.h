@@ -3,6 +3,7 @@
 // endpoints, tied together. main() builds one from flags and a loaded config, starts it and
 // serves until a signal; tests build one on an ephemeral loopback port with a scripted prober.
 
+#include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include "exporter/scheduler.h"
 #include "exporter/sharding.h"
 #include "exporter/state_store.h"
+#include "exporter/storage_lock.h"
 #include "exporter/tlsrpt_receiver.h"
 #include "exporter/web_config.h"
 #include "exporter/web_server.h"
@@ -70,11 +72,13 @@ class Exporter {
   std::atomic<bool> ready_{false};
   std::atomic<int> adhoc_probes_{0};
 
+  StorageLock storage_lock_;  // held from start() on; outlives state_
   std::unique_ptr<StateStore> state_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Gauge* reload_successful_ = nullptr;
   prometheus::Gauge* reload_timestamp_ = nullptr;
   prometheus::Gauge* domains_configured_ = nullptr;
+  prometheus::Counter* state_save_failures_ = nullptr;
   HandshakeHistograms handshakes_;
   std::shared_ptr<ProbeResultsCollector> results_;
   // Rendered after registry_ and results_, in this order.

@@ -6,6 +6,8 @@
 #include <limits>
 #include <string_view>
 
+#include "probes/base/printable_text.h"
+
 namespace mailtls::exporter {
 namespace {
 
@@ -66,7 +68,14 @@ void append_head(std::string& out, const prometheus::MetricFamily& family,
       first = false;
       out += l.name;
       out += "=\"";
-      append_escaped(out, l.value, kLabelSpecials);
+      // Prometheus refuses a whole page over one label value that is not UTF-8. Values from
+      // peers are made printable before they get here (domain::make_printable); this is the
+      // last line of defence, for any collector.
+      if (is_valid_utf8(l.value)) {
+        append_escaped(out, l.value, kLabelSpecials);
+      } else {
+        append_escaped(out, valid_utf8(l.value), kLabelSpecials);
+      }
       out += '"';
     }
     if (!extra_name.empty()) {

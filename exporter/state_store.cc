@@ -8,14 +8,81 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace mailtls::exporter {
 namespace {
 
 constexpr std::uintmax_t kMaxStateBytes = 256ull << 20;
 constexpr int kFormatVersion = 1;
+// The document is {"format", "sections": {section: {key: entry}}} and an entry is a number
+// or an object of scalars: 4 levels of containers. Anything much deeper is not ours, and
+// nlohmann's dump() recurses once per level (a file nested 100,000 deep crashed the first
+// save; 30,000 deep was written back as 900 MB of indentation).
+constexpr int kMaxStateDepth = 8;
+
+// Sections whose entries the exporter reads, with the entry shape it writes. Other sections
+// (tests, later versions) only have to be objects within kMaxStateDepth.
+bool entry_fits(const std::string& section, const nlohmann::json& entry) {
+  if (section == "tlsrpt_counters" || section == "tlsrpt_seen") return entry.is_number();
+  if (section == "tlsa_rrsets" || section == "mtasts_policies") {
+    if (!entry.is_object()) return false;
+    for (const auto& [k, v] : entry.items()) {
+      if (v.is_structured()) return false;
+    }
+  }
+  return true;
+}
+
+// Why `doc` is not a state document this version can use; empty when it is.
+std::string shape_error(const nlohmann::json& doc) {
+  if (!doc.is_object() || !doc.contains("sections") || !doc["sections"].is_object()) {
+    return "not a mailtls state document";
+  }
+  if (doc.contains("format") && doc["format"] != kFormatVersion) return "an unknown format version";
+  for (const auto& [name, section] : doc["sections"].items()) {
+    if (!section.is_object()) return "section \"" + name + "\" is not an object";
+    for (const auto& [key, entry] : section.items()) {
+      if (!entry_fits(name, entry)) return "an entry of section \"" + name + "\" has the wrong shape";
+    }
+  }
+  return {};
+}
+
+// Reads at most `limit` + 1 bytes of a regular file: a FIFO or a device at the path must not
+// block the start or fill the memory.
+bool read_regular_file(const std::string& path, std::uintmax_t limit, std::string* out,
+                       std::string* error) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    *error = std::string("is unreadable: ") + std::strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    *error = "is not a regular file";
+    return false;
+  }
+  out->clear();
+  char buf[65536];
+  while (out->size() <= limit) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = std::string("is unreadable: ") + std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (out->size() > limit) {
+    *error = "is larger than 256 MiB";
+    return false;
+  }
+  return true;
+}
 
 bool write_all(int fd, const std::string& data) {
   size_t off = 0;
@@ -65,18 +132,35 @@ StateStore StateStore::open(const std::string& dir, std::string* warning) {
     }
   };
 
-  const auto size = std::filesystem::file_size(s.path_, ec);
-  if (ec || size > kMaxStateBytes) {
-    set_aside(ec ? "is unreadable: " + ec.message() : "is larger than 256 MiB");
+  std::string text;
+  std::string read_error;
+  if (!read_regular_file(s.path_, kMaxStateBytes, &text, &read_error)) {
+    set_aside(read_error);
     return s;
   }
-  std::ifstream in(s.path_, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  auto doc = nlohmann::json::parse(buf.str(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("sections") ||
-      !doc["sections"].is_object()) {
+  bool too_deep = false;
+  const nlohmann::json::parser_callback_t limit_depth =
+      [&too_deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        if ((event == nlohmann::json::parse_event_t::object_start ||
+             event == nlohmann::json::parse_event_t::array_start) &&
+            depth >= kMaxStateDepth) {
+          too_deep = true;
+          return false;  // not kept: the document is set aside below
+        }
+        return true;
+      };
+  auto doc = nlohmann::json::parse(text, limit_depth, /*allow_exceptions=*/false);
+  text.clear();
+  if (doc.is_discarded()) {
     set_aside("is corrupt (not a mailtls state document)");
+    return s;
+  }
+  if (too_deep) {
+    set_aside("is corrupt (nested deeper than " + std::to_string(kMaxStateDepth) + " levels)");
+    return s;
+  }
+  if (const std::string why = shape_error(doc); !why.empty()) {
+    set_aside("is corrupt (" + why + ")");
     return s;
   }
   s.doc_ = std::move(doc["sections"]);
@@ -120,7 +204,9 @@ bool StateStore::save(std::string* error) {
     std::lock_guard lock(mu_);
     if (path_.empty() || !dirty_) return true;
     nlohmann::json out = {{"format", kFormatVersion}, {"sections", doc_}};
-    text = out.dump(1);
+    // Keys and strings come from peers (MX names, TLS-RPT reports): a byte sequence that is
+    // not UTF-8 must not make dump() throw (it did, in the saver thread: std::terminate).
+    text = out.dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
     dirty_ = false;
   }
   auto fail = [&](const std::string& what) {
@@ -130,7 +216,12 @@ bool StateStore::save(std::string* error) {
     return false;
   };
   const std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A new file, never one found at the path: a symlink planted there must not get its target
+  // overwritten. A temp file a crash left behind is removed first (the unlink removes a
+  // symlink itself, not its target); O_EXCL fails on whatever is still or again there, and
+  // an unlink that failed (read-only file system, a directory) shows as the open's error.
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return fail("cannot write " + tmp);
   if (!write_all(fd, text) || ::fsync(fd) != 0) {
     ::close(fd);

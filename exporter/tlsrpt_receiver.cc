@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exporter/metric_builder.h"
+#include "probes/base/printable_text.h"
 
 namespace mailtls::exporter {
 namespace {
@@ -24,7 +25,9 @@ double now_seconds() {
 }
 
 std::string counter_key(const std::string& metric, const nlohmann::json& labels) {
-  return metric + "\t" + labels.dump();
+  // Label values come from reports (parsed JSON, so UTF-8); replace keeps dump() from throwing
+  // should one ever not be.
+  return metric + "\t" + labels.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -114,7 +117,12 @@ HttpResponse TlsRptReceiver::handle_post(const HttpRequest& req) {
   const auto result = intake_.accept(req.body, req.header("Content-Type"));
   std::string detail;
   const auto outcome = record(result, &detail);
-  for (const auto& note : result.notes) spdlog::info("TLS-RPT report from {}: {}", req.remote_addr, note);
+  // Organization names, report ids and parser notes are the sender's text: logged and echoed
+  // printable (an ESC or a newline would drive a terminal or forge log lines).
+  detail = printable_text(detail);
+  for (const auto& note : result.notes) {
+    spdlog::info("TLS-RPT report from {}: {}", req.remote_addr, printable_text(note));
+  }
   switch (outcome) {
     case Outcome::kAccepted:
       spdlog::info("TLS-RPT report accepted {}", detail);
@@ -168,6 +176,7 @@ int TlsRptReceiver::import_maildir(const std::string& maildir) {
       result = intake_.accept_mail(message, tlsrpt::MailAcceptPolicy{options_.accept_unsigned_mail});
     }
     const auto outcome = record(result, &detail);
+    detail = printable_text(detail);  // the sender's text, for the log
     if (outcome == Outcome::kNotStored) {
       // Left in new/: read again on the next pass, when the state can be saved.
       spdlog::error("TLS-RPT mail {}: {}; left in new/", path.filename().string(), detail);

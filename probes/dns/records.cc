@@ -3,9 +3,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstddef>
 #include <string_view>
+
+#include "probes/dns/dns_name.h"
 
 namespace mailtls::dns {
 
@@ -52,7 +53,8 @@ std::uint8_t byte_at(std::string_view s, std::size_t i) { return static_cast<std
 
 // Reads an uncompressed wire-format name starting at `pos` (RDATA from libunbound carries no
 // compression pointers for these types). Returns false on a pointer, an over-long name, or a
-// label running past the end. Output: lower case, dot-separated, no trailing dot; "" for root.
+// label running past the end. Output: presentation format (dns_name.h: lower case, octets
+// outside printable ASCII as \DDD, a literal dot as "\."), no trailing dot; "" for root.
 bool read_uncompressed_name(std::string_view wire, std::size_t& pos, std::string& out) {
   out.clear();
   std::size_t total = 0;
@@ -65,9 +67,7 @@ bool read_uncompressed_name(std::string_view wire, std::size_t& pos, std::string
     total += len + 1;
     if (total > 255) return false;
     if (!out.empty()) out.push_back('.');
-    for (std::size_t i = 0; i < len; ++i) {
-      out.push_back(static_cast<char>(std::tolower(byte_at(wire, pos + i))));
-    }
+    append_presentation_label(out, wire.substr(pos, len));
     pos += len;
   }
 }
@@ -186,19 +186,9 @@ Decoded<std::string> decode_cname(const Answer& a) {
 }
 
 std::string encode_name(std::string_view name) {
-  std::string out;
-  while (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  while (!name.empty()) {
-    const std::size_t dot = name.find('.');
-    std::string_view label = name.substr(0, dot);
-    if (label.size() > 63) label = label.substr(0, 63);  // encoders serve tests; keep it valid
-    out.push_back(static_cast<char>(label.size()));
-    for (char c : label) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    if (dot == std::string_view::npos) break;
-    name.remove_prefix(dot + 1);
-  }
-  out.push_back('\0');
-  return out;
+  // Presentation format in, so that tests can publish names with any octets ("\255", "\.").
+  if (auto wire = presentation_to_wire(name)) return *wire;
+  return std::string(1, '\0');  // encoders serve tests; keep the output a valid name
 }
 
 std::string encode_mx(std::uint16_t preference, std::string_view host) {

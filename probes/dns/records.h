@@ -13,7 +13,7 @@ namespace mailtls::dns {
 
 struct MxRecord {
   std::uint16_t preference = 0;
-  std::string host;  // lower case, no trailing dot; "" for the null MX "."
+  std::string host;  // presentation format (dns_name.h), no trailing dot; "" for the null MX "."
   bool operator==(const MxRecord&) const = default;
 };
 
@@ -39,7 +39,7 @@ Decoded<TlsaRecord> decode_tlsa(const Answer& a);
 Decoded<std::string> decode_txt(const Answer& a);
 // A and AAAA as IP literals ("192.0.2.1", "2001:db8::1").
 Decoded<std::string> decode_address(const Answer& a);
-// CNAME target, lower case, no trailing dot.
+// CNAME target, presentation format (dns_name.h), no trailing dot.
 Decoded<std::string> decode_cname(const Answer& a);
 
 // Encoders, the inverse of the decoders, for fakes and tests.
@@ -47,6 +47,6 @@ std::string encode_mx(std::uint16_t preference, std::string_view host);
 std::string encode_tlsa(const TlsaRecord& r);
 std::string encode_txt(const std::vector<std::string>& strings);
 std::string encode_address(std::string_view ip_literal);  // A or AAAA by the literal's family
-std::string encode_name(std::string_view name);           // CNAME rdata
+std::string encode_name(std::string_view name);           // CNAME rdata; presentation format in
 
 }  // namespace mailtls::dns

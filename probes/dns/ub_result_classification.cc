@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "probes/dns/dns_name.h"
 #include "probes/dns/rrsig_expiry.h"
 
 namespace mailtls::dns {
@@ -20,7 +21,11 @@ std::string rcode_reason(int rcode) {
 }  // namespace
 
 std::string normalize_name(std::string_view name) {
-  while (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  // A trailing "\." is part of the last label, not the root.
+  for (auto trimmed = without_root_dot(name); trimmed.size() != name.size();
+       trimmed = without_root_dot(name)) {
+    name = trimmed;
+  }
   std::string out(name);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
@@ -39,7 +44,14 @@ Answer classify_ub_result(std::string_view qname, RrType type, const UbResultFie
     return a;
   }
   a.rcode = r.rcode;
-  if (!r.canonname.empty()) a.canonical_name = normalize_name(r.canonname);
+  // libunbound's canonname prints every octet but letters, digits, '-', '_' and '*' as '?',
+  // so a name with others (legal in DNS) would look like an alias of a different name. The
+  // CNAME chain in the answer itself says where the answer ended.
+  if (auto c = canonical_name_in_message(r.answer_packet, a.qname)) {
+    a.canonical_name = std::move(*c);
+  } else if (!r.canonname.empty() && is_host_name(r.canonname)) {
+    a.canonical_name = normalize_name(r.canonname);
+  }
   // The signatures are read whatever the verdict: an expired RRSIG behind a bogus answer is
   // exactly what an operator wants to see.
   if (!r.answer_packet.empty()) {

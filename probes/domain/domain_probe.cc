@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "probes/dns/dns_name.h"
 #include "probes/dns/mx_resolution.h"
 #include "probes/dns/records.h"
 #include "probes/dns/tlsa_base_domain.h"
@@ -59,10 +60,16 @@ AddressReport address_report(const smtp::StarttlsResult& s, const std::string& m
       a.leaf = CertificateSummary{f.subject, f.issuer, f.spki_sha256, f.dns_names, f.not_before,
                                   f.not_after};
     }
-    // What an MTA-STS sender checks: the chain to a trusted root, the MX host name.
-    const auto verdict = webpki.verify(s.chain, mx_host, now);
-    a.pkix_valid = verdict.ok;
-    if (!verdict.ok) a.pkix_result_type = std::string(tls::to_string(verdict.result_type));
+    // What an MTA-STS sender checks: the chain to a trusted root, the MX host name. A name
+    // with octets no certificate name can hold never matches, even a SAN spelling its escapes.
+    if (dns::is_host_name(mx_host)) {
+      const auto verdict = webpki.verify(s.chain, mx_host, now);
+      a.pkix_valid = verdict.ok;
+      if (!verdict.ok) a.pkix_result_type = std::string(tls::to_string(verdict.result_type));
+    } else {
+      a.pkix_valid = false;
+      a.pkix_result_type = std::string(tls::to_string(tls::WebPkiResultType::kCertificateHostMismatch));
+    }
   }
   return a;
 }
@@ -130,8 +137,11 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
   std::vector<smtp::StarttlsTarget> targets;
   std::vector<std::pair<size_t, std::string>> owner;  // (mx index, address) per target
   for (size_t i = 0; i < hosts.size(); ++i) {
-    // SNI is the TLSA base domain when DANE applies (RFC 7672 §8.1), else the MX host.
-    const std::string sni = hosts[i].base_domain.empty() ? hosts[i].host : hosts[i].base_domain;
+    // SNI is the TLSA base domain when DANE applies (RFC 7672 §8.1), else the MX host. A
+    // name that is no host name (octets other than letters, digits, '-', '_' in its labels)
+    // cannot be a TLS server name (RFC 6066 §3): none is sent.
+    std::string sni = hosts[i].base_domain.empty() ? hosts[i].host : hosts[i].base_domain;
+    if (!dns::is_host_name(sni)) sni.clear();
     for (const auto& addr : hosts[i].addresses) {
       if (!settings.probe_special_addresses && is_special_purpose_address(addr.ip)) {
         r.log.push_back("skipped " + addr.ip + " of " + hosts[i].host +
@@ -177,6 +187,7 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   r.finished = seams.clock.now();
   r.log.push_back("verdicts: DANE " + r.dane_status + ", MTA-STS " + r.mtasts.status);
+  make_printable(r);
   return r;
 }
 

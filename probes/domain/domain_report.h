@@ -150,6 +150,12 @@ struct DomainReport {
 // Adds the RRset of `a` to r.rrsets unless one with the same name and type is there already.
 void add_rrset(DomainReport& r, const dns::Answer& a);
 
+// Makes every text of the report printable (probes/base/printable_text.h): SMTP replies, TXT
+// records, certificate names and policy text are the peers' bytes. probe_domain() calls it
+// last, so the exporter, `check` and /probe?debug=true get only text they can print, put in a
+// label or a JSON string.
+void make_printable(DomainReport& r);
+
 inline const std::vector<std::string> kDaneStatuses = {"valid", "degraded", "broken",
                                                        "not_deployed", "bogus"};
 inline const std::vector<std::string> kMtaStsStatuses = {"enforced", "testing",     "degraded",

@@ -1,5 +1,7 @@
 #include "probes/mtasts/mx_pattern.h"
 
+#include "probes/dns/dns_name.h"
+
 namespace mailtls::mtasts {
 namespace {
 
@@ -21,6 +23,10 @@ std::string_view without_root_dot(std::string_view s) {
 }  // namespace
 
 bool mx_pattern_matches(std::string_view pattern, std::string_view mx_host) {
+  // An MX host whose labels hold octets other than letters, digits, '-' and '_' (written with
+  // escapes, dns/dns_name.h) is no host name RFC 6125 matches: "a\.b.example" must match
+  // neither "*.b.example" nor a pattern that spells the same escapes.
+  if (!dns::is_host_name(mx_host)) return false;
   pattern = without_root_dot(pattern);
   mx_host = without_root_dot(mx_host);
   if (pattern.empty() || mx_host.empty()) return false;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "probes/base/printable_text.h"
 #include "probes/tls/openssl_errors.h"
 
 namespace mailtls::smtp {
@@ -195,10 +196,11 @@ StarttlsFailure io_failure(Io s, StarttlsFailure timeout_kind) {
   return StarttlsFailure::kNone;
 }
 
+// The first 200 bytes of a reply, cut at a character boundary and printable: the server's
+// bytes go into labels, JSON and terminals (probes/base/printable_text.h).
 std::string reply_excerpt(const SmtpReply& r) {
-  std::string text = std::to_string(r.code) + " " + (r.lines.empty() ? "" : r.lines.front());
-  if (text.size() > 200) text.resize(200);
-  return text;
+  const std::string text = std::to_string(r.code) + " " + (r.lines.empty() ? "" : r.lines.front());
+  return printable_text(utf8_prefix(text, 200));
 }
 
 // At most this many certificates are kept from one handshake; real chains have 2 to 4.

@@ -6,6 +6,7 @@ set(robustness_dir ${CMAKE_CURRENT_LIST_DIR})
 if(TARGET mailtls_exporter_lib)
   mailtls_add_gtest(mailtls_robustness_state_test LABELS robustness
     SOURCES ${robustness_dir}/state_store_race_test.cc ${robustness_dir}/config_regression_test.cc
+            ${robustness_dir}/peer_text_regression_test.cc
     LIBS mailtls_exporter_lib)
 endif()
 
@@ -32,6 +33,14 @@ if(TARGET mailtls_exporter AND Python3_Interpreter_FOUND)
             --exporter $<TARGET_FILE:mailtls_exporter>)
   set_tests_properties(robustness_exporter_faults PROPERTIES
     LABELS "robustness;integration" TIMEOUT 900 SKIP_RETURN_CODE 77)
+  # A signed zone (Knot, started by the test on a free loopback port) whose MX targets hold
+  # bytes that are not UTF-8 and terminal escapes, with TLSA records: check, serve mode, state
+  # file, promtool, storage lock. Skipped (77) without knotd, keymgr, kdig or promtool.
+  add_test(NAME robustness_exporter_peer_bytes
+    COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/exporter_peer_bytes.py
+            --exporter $<TARGET_FILE:mailtls_exporter>)
+  set_tests_properties(robustness_exporter_peer_bytes PROPERTIES
+    LABELS "robustness;integration" TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()
 
 # Load: wrk against GET /metrics and POST /tlsrpt while the exporter probes the world; fails on

@@ -70,6 +70,7 @@ class SecuredExporter : public ::testing::Test {
     ASSERT_TRUE(wc.config) << wc.error;
     Flags flags;
     flags.listen_address = "127.0.0.1:0";
+    flags.storage_path = (dir_ / "state").string();  // locked by the exporter: one per test
     exporter_ = std::make_unique<Exporter>(flags, Config{}, *wc.config);
     std::string error;
     ASSERT_TRUE(exporter_->start(&error)) << error;

@@ -27,6 +27,8 @@ class RunningExporter : public ::testing::Test {
     Flags flags;
     flags.listen_address = "127.0.0.1:0";
     flags.config_file = config_path_;
+    // The exporter locks its storage directory: one per test process, not a shared ./data.
+    flags.storage_path = ::testing::TempDir() + "/web_endpoints_state_" + std::to_string(getpid());
     write_config("domains: [example.com]\n");
     auto loaded = load_config_file(config_path_);
     ASSERT_TRUE(loaded.config) << loaded.error;
@@ -160,10 +162,13 @@ TEST_F(RunningExporter, ReloadKeepsOldConfigOnError) {
 TEST(WebServer, PortInUseIsAClearError) {
   Flags flags;
   flags.listen_address = "127.0.0.1:0";
+  flags.storage_path = ::testing::TempDir() + "/port_in_use_a_" + std::to_string(getpid());
   Exporter first(flags, Config{});
   std::string error;
   ASSERT_TRUE(first.start(&error)) << error;
   flags.listen_address = "127.0.0.1:" + std::to_string(first.port());
+  // A storage directory of its own: on the first one's, the storage lock would refuse first.
+  flags.storage_path = ::testing::TempDir() + "/port_in_use_b_" + std::to_string(getpid());
   Exporter second(flags, Config{});
   EXPECT_FALSE(second.start(&error));
   EXPECT_NE(error.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),

@@ -62,5 +62,16 @@ TEST(MxCoverage, NoPatternsCoverNothing) {
   EXPECT_FALSE(c[0].covered);
 }
 
+// MX hosts whose labels hold other octets arrive in presentation format ("\." for a dot
+// inside a label, "\DDD" for the rest): no pattern may match them, not even one spelling
+// the same escapes, and a literal dot must not pass for a label boundary.
+TEST(MxPatternTest, NamesWithEscapesNeverMatch) {
+  EXPECT_FALSE(mx_pattern_matches("*.b.example", "a\\.b.example"));
+  EXPECT_FALSE(mx_pattern_matches("a\\.b.example", "a\\.b.example"));
+  EXPECT_FALSE(mx_pattern_matches("*.example", "\\255\\027.example"));
+  EXPECT_FALSE(mx_pattern_matches("\\255\\027.example", "\\255\\027.example"));
+  EXPECT_TRUE(mx_pattern_matches("*.example", "mx.example"));
+}
+
 }  // namespace
 }  // namespace mailtls::mtasts

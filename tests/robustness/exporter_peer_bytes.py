@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""The whole exporter over a DNSSEC-signed zone whose MX targets hold bytes that are not UTF-8
+and terminal control sequences in their labels (legal in DNS), with TLSA records, and an SMTP
+peer whose greeting holds the same (security review, findings 1, 2, 12 and 14).
+
+Knot (started here, on a free loopback port) serves and signs peerbytes.test:
+
+  MX 10  \\255\\254\\027[2J.peerbytes.test           non-UTF-8 bytes, ESC [2J (clear screen)
+  MX 20  a\\.b\\010\\027]0\\;x\\007.peerbytes.test   a dot inside a label, newline, ESC ]0;..BEL
+  both: A 127.0.5.1 and a TLSA 3 1 1 at _<smtp port>._tcp.<target>
+  _smtp._tls / _mta-sts TXT records with the same kind of bytes
+
+An SMTP server on 127.0.5.1 greets with "554 " + ESC sequences, 0xff 0xfe and a euro sign cut
+by the 200-byte excerpt. Checked:
+
+  * `check --output=json` exits normally (was: abort, exit 134) and prints valid JSON in which
+    both MX hosts are in presentation format and have DANE state "usable" (the escapes went
+    back to the resolver as the same wire names: A and TLSA were found) and no CNAME query
+    (libunbound's lossy canonname made each host look like an alias);
+  * `check` (text) prints no control character but newlines, and valid UTF-8;
+  * the exporter serving over the zone for longer than two state-save intervals (5 s each)
+    stays alive (was: std::terminate in the saver thread 5 s after every start), writes a
+    state.json that parses as JSON with the TLSA history of both hosts, and serves a /metrics
+    page `promtool check metrics` accepts (was: invalid UTF-8 in mx= and name= labels);
+  * a second exporter on the same --storage.path exits 1 saying it is in use.
+
+Exit 0 = all good, 1 = a check failed, 77 = knotd, keymgr, kdig or promtool missing.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostile_peers as hp  # noqa: E402
+
+ZONE = "peerbytes.test"
+SMTP_ADDR = "127.0.5.1"
+# The two MX targets in zone-file syntax and as the exporter must print them (lower case).
+# Knot's zone parser wants '[' and ']' escaped too; the exporter prints them as they are.
+TARGETS = {
+    "\\255\\254\\027\\[2J": "\\255\\254\\027[2j." + ZONE,
+    "a\\.b\\010\\027\\]0\\;x\\007": "a\\.b\\010\\027]0\\;x\\007." + ZONE,
+}
+TLSA_HEX = "ab" * 32
+SERVE_SECONDS = 13  # > 2 state-save intervals of 5 s
+
+
+def greeting():
+    """554, ESC sequences, bytes that are not UTF-8, and a euro sign the excerpt cuts."""
+    head = b"554 \x1b[2J\x1b]0;pwned\x07\xff\xfe"
+    pad = b"x" * (199 - len(head))  # the euro sign starts at byte 199 of the excerpt
+    return head + pad + "\u20ac tail".encode() + b"\r\n"
+
+
+def smtp_hostile_greeting(conn, srv):
+    srv.send(conn, greeting())
+    time.sleep(0.2)
+
+
+def zone_text(smtp_port):
+    lines = [
+        f"$ORIGIN {ZONE}.",
+        "$TTL 300",
+        f"@ SOA ns.{ZONE}. hostmaster.{ZONE}. 1 3600 600 86400 300",
+        "@ NS ns",
+        "ns A 127.0.0.1",
+        '_smtp._tls TXT "v=TLSRPTv1; rua=mailto:r@\\255\\027[31m\\010x.example"',
+        '_mta-sts TXT "v=STSv1; id=\\255\\027[2J\\010"',
+    ]
+    for i, owner in enumerate(TARGETS):
+        lines += [
+            f"@ MX {10 * (i + 1)} {owner}.{ZONE}.",
+            f"{owner} A {SMTP_ADDR}",
+            f"_{smtp_port}._tcp.{owner} TLSA 3 1 1 {TLSA_HEX}",  # TLSA names carry the port
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def knot_config(d, port):
+    user = "    user: root:root\n" if os.geteuid() == 0 else ""
+    return f"""server:
+    listen: 127.0.0.1@{port}
+    rundir: {d}/run
+{user}
+log:
+  - target: {d}/knot.log
+    any: info
+
+database:
+    storage: {d}/db
+
+keystore:
+  - id: default
+    backend: pem
+    config: {d}/keys
+
+policy:
+  - id: p
+    algorithm: ecdsap256sha256
+    single-type-signing: on
+
+template:
+  - id: default
+    storage: {d}/zones
+    file: %s.zone
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: changes
+    dnssec-signing: on
+    dnssec-policy: p
+
+zone:
+  - domain: {ZONE}
+"""
+
+
+def kdig(port, *args):
+    return subprocess.run(["kdig", f"@127.0.0.1", "-p", str(port), "+time=1", "+retry=0",
+                           "+norec", *args], capture_output=True, text=True,
+                          errors="replace").stdout
+
+
+def start_knot(tmp, smtp_port):
+    d = os.path.join(tmp, "knot")
+    for sub in ("run", "db", "keys", "zones"):
+        os.makedirs(os.path.join(d, sub))
+    with open(os.path.join(d, "zones", ZONE + ".zone"), "w") as f:
+        f.write(zone_text(smtp_port))
+    port = hp.free_port()
+    conf = os.path.join(d, "knot.conf")
+    with open(conf, "w") as f:
+        f.write(knot_config(d, port))
+    proc = subprocess.Popen(["knotd", "-c", conf], stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(d, "knotd.out"), "w"))
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("knotd exited: " + open(os.path.join(d, "knotd.out")).read()[-500:])
+        if " RRSIG " in kdig(port, "+dnssec", "DNSKEY", ZONE + ".").replace("\t", " "):
+            break
+        time.sleep(0.3)
+    else:
+        proc.terminate()
+        proc.wait()
+        raise SystemExit("knot did not sign the zone within 40 s: " +
+                         open(os.path.join(d, "knot.log")).read()[-800:])
+    ds = subprocess.run(["keymgr", "-c", conf, ZONE + ".", "ds"], capture_output=True,
+                        text=True).stdout
+    anchors = [l for l in ds.splitlines() if len(l.split()) >= 6 and l.split()[4] == "2"]
+    if not anchors:
+        raise SystemExit("keymgr gave no SHA-256 DS: " + ds)
+    return proc, port, anchors[0]
+
+
+def write_config(path, dns_port, anchor, smtp_port):
+    with open(path, "w") as f:
+        f.write(f"""defaults:
+  interval: 3s
+  timeout: 3s
+resolver:
+  use_resolv_conf: false
+  root_trust_anchor_file: ""
+  stub_zones:
+    - zone: {ZONE}
+      addresses: ["127.0.0.1@{dns_port}"]
+  trust_anchors: ["{anchor}"]
+  self_test_secure_name: {ZONE}
+smtp:
+  ehlo_name: probe.mailtls.test
+  port: {smtp_port}
+  probe_special_addresses: true
+domains:
+  - name: {ZONE}
+""")
+
+
+def control_bytes(data):
+    return sorted({b for b in data if (b < 0x20 and b != 0x0A) or b == 0x7F})
+
+
+def check_reports(exporter, config, failures):
+    p = subprocess.run([exporter, "--config.file", config, "check", "--output=json", ZONE],
+                       capture_output=True, timeout=60)
+    print(f"check --output=json: exit {p.returncode}, {len(p.stdout)} bytes")
+    if p.returncode not in (0, 1, 2):
+        failures.append(f"check --output=json exited {p.returncode}: {p.stderr[-300:]!r}")
+    try:
+        doc = json.loads(p.stdout.decode("utf-8"))  # strict: invalid UTF-8 raises
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        failures.append(f"check --output=json printed no valid JSON ({e}): {p.stdout[:300]!r}")
+        return
+    r = doc[0]
+    hosts = {m["host"]: m for m in r.get("mx", [])}
+    for want in TARGETS.values():
+        m = hosts.get(want)
+        if m is None:
+            failures.append(f"MX host {want!r} not in {sorted(hosts)!r}")
+            continue
+        print(f"  MX {want}: dane_state {m['dane_state']}")
+        if m["dane_state"] != "usable":
+            failures.append(f"{want}: dane_state {m['dane_state']!r}, want 'usable' (the TLSA "
+                            "record at the escaped name was not found)")
+        for a in m.get("addresses", []):
+            print(f"    {a['address']}: {a['failure'][:90]}...")
+            if "\\x1b[2J" not in a["failure"] or "\\xff\\xfe" not in a["failure"]:
+                failures.append(f"{want}: the greeting is not in the failure, escaped: "
+                                f"{a['failure']!r}")
+    cnames = [rr["name"] for rr in r.get("dnssec", []) if rr["type"] == "CNAME"]
+    if cnames:
+        failures.append(f"CNAME queries for hosts that are no aliases: {cnames!r}")
+    text = subprocess.run([exporter, "--config.file", config, "check", ZONE],
+                          capture_output=True, timeout=60)
+    bad = control_bytes(text.stdout)
+    print(f"check (text): exit {text.returncode}, control bytes {bad}")
+    if text.returncode not in (0, 1, 2):
+        failures.append(f"check (text) exited {text.returncode}")
+    if bad:
+        failures.append(f"check (text) printed control bytes {bad}")
+    try:
+        text.stdout.decode("utf-8")
+    except UnicodeDecodeError as e:
+        failures.append(f"check (text) printed invalid UTF-8: {e}")
+
+
+def serve(exporter, config, tmp, failures):
+    storage = os.path.join(tmp, "state")
+    port = hp.free_port()
+    log = open(os.path.join(tmp, "serve.log"), "wb")
+    proc = subprocess.Popen([exporter, "--config.file", config, "--web.listen-address",
+                             f"127.0.0.1:{port}", "--storage.path", storage],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(SERVE_SECONDS)
+        if proc.poll() is not None:
+            failures.append(f"the exporter died after {SERVE_SECONDS} s: exit {proc.returncode}: "
+                            + open(log.name, "rb").read()[-500:].decode("utf-8", "replace"))
+            return
+        print(f"serve: alive after {SERVE_SECONDS} s")
+        try:
+            with open(os.path.join(storage, "state.json"), "rb") as f:
+                state = json.loads(f.read().decode("utf-8"))
+            keys = sorted(state["sections"].get("tlsa_rrsets", {}))
+            print(f"  state.json parses; tlsa_rrsets keys {keys}")
+            for want in TARGETS.values():
+                if f"{ZONE} {want}" not in keys:
+                    failures.append(f"no TLSA history for {want!r} in state.json: {keys!r}")
+        except (OSError, ValueError, KeyError) as e:
+            failures.append(f"state.json does not parse: {e}")
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
+        mpath = os.path.join(tmp, "metrics.txt")
+        with open(mpath, "wb") as f:
+            f.write(metrics)
+        pt = subprocess.run(["promtool", "check", "metrics"], stdin=open(mpath, "rb"),
+                            capture_output=True, text=True)
+        print(f"  /metrics {len(metrics)} bytes, promtool check metrics: exit {pt.returncode}")
+        if pt.returncode != 0:
+            failures.append("promtool check metrics: " + (pt.stdout + pt.stderr)[-500:])
+        if b"mailtls_mx_info{" not in metrics or b"\\\\255\\\\254\\\\027[2j" not in metrics:
+            failures.append("the MX host is not in mx_info in presentation format")
+        try:
+            second = subprocess.run([exporter, "--config.file", config, "--web.listen-address",
+                                     f"127.0.0.1:{hp.free_port()}", "--storage.path", storage],
+                                    capture_output=True, text=True, timeout=15)
+            said = (second.stdout + second.stderr).strip()
+            print(f"  a second exporter on the same storage: exit {second.returncode}: "
+                  f"{said[-170:]}")
+            if second.returncode != 1 or "in use by another mailtls_exporter" not in said:
+                failures.append("a second exporter on the same --storage.path did not refuse: "
+                                f"exit {second.returncode}, {said[-300:]!r}")
+        except subprocess.TimeoutExpired:
+            failures.append("a second exporter on the same --storage.path ran (no lock)")
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+    if proc.returncode != 0:
+        failures.append(f"the exporter exited {proc.returncode} on SIGTERM")
+    text = open(log.name, "rb").read()
+    if b"terminate called" in text or b"type_error" in text:
+        failures.append("the log shows an exception: " + text[-400:].decode("utf-8", "replace"))
+    bad = control_bytes(text)
+    if bad:
+        failures.append(f"the log holds control bytes {bad}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--exporter", required=True)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args()
+    for tool in ("knotd", "keymgr", "kdig", "promtool"):
+        if shutil.which(tool) is None:
+            print(f"skipped: {tool} not installed")
+            return 77
+    tmp = tempfile.mkdtemp(prefix="mailtls_peerbytes_")
+    knot = smtp = None
+    failures = []
+    try:
+        smtp_port = hp.free_port(SMTP_ADDR)
+        knot, dns_port, anchor = start_knot(tmp, smtp_port)
+        smtp = hp.StreamServer(SMTP_ADDR, smtp_port, smtp_hostile_greeting)
+        config = os.path.join(tmp, "exporter.yaml")
+        write_config(config, dns_port, anchor, smtp_port)
+        print(f"peer bytes: Knot 127.0.0.1:{dns_port}, SMTP {SMTP_ADDR}:{smtp_port}, {tmp}")
+        check_reports(args.exporter, config, failures)
+        serve(args.exporter, config, tmp, failures)
+    finally:
+        if smtp is not None:
+            smtp.close()
+        if knot is not None:
+            knot.terminate()
+            try:
+                knot.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                knot.kill()
+        if not args.keep and not failures:
+            shutil.rmtree(tmp, ignore_errors=True)
+    for f in failures:
+        print("FAIL:", f)
+    print("ok" if not failures else f"{len(failures)} failure(s); files in {tmp}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
