@@ -26,6 +26,8 @@ void sleep_unless_stopped(std::stop_token st, std::chrono::milliseconds d) {
 }
 
 constexpr int kMaxConcurrentAdhocProbes = 4;
+// A reload waits this long for one already running (reloads run one at a time).
+constexpr auto kReloadWait = std::chrono::seconds(60);
 // Probes change the state (history) all the time; it is written at most this often, from one
 // thread, and at shutdown. Writing it after every probe cost O(domains) per probe.
 constexpr auto kStateSaveInterval = std::chrono::seconds(5);
@@ -346,6 +348,16 @@ void Exporter::save_state() {
 }
 
 bool Exporter::reload(std::string* error) {
+  // One reload at a time: POST /-/reload and SIGHUP may come together, and two at once raced
+  // on config_ and on building resolvers (issue 17, finding 3). A reload asked for while one
+  // runs waits for it, then reads the file again.
+  std::unique_lock reload_lock(reload_mu_, std::defer_lock);
+  if (!reload_lock.try_lock_for(kReloadWait)) {
+    const std::string why = "another reload is still running";
+    spdlog::error("config reload not done: {}", why);
+    if (error) *error = why;
+    return false;
+  }
   auto fail = [&](const std::string& why) {
     reload_successful_->Set(0);
     spdlog::error("config reload failed, keeping the running config: {}", why);
@@ -386,6 +398,7 @@ bool Exporter::reload(std::string* error) {
   reload_timestamp_->Set(now_seconds());
   spdlog::info("config reloaded from {}: {} domains, {} probed by this shard", flags_.config_file,
                config.domains.size(), owned.size());
+  reload_lock.unlock();  // the next reload need not wait for this destructor
   replaced.reset();
   return true;
 }
