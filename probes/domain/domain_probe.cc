@@ -4,12 +4,12 @@
 #include <map>
 #include <thread>
 
+#include "probes/base/special_address.h"
 #include "probes/dns/mx_resolution.h"
 #include "probes/dns/records.h"
 #include "probes/dns/tlsa_base_domain.h"
 #include "probes/domain/dane_verdict.h"
 #include "probes/domain/policy_checks.h"
-#include "probes/domain/special_address.h"
 #include "probes/smtp/address_fanout.h"
 #include "probes/tls/certificate.h"
 
