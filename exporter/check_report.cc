@@ -227,8 +227,7 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
   const nlohmann::json doc = {{"resolver", resolver_json(resolver)}, {"domains", out}};
   // make_printable() left only valid UTF-8; replace is the second line of defence (dump()
   // throws on invalid UTF-8, and `check --output=json` aborted on it).
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "
-";
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 int check_exit_code(const std::vector<DomainReport>& reports) {

@@ -259,13 +259,19 @@ Config read_config(const Reader& r, const YAML::Node& root) {
     if (t["max_body_bytes"]) c.tlsrpt_receiver.max_body_bytes = r.integer(t["max_body_bytes"], "tlsrpt_receiver.max_body_bytes", 1024, 1ull << 30);
     if (t["max_decompressed_bytes"]) c.tlsrpt_receiver.max_decompressed_bytes = r.integer(t["max_decompressed_bytes"], "tlsrpt_receiver.max_decompressed_bytes", 1024, 1ull << 32);
   }
-  if (root["probe_allow_list"]) {
-    for (auto& p : r.strings(root["probe_allow_list"], "probe_allow_list")) {
-      std::string rest = p.rfind("*.", 0) == 0 ? p.substr(2) : p;
+  if (const auto& list = root["probe_allow_list"]) {
+    if (!list.IsSequence()) r.fail(list, "probe_allow_list", "must be a list of strings");
+    for (size_t i = 0; i < list.size(); ++i) {
+      // "name" or "*.name", the name normalised like a configured domain (lower case, one
+      // trailing dot dropped): /probe compares it with the normalised target, so an entry kept
+      // as written ("example.org.", "Example.ORG") passed --config.check and never matched.
+      const std::string key = "probe_allow_list[" + std::to_string(i) + "]";
+      const std::string entry = r.string(list[i], key);
+      const bool wildcard = entry.rfind("*.", 0) == 0;
       std::string err;
-      if (!normalize_domain_name(rest, &err)) r.fail(root["probe_allow_list"], "probe_allow_list", "\"" + p + "\": " + err);
-      std::transform(p.begin(), p.end(), p.begin(), [](unsigned char ch) { return std::tolower(ch); });
-      c.probe_allow_list.push_back(p);
+      const auto name = normalize_domain_name(wildcard ? entry.substr(2) : entry, &err);
+      if (!name) r.fail(list[i], key, err);
+      c.probe_allow_list.push_back((wildcard ? "*." : "") + *name);
     }
   }
   if (root["domains"]) read_domain_list(r, root["domains"], "domains", c);
@@ -378,6 +384,8 @@ std::optional<std::string> normalize_domain_name(const std::string& in, std::str
     if (++label_len > 63) return bad("a label is longer than 63 characters");
     out.push_back(static_cast<char>(std::tolower(ch)));
   }
+  // Only one trailing dot is the root: "example.org.." has an empty last label.
+  if (label_len == 0) return bad("empty label");
   if (out.back() == '-') return bad("a label ends with '-'");
   return out;
 }

@@ -27,9 +27,10 @@ struct DomainConfig {
 struct SmtpConfig {
   std::string ehlo_name = "mailtls-exporter.invalid";
   std::uint16_t port = 25;
-  // Probe MX addresses in loopback, private and other special-purpose ranges. Off by default so
-  // a hostile MX record cannot point the exporter at internal hosts; on for test worlds and
-  // for operators whose MX hosts are on private networks.
+  // Connect to loopback, private and other special-purpose addresses (probes/base/
+  // special_address.h): MX hosts and the MTA-STS policy host. Off by default so a hostile record
+  // cannot point the exporter at internal hosts; on for test worlds and for operators whose MX
+  // hosts are on private networks.
   bool probe_special_addresses = false;
 };
 

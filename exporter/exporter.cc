@@ -13,6 +13,7 @@
 #include "exporter/metrics_text.h"
 #include "exporter/response_compression.h"
 #include "exporter/process_collector.h"
+#include "exporter/scrape_timeout.h"
 #include "exporter/version.h"
 #include "probes/base/printable_text.h"
 
@@ -28,6 +29,25 @@ void sleep_unless_stopped(std::stop_token st, std::chrono::milliseconds d) {
 }
 
 constexpr int kMaxConcurrentAdhocProbes = 4;
+// A reload waits this long for one already running (reloads run one at a time).
+constexpr auto kReloadWait = std::chrono::seconds(60);
+
+// One of the kMaxConcurrentAdhocProbes /probe slots, given back when it goes out of scope: a
+// probe that throws frees its slot too (it used to keep it; after four, /probe answered 429
+// for good).
+class AdhocProbeSlot {
+ public:
+  explicit AdhocProbeSlot(std::atomic<int>& in_flight)
+      : in_flight_(in_flight), held_(++in_flight <= kMaxConcurrentAdhocProbes) {}
+  ~AdhocProbeSlot() { --in_flight_; }
+  AdhocProbeSlot(const AdhocProbeSlot&) = delete;
+  AdhocProbeSlot& operator=(const AdhocProbeSlot&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  std::atomic<int>& in_flight_;
+  const bool held_;
+};
 // Probes change the state (history) all the time; it is written at most this often, from one
 // thread, and at shutdown. Writing it after every probe cost O(domains) per probe.
 constexpr auto kStateSaveInterval = std::chrono::seconds(5);
@@ -369,6 +389,16 @@ void Exporter::save_state() {
 }
 
 bool Exporter::reload(std::string* error) {
+  // One reload at a time: POST /-/reload and SIGHUP may come together, and two at once raced
+  // on config_ and on building resolvers (issue 17, finding 3). A reload asked for while one
+  // runs waits for it, then reads the file again.
+  std::unique_lock reload_lock(reload_mu_, std::defer_lock);
+  if (!reload_lock.try_lock_for(kReloadWait)) {
+    const std::string why = "another reload is still running";
+    spdlog::error("config reload not done: {}", why);
+    if (error) *error = why;
+    return false;
+  }
   auto fail = [&](const std::string& why) {
     reload_successful_->Set(0);
     spdlog::error("config reload failed, keeping the running config: {}", why);
@@ -409,6 +439,7 @@ bool Exporter::reload(std::string* error) {
   reload_timestamp_->Set(now_seconds());
   spdlog::info("config reloaded from {}: {} domains, {} probed by this shard", flags_.config_file,
                config.domains.size(), owned.size());
+  reload_lock.unlock();  // the next reload need not wait for this destructor
   replaced.reset();
   return true;
 }
@@ -483,20 +514,14 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
     prober = prober_;
   }
   if (!prober) return {503, "text/plain; charset=utf-8", "probing is not set up\n", {}};
-  if (++adhoc_probes_ > kMaxConcurrentAdhocProbes) {
-    --adhoc_probes_;
-    return {429, "text/plain; charset=utf-8", "too many /probe requests at once\n", {}};
-  }
+  const AdhocProbeSlot slot(adhoc_probes_);
+  if (!slot.held()) return {429, "text/plain; charset=utf-8", "too many /probe requests at once\n", {}};
   // Prometheus tells how long it will wait; finish a little before that.
-  if (auto t = req.header("X-Prometheus-Scrape-Timeout-Seconds"); !t.empty()) {
-    try {
-      auto ms = static_cast<long long>(std::stod(t) * 1000) - 500;
-      if (ms > 0 && std::chrono::milliseconds(ms) < domain.timeout) domain.timeout = std::chrono::milliseconds(ms);
-    } catch (const std::exception&) {
-    }
+  if (auto budget = probe_budget_for_scrape_timeout(req.header("X-Prometheus-Scrape-Timeout-Seconds"));
+      budget && *budget < domain.timeout) {
+    domain.timeout = *budget;
   }
   auto report = prober->probe(domain);
-  --adhoc_probes_;
   domain::make_printable(report);  // the debug text below goes to a browser or a terminal
   std::string metrics = render_metrics_families(domain_metrics(report));
   if (req.param("debug") == "true") {

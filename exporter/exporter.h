@@ -46,7 +46,8 @@ class Exporter {
   // Serves HTTP until shutdown() is called (from a signal handler thread or a test).
   void serve();
   void shutdown();
-  // Re-reads the config file. A bad file is logged and the running config stays.
+  // Re-reads the config file. A bad file is logged and the running config stays. Reloads run
+  // one at a time; one asked for while another runs waits for it (at most a minute).
   bool reload(std::string* error);
 
   bool ready() const { return ready_; }
@@ -65,6 +66,7 @@ class Exporter {
   Flags flags_;
   DomainProberFactory prober_factory_;
   Sharding sharding_;
+  std::timed_mutex reload_mu_;  // held by the one reload() that runs
   mutable std::mutex config_mu_;
   Config config_;
   std::unordered_set<std::string> configured_names_;  // of config_.domains; guarded by config_mu_

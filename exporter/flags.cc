@@ -4,6 +4,8 @@
 #include <map>
 #include <sstream>
 
+#include "probes/dns/resolver_config.h"
+
 namespace mailtls::exporter {
 namespace {
 
@@ -27,7 +29,11 @@ const std::map<std::string, FlagSpec>& specs() {
   static const std::map<std::string, FlagSpec> s = {
       {"config.file",
        {"Path to the YAML configuration file.",
-        [](Flags& f, const std::string& v) { f.config_file = v; return std::string(); }}},
+        [](Flags& f, const std::string& v) {
+          f.config_file = v;
+          f.config_file_given = true;
+          return std::string();
+        }}},
       {"web.listen-address",
        {"Address to listen on for metrics and the web interface (host:port, [v6]:port, :port).",
         [](Flags& f, const std::string& v) { f.listen_address = v; return std::string(); }}},
@@ -131,13 +137,34 @@ FlagsResult parse_flags(const std::vector<std::string>& argv) {
 
 std::string flags_usage(const std::string& program) {
   std::ostringstream out;
-  out << "usage: " << program << " [<flags>] [check <domain>...]\n\n"
+  Flags d;
+  out << "usage: " << program << " [<flags>]\n"
+      << "       " << program << " [<flags>] check [--output=text|json] [<domain>...]\n\n"
       << "Prometheus exporter for the transport security of mail domains: DANE (TLSA and\n"
-      << "DNSSEC), MTA-STS, TLS-RPT and STARTTLS.\n\nFlags:\n";
+      << "DNSSEC), MTA-STS, TLS-RPT and STARTTLS.\n\n"
+      << "Commands:\n"
+      << "  (none)\n"
+      << "      Probe the configured domains on their intervals and serve /metrics, /probe,\n"
+      << "      /tlsrpt and /-/reload until SIGTERM or SIGINT; SIGHUP reloads the configuration.\n"
+      << "      Exit codes: 0 stopped by a signal; 1 bad flags, an invalid configuration, or the\n"
+      << "      listen address or the resolver could not be set up.\n"
+      << "  check [--output=text|json] [<domain>...]\n"
+      << "      Probe each domain once with the exporter's own code and print a report; with no\n"
+      << "      domain named, every domain of the configuration file.\n"
+      << "      --output=text   readable report (the default; colour on a terminal, not with NO_COLOR)\n"
+      << "      --output=json   one JSON document for pipelines: the resolver's state and the reports\n"
+      << "      A configured domain is probed with its own checks and timeout. Without\n"
+      << "      --config.file and with no " << d.config_file << " in the working directory,\n"
+      << "      check uses the system resolver (/etc/resolv.conf), the root trust anchor\n"
+      << "      " << dns::ResolverConfig{}.root_trust_anchor_file
+      << " (Debian dns-root-data) and default settings.\n"
+      << "      Exit codes: 0 every verdict good; 1 a verdict broken or degraded, or an invalid\n"
+      << "      configuration; 2 a domain could not be probed or got no verdict (e.g. the\n"
+      << "      resolver does not validate DNSSEC), or bad usage.\n\n"
+      << "Flags:\n";
   for (const auto& [name, spec] : specs()) {
     out << "  --" << name << (spec.is_bool ? "" : "=VALUE") << "\n      " << spec.help << "\n";
   }
-  Flags d;
   out << "\nDefaults: --config.file=" << d.config_file << " --web.listen-address="
       << d.listen_address << " --log.level=" << d.log_level << " --log.format="
       << d.log_format << " --storage.path=" << d.storage_path << "\n";

@@ -9,6 +9,7 @@ namespace mailtls::exporter {
 
 struct Flags {
   std::string config_file = "mailtls_exporter.yml";
+  bool config_file_given = false;  // --config.file was on the command line
   std::string listen_address = ":9925";
   std::string web_config_file;  // exporter-toolkit format; empty: plain HTTP, no auth
   std::string log_level = "info";

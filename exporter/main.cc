@@ -10,6 +10,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "exporter/check_config.h"
 #include "exporter/config.h"
 #include "exporter/exporter.h"
 #include "exporter/flags.h"
@@ -46,15 +47,22 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
   using namespace mailtls::exporter;
   std::vector<std::string> names;
   bool json = false;
+  const char* usage = "usage: mailtls_exporter [--config.file=...] check [--output=text|json] [<domain>...]\n";
   for (size_t i = 1; i < flags.args.size(); ++i) {
     const std::string& a = flags.args[i];
-    if (a == "--output=json" || (a == "--output" && i + 1 < flags.args.size() && flags.args[i + 1] == "json")) {
-      json = true;
-      if (a == "--output") ++i;
-      continue;
-    }
-    if (a == "--output=text" || a == "--output") {
-      if (a == "--output") ++i;
+    if (a == "--output" || a.rfind("--output=", 0) == 0) {
+      std::string value;
+      if (a == "--output") {
+        if (i + 1 < flags.args.size()) value = flags.args[++i];
+      } else {
+        value = a.substr(9);
+      }
+      if (value != "text" && value != "json") {
+        std::fprintf(stderr, "mailtls_exporter: check: --output must be text or json, not \"%s\"\n%s",
+                     value.c_str(), usage);
+        return 2;
+      }
+      json = value == "json";
       continue;
     }
     names.push_back(a);
@@ -64,8 +72,7 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
     for (const auto& d : config.domains) names.push_back(d.name);
   }
   if (names.empty()) {
-    std::fprintf(stderr, "usage: mailtls_exporter [--config.file=...] check [--output=json] [<domain>...]\n"
-                         "(with no domain named, every domain of the config file; this one has none)\n");
+    std::fprintf(stderr, "%s(with no domain named, every domain of the config file; this one has none)\n", usage);
     return 2;
   }
   std::string error;
@@ -130,7 +137,16 @@ int main(int argc, char** argv) {
   }
   mailtls::exporter::setup_logging(flags.log_level, flags.log_format);
 
-  auto loaded = mailtls::exporter::load_config_file(flags.config_file);
+  const bool check = !flags.config_check && !flags.args.empty() && flags.args.front() == "check";
+  if (check && flags.args.size() > 1 && (flags.args[1] == "--help" || flags.args[1] == "-h")) {
+    std::cout << mailtls::exporter::flags_usage("mailtls_exporter");
+    return 0;
+  }
+  // `check` also runs without a config file, on the system resolver (check_config.h).
+  std::string note;
+  auto loaded = check ? mailtls::exporter::load_config_for_check(flags, &note)
+                      : mailtls::exporter::load_config_file(flags.config_file);
+  if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
   if (!loaded.config) {
     std::fprintf(stderr, "mailtls_exporter: invalid config: %s\n", loaded.error.c_str());
     return 1;

@@ -195,6 +195,7 @@ std::shared_ptr<DomainProber> make_real_domain_prober(const Config& config, std:
   mtasts::PolicyFetcherSettings fs;
   fs.port = config.mtasts.port;
   fs.extra_ca_files = config.tls.ca_files;
+  fs.connect_special_addresses = config.smtp.probe_special_addresses;
   auto fetcher = mtasts::CurlPolicyFetcher::create(*resolver.resolver, fs);
   if (!fetcher.fetcher) {
     if (error) *error = "MTA-STS fetcher: " + fetcher.error;

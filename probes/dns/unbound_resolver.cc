@@ -24,18 +24,37 @@
 namespace mailtls::dns {
 namespace {
 
+// libunbound keeps process-wide state that its setup and teardown change without a lock of its
+// own: the config parser (flex and bison globals, ub_ctx_config), the log destination and
+// verbosity (ub_ctx_create, ub_ctx_debugout, ub_ctx_delete) and what the first query of a context
+// sets up (context_finalize applies settings to globals). Two contexts set up at once (two
+// concurrent reloads) crashed the exporter ("fatal flex scanner internal error", exit 2, or
+// SIGSEGV) or left the parser broken for every later context. Every ub_ctx_create up to the first
+// query, and every ub_ctx_delete, holds this mutex.
+std::mutex& setup_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+// Where libunbound logs (bogus reasons at val-log-level 2, not for stderr). One for the process,
+// never closed: the log destination is a libunbound global that any context's thread writes to,
+// so a per-context file closed with its context could still be written (use after close).
+std::FILE* log_sink() {
+  static std::FILE* sink = std::fopen("/dev/null", "w");
+  return sink;
+}
+
 struct UbCtxDeleter {
-  void operator()(ub_ctx* c) const noexcept { ub_ctx_delete(c); }
+  void operator()(ub_ctx* c) const noexcept {
+    std::lock_guard lock(setup_mutex());
+    ub_ctx_delete(c);
+  }
 };
 using UbCtxPtr = std::unique_ptr<ub_ctx, UbCtxDeleter>;
 struct UbResultDeleter {
   void operator()(ub_result* r) const noexcept { ub_resolve_free(r); }
 };
 using UbResultPtr = std::unique_ptr<ub_result, UbResultDeleter>;
-struct FileCloser {
-  void operator()(std::FILE* f) const noexcept { std::fclose(f); }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
 // "192.0.2.1", "::1", "127.0.0.1@5300", "::1@5300": the forms unbound's stub-addr and
 // ub_ctx_set_fwd accept. Checked here so a typo is a config error, not silent SERVFAIL.
@@ -61,10 +80,15 @@ bool valid_server_address(std::string_view s) {
 
 bool readable(const std::string& path) { return std::ifstream(path).good(); }
 
+// Letters, digits, '-', '_' and dots: a name that goes into the generated unbound config must
+// never make it fail to parse. A parse that stops at an error leaves libunbound's (global) lexer
+// holding the rest of the text, which the next context's parse would read first.
 bool safe_zone_name(std::string_view z) {
   if (z.empty()) return false;
   for (char c : z) {
-    if (c == '"' || c == '\n' || c == '\r' || c == ' ' || c == '\t') return false;
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
   }
   return true;
 }
@@ -142,11 +166,66 @@ std::string config_file_text(const ResolverConfig& config) {
   return text;
 }
 
+// Configures a fresh context and makes its first query, which finalizes it. Called with
+// setup_mutex() held; returns "" or why the configuration cannot be used.
+std::string set_up_context(ub_ctx* ctx, const ResolverConfig& config) {
+  auto fail = [](const std::string& what, int err) {
+    return "resolver: " + what + ": " + ub_strerror(err);
+  };
+  // ub_ctx_config wants a file name. An in-memory file (memfd) works on a read-only root
+  // filesystem with no writable /tmp (a hardened container or systemd unit), where a temporary
+  // file could not be created.
+  UniqueFd file(::memfd_create("mailtls-unbound.conf", MFD_CLOEXEC));
+  if (!file.valid()) {
+    return std::string("resolver: cannot create the in-memory unbound config: ") + std::strerror(errno);
+  }
+  const std::string text = config_file_text(config);
+  if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return "resolver: cannot write the in-memory unbound config";
+  }
+  const std::string path = "/proc/self/fd/" + std::to_string(file.get());
+  if (int err = ub_ctx_config(ctx, path.c_str()); err != 0) return fail("unbound config", err);
+
+  if (std::FILE* sink = log_sink()) ub_ctx_debugout(ctx, sink);
+
+  if (!config.forwarders.empty()) {
+    for (const std::string& f : config.forwarders) {
+      if (int err = ub_ctx_set_fwd(ctx, f.c_str()); err != 0) return fail("forwarder " + f, err);
+    }
+  } else if (config.use_resolv_conf) {
+    // Stub zones still answer for their own zones (unbound punches them out of forwarding).
+    if (int err = ub_ctx_resolvconf(ctx, nullptr); err != 0) return fail("resolv.conf", err);
+  }
+  if (!config.root_trust_anchor_file.empty()) {
+    if (int err = ub_ctx_add_ta_file(ctx, config.root_trust_anchor_file.c_str()); err != 0) {
+      return fail("root trust anchor " + config.root_trust_anchor_file, err);
+    }
+  }
+  for (const std::string& ta : config.trust_anchors) {
+    if (int err = ub_ctx_add_ta(ctx, ta.c_str()); err != 0) return fail("trust anchor " + ta, err);
+  }
+  for (const std::string& f : config.trust_anchor_files) {
+    if (int err = ub_ctx_add_ta_file(ctx, f.c_str()); err != 0) {
+      return fail("trust anchor file " + f, err);
+    }
+  }
+  if (int err = ub_ctx_async(ctx, 1); err != 0) return fail("async mode", err);
+
+  // libunbound reads anchors and settings lazily, at the first query. Ask one it answers from
+  // its own local zone (no network) so a bad anchor is reported now, not at the first probe.
+  int warmup_id = 0;
+  if (int err = ub_resolve_async(ctx, "localhost.", 1, 1, nullptr,
+                                 [](void*, int, ub_result* r) { ub_resolve_free(r); }, &warmup_id);
+      err != 0) {
+    return fail("initialising (check the trust anchors)", err);
+  }
+  return "";
+}
+
 }  // namespace
 
 struct UnboundResolver::State {
   UbCtxPtr ctx;
-  FilePtr log_sink;  // libunbound's log (bogus reasons at val-log-level 2) is not for stderr
   UniqueFd wake_fd;  // eventfd that stops the event thread
   std::thread event_thread;
   std::chrono::milliseconds lookup_timeout{10000};
@@ -215,68 +294,13 @@ UnboundResolverOrError UnboundResolver::create(const ResolverConfig& config, con
   auto state = std::make_unique<State>();
   state->clock = clock != nullptr ? clock : &state->system_clock;
   state->lookup_timeout = std::chrono::milliseconds(config.lookup_timeout_ms);
-  state->ctx.reset(ub_ctx_create());
-  if (!state->ctx) {
-    out.error = "resolver: ub_ctx_create failed";
-    return out;
+  {
+    std::lock_guard lock(setup_mutex());
+    state->ctx.reset(ub_ctx_create());
+    out.error = state->ctx ? set_up_context(state->ctx.get(), config) : "resolver: ub_ctx_create failed";
   }
-  ub_ctx* ctx = state->ctx.get();
-  auto fail = [&out](std::string what, int err) {
-    out.error = "resolver: " + what + ": " + ub_strerror(err);
-    return std::move(out);
-  };
-
-  // ub_ctx_config wants a file name. An in-memory file (memfd) works on a read-only root
-  // filesystem with no writable /tmp (a hardened container or systemd unit), where a temporary
-  // file could not be created.
-  UniqueFd file(::memfd_create("mailtls-unbound.conf", MFD_CLOEXEC));
-  if (!file.valid()) {
-    out.error = std::string("resolver: cannot create the in-memory unbound config: ") + std::strerror(errno);
-    return out;
-  }
-  const std::string text = config_file_text(config);
-  if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    out.error = "resolver: cannot write the in-memory unbound config";
-    return out;
-  }
-  const std::string path = "/proc/self/fd/" + std::to_string(file.get());
-  const int config_err = ub_ctx_config(ctx, path.c_str());
-  if (config_err != 0) return fail("unbound config", config_err);
-
-  state->log_sink.reset(std::fopen("/dev/null", "w"));
-  if (state->log_sink) ub_ctx_debugout(ctx, state->log_sink.get());
-
-  if (!config.forwarders.empty()) {
-    for (const std::string& f : config.forwarders) {
-      if (int err = ub_ctx_set_fwd(ctx, f.c_str()); err != 0) return fail("forwarder " + f, err);
-    }
-  } else if (config.use_resolv_conf) {
-    // Stub zones still answer for their own zones (unbound punches them out of forwarding).
-    if (int err = ub_ctx_resolvconf(ctx, nullptr); err != 0) return fail("resolv.conf", err);
-  }
-  if (!config.root_trust_anchor_file.empty()) {
-    if (int err = ub_ctx_add_ta_file(ctx, config.root_trust_anchor_file.c_str()); err != 0) {
-      return fail("root trust anchor " + config.root_trust_anchor_file, err);
-    }
-  }
-  for (const std::string& ta : config.trust_anchors) {
-    if (int err = ub_ctx_add_ta(ctx, ta.c_str()); err != 0) return fail("trust anchor " + ta, err);
-  }
-  for (const std::string& f : config.trust_anchor_files) {
-    if (int err = ub_ctx_add_ta_file(ctx, f.c_str()); err != 0) {
-      return fail("trust anchor file " + f, err);
-    }
-  }
-  if (int err = ub_ctx_async(ctx, 1); err != 0) return fail("async mode", err);
-
-  // libunbound reads anchors and settings lazily, at the first query. Ask one it answers from
-  // its own local zone (no network) so a bad anchor is reported now, not at the first probe.
-  int warmup_id = 0;
-  if (int err = ub_resolve_async(ctx, "localhost.", 1, 1, nullptr,
-                                 [](void*, int, ub_result* r) { ub_resolve_free(r); }, &warmup_id);
-      err != 0) {
-    return fail("initialising (check the trust anchors)", err);
-  }
+  // A context that failed goes with `state`, after the lock (its deleter takes it).
+  if (!out.error.empty()) return out;
 
   state->wake_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!state->wake_fd.valid()) {

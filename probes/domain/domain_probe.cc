@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "probes/base/special_address.h"
 #include "probes/dns/dns_name.h"
 #include "probes/dns/mx_resolution.h"
 #include "probes/dns/records.h"
@@ -11,7 +12,6 @@
 #include "probes/domain/dane_verdict.h"
 #include "probes/domain/no_verdict.h"
 #include "probes/domain/policy_checks.h"
-#include "probes/domain/special_address.h"
 #include "probes/smtp/address_fanout.h"
 #include "probes/tls/certificate.h"
 

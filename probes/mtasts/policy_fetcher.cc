@@ -13,6 +13,7 @@
 #include <mutex>
 #include <utility>
 
+#include "probes/base/special_address.h"
 #include "probes/dns/records.h"
 #include "probes/tls/openssl_ptr.h"
 
@@ -268,6 +269,24 @@ PolicyFetchResult CurlPolicyFetcher::fetch(std::string_view policy_domain, Deadl
     return failed(std::move(r), PolicyFetchFailure::kDns,
                   lookup_errors.empty() ? host + " has no A or AAAA record"
                                         : host + " address lookup failed: " + lookup_errors);
+  }
+  // The same rule as for MX addresses: never connect to loopback, private and other
+  // special-purpose addresses a hostile record names, unless the operator allowed it.
+  if (!settings_.connect_special_addresses) {
+    std::string refused;
+    std::erase_if(r.addresses, [&refused](const std::string& ip) {
+      if (!is_special_purpose_address(ip)) return false;
+      refused += (refused.empty() ? "" : ", ") + ip;
+      return true;
+    });
+    if (!refused.empty()) {
+      const std::string why = "special-purpose address (smtp.probe_special_addresses is off)";
+      if (r.addresses.empty()) {
+        return failed(std::move(r), PolicyFetchFailure::kDns,
+                      host + " has only addresses that are not connected to: " + refused + ": " + why);
+      }
+      r.warnings.push_back("not connecting to " + refused + " of " + host + ": " + why);
+    }
   }
   if (deadline.expired()) {
     return failed(std::move(r), PolicyFetchFailure::kTimeout, "deadline reached before connecting");

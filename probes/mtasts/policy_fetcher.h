@@ -8,6 +8,7 @@
 // PolicyFetcher is the seam; CurlPolicyFetcher is the real one (libcurl): it resolves
 // mta-sts.<domain> A and AAAA through our validating Resolver (bogus answers are not used) and
 // pins those addresses with CURLOPT_RESOLVE, so libcurl never asks the system resolver.
+// Special-purpose addresses among them are dropped unless the settings allow them.
 
 #include <chrono>
 #include <cstddef>
@@ -77,6 +78,11 @@ struct PolicyFetcherSettings {
   long low_speed_bytes_per_second = 50;  // slower than this for low_speed_time: timeout
   std::chrono::seconds low_speed_time{10};
   std::string user_agent = "mailtls_exporter";
+  // Connect to special-purpose addresses (loopback, private, link-local, ...; see
+  // probes/base/special_address.h) that mta-sts.<domain> resolves to. Off by default: a hostile
+  // record would otherwise point the fetch, and /probe?debug=true's view of it, at internal
+  // hosts. The exporter sets it from smtp.probe_special_addresses, like the SMTP probes.
+  bool connect_special_addresses = false;
 };
 
 class CurlPolicyFetcher final : public PolicyFetcher {

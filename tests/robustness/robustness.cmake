@@ -41,6 +41,12 @@ if(TARGET mailtls_exporter AND Python3_Interpreter_FOUND)
             --exporter $<TARGET_FILE:mailtls_exporter>)
   set_tests_properties(robustness_exporter_peer_bytes PROPERTIES
     LABELS "robustness;integration" TIMEOUT 300 SKIP_RETURN_CODE 77)
+  # Concurrent POST /-/reload and SIGHUP: the exporter stays up, a later reload works (issue 17, finding 3).
+  add_test(NAME robustness_exporter_reload_race
+    COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/exporter_reload_race.py
+            --exporter $<TARGET_FILE:mailtls_exporter>)
+  set_tests_properties(robustness_exporter_reload_race PROPERTIES
+    LABELS "robustness;integration" TIMEOUT 300)
 endif()
 
 # Load: wrk against GET /metrics and POST /tlsrpt while the exporter probes the world; fails on

@@ -99,6 +99,7 @@ class PolicyFetcherTest : public ::testing::Test {
   std::unique_ptr<CurlPolicyFetcher> fetcher(int port, PolicyFetcherSettings settings = {}) {
     settings.port = port;
     settings.extra_ca_files = {*ca_file_};
+    settings.connect_special_addresses = true;  // the test servers are on loopback
     auto created = CurlPolicyFetcher::create(resolver_, settings);
     EXPECT_TRUE(created.fetcher) << created.error;
     return std::move(created.fetcher);
