@@ -114,7 +114,11 @@ inline std::string check_peer_text(std::string_view input) {
   if (!is_valid_utf8(raw_metrics)) return "metrics of the raw report are not UTF-8";
   std::string json;
   try {
-    json = exporter::format_check_json({r});
+    // The resolver's self-test reason quotes DNS answers too.
+    domain::ResolverSelfTestState resolver;
+    resolver.validation = domain::ResolverValidation::kNotValidating;
+    resolver.reason = f[4];
+    json = exporter::format_check_json({r}, resolver);
     (void)nlohmann::json::parse(json);
   } catch (const std::exception& e) {
     return std::string("check JSON: ") + e.what();

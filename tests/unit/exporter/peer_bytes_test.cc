@@ -69,10 +69,10 @@ domain::DomainReport hostile_report(const std::string& name) {
 TEST(PeerBytes, CheckOutputIsValidJsonAndTerminalSafe) {
   const std::vector<domain::DomainReport> reports{hostile_report("a.example")};
   std::string json;
-  ASSERT_NO_THROW(json = format_check_json(reports));  // aborted `check` (exit 134) before
+  ASSERT_NO_THROW(json = format_check_json(reports, {}));  // aborted `check` (exit 134) before
   nlohmann::json parsed;
   ASSERT_NO_THROW(parsed = nlohmann::json::parse(json));
-  EXPECT_EQ(parsed[0]["mx"][0]["host"],
+  EXPECT_EQ(parsed["domains"][0]["mx"][0]["host"],
             "mx\\xff\\xfe\\x1b[2J\\x1b]0;pwned\\x07\\x0amailtls_probe_success{domain=\"x\"} 1.a.example");
   const std::string text = format_check_text(reports[0], /*color=*/false);
   expect_terminal_safe(text);
