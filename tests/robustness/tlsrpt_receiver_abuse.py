@@ -84,6 +84,7 @@ def t_inflate(binary, tmp, max_rss_mb):
     body = tiny_arrays_report()
     e, _ = start(binary, tmp, "inflate")
     try:
+        idle = hp.vm_hwm_kb(e.proc.pid) / 1024
         statuses = []
         for _ in range(3):
             threads = [threading.Thread(target=lambda: statuses.append(
@@ -93,7 +94,8 @@ def t_inflate(binary, tmp, max_rss_mb):
             for t in threads:
                 t.join()
         hwm = hp.vm_hwm_kb(e.proc.pid) / 1024
-        print(f"  body {len(body)} bytes gzip; answers {sorted(statuses)}; VmHWM {hwm:.0f} MB")
+        print(f"  body {len(body)} bytes gzip; answers {sorted(statuses)}; VmHWM {idle:.0f} MB at "
+              f"start, {hwm:.0f} MB after")
         assert e.alive(), "exporter died"
         assert len(statuses) == 12 and set(statuses) <= {400, 503}, statuses
         assert hwm < max_rss_mb, f"VmHWM {hwm:.0f} MB, over {max_rss_mb} MB"
