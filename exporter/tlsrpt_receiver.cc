@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -319,47 +320,61 @@ void TlsRptReceiver::undo_locked(const Pending& p) {
   }
 }
 
-// At most max_concurrent_reports bodies are inflated and parsed at once: each may take up to
-// max_decompressed_bytes plus what the parser keeps. HTTP senders get 503 and retry; the
-// Maildir watcher waits its turn.
-bool TlsRptReceiver::begin_parse(bool wait) {
+// Inflating and parsing are bounded by a budget, not a count, so ordinary reports (a few kB)
+// are never turned away while two large gzip ones take it all. The cost of a body is what it
+// can become: at most ~1032 times its size when gzip (deflate's limit), and never more than
+// max_decompressed_bytes; doubled for the parser's copy of what it keeps. A report over the
+// whole budget is still parsed when nothing else is.
+std::size_t TlsRptReceiver::parse_cost(std::size_t bytes, bool maybe_gzip) const {
+  constexpr std::size_t kDeflateMaxRatio = 1032;
+  const std::size_t inflated =
+      maybe_gzip ? std::min(options_.max_decompressed_bytes, bytes > SIZE_MAX / kDeflateMaxRatio
+                                                                 ? options_.max_decompressed_bytes
+                                                                 : bytes * kDeflateMaxRatio)
+                 : bytes;
+  return 2 * inflated;
+}
+
+bool TlsRptReceiver::begin_parse(std::size_t cost, bool wait) {
   std::unique_lock lock(parse_mu_);
+  const auto fits = [&] { return parsing_bytes_ == 0 || parsing_bytes_ + cost <= options_.parse_budget_bytes; };
   if (wait) {
-    parse_done_.wait(lock, [&] { return parsing_ < options_.max_concurrent_reports; });
-  } else if (parsing_ >= options_.max_concurrent_reports) {
+    parse_done_.wait(lock, fits);  // the Maildir watcher: HTTP parses end by themselves
+  } else if (!fits()) {
     return false;
   }
-  ++parsing_;
+  parsing_bytes_ += cost;
   return true;
 }
 
-void TlsRptReceiver::end_parse() {
+void TlsRptReceiver::end_parse(std::size_t cost) {
   {
     std::lock_guard lock(parse_mu_);
-    --parsing_;
+    parsing_bytes_ -= cost;
   }
-  parse_done_.notify_one();
+  parse_done_.notify_all();
 }
 
 HttpResponse TlsRptReceiver::handle_post(const HttpRequest& req) {
-  if (!begin_parse(false)) {
+  const std::size_t cost = parse_cost(req.body.size(), tlsrpt::looks_like_gzip(req.body));
+  if (!begin_parse(cost, /*wait=*/false)) {
     {
       std::lock_guard lock(mu_);
       count_rejection_locked("busy");
     }
-    spdlog::warn("TLS-RPT report from {} deferred: {} reports are being parsed; answered 503", req.remote_addr,
-                 options_.max_concurrent_reports);
+    spdlog::warn("TLS-RPT report from {} deferred: too much being parsed already; answered 503", req.remote_addr);
     return {503, "text/plain; charset=utf-8", "busy, retry later\n",
             {{"Retry-After", std::to_string(kRetryAfterSeconds)}}};
   }
   tlsrpt::IntakeResult result;
   try {
+    if (hooks_.parsing) hooks_.parsing();
     result = intake_.accept(req.body, req.header("Content-Type"));
   } catch (...) {
-    end_parse();
+    end_parse(cost);
     throw;
   }
-  end_parse();
+  end_parse(cost);
   std::string detail;
   const auto outcome = record(result, &detail);
   for (const auto& note : result.notes) spdlog::info("TLS-RPT report from {}: {}", req.remote_addr, note);
@@ -413,9 +428,10 @@ int TlsRptReceiver::import_maildir(const std::string& maildir) {
     } else {
       std::ifstream in(path, std::ios::binary);
       std::string message((std::istreambuf_iterator<char>(in)), {});
-      begin_parse(/*wait=*/true);
+      const std::size_t cost = parse_cost(message.size(), /*maybe_gzip=*/true);
+      begin_parse(cost, /*wait=*/true);
       result = intake_.accept_mail(message, tlsrpt::MailAcceptPolicy{options_.accept_unsigned_mail});
-      end_parse();
+      end_parse(cost);
     }
     const auto outcome = record(result, &detail);
     if (outcome == Outcome::kNotStored) {

@@ -10,7 +10,8 @@
 //     any other organization is "other". An organization outside known_organizations, and a
 //     policy domain no longer monitored, whose counters were not updated for label_retention
 //     lose their series (and free their slot);
-//   * the reports parsed at the same time (max_concurrent_reports; more get 503 Retry-After);
+//   * the memory of the reports parsed at the same time (parse_budget_bytes, against a bound
+//     of what each may inflate to; a report over it gets 503 Retry-After);
 //   * the dedup set (max_seen_reports, and seen_retention).
 // A report is acknowledged only once the state that counts it is on disk; reports that
 // arrive together share one save (group commit). Refused reports and duplicates do not
@@ -46,7 +47,10 @@ struct TlsRptReceiverOptions {
   std::vector<std::string> known_organizations;
   std::size_t max_organizations = 50;  // labels for organizations not in known_organizations
   double label_retention_seconds = 30 * 86400.0;
-  std::size_t max_concurrent_reports = 2;  // gunzip + parse at the same time
+  // What the reports being inflated and parsed at once may cost, each counted at twice the
+  // most its body can inflate to (deflate expands at most ~1032:1; max_decompressed_bytes):
+  // two 20 MiB gzip bombs at a time, hundreds of ordinary reports.
+  std::size_t parse_budget_bytes = 96 << 20;
   std::size_t max_seen_reports = 50'000;   // dedup keys kept
   double seen_retention_seconds = 14 * 86400.0;  // senders retry for at most a day or so
 };
@@ -55,6 +59,7 @@ struct TlsRptReceiverOptions {
 struct TlsRptReceiverHooks {
   std::function<bool(std::string*)> save;
   std::function<double()> now;  // Unix seconds
+  std::function<void()> parsing;  // runs while a POSTed report holds its share of the parse budget
 };
 
 class TlsRptReceiver final : public prometheus::Collectable {
@@ -96,8 +101,9 @@ class TlsRptReceiver final : public prometheus::Collectable {
   std::string organization_label_locked(const std::string& organization, bool about_monitored, double now);
   void remember_seen_locked(const std::string& key, double now);
   void expire_labels_locked(double now);
-  bool begin_parse(bool wait);
-  void end_parse();
+  std::size_t parse_cost(std::size_t bytes, bool maybe_gzip) const;
+  bool begin_parse(std::size_t cost, bool wait);
+  void end_parse(std::size_t cost);
   double now() const;
 
   TlsRptReceiverOptions options_;
@@ -119,7 +125,7 @@ class TlsRptReceiver final : public prometheus::Collectable {
 
   std::mutex parse_mu_;
   std::condition_variable parse_done_;
-  std::size_t parsing_ = 0;
+  std::size_t parsing_bytes_ = 0;  // sum of parse_cost() of the reports being parsed
 };
 
 }  // namespace mailtls::exporter

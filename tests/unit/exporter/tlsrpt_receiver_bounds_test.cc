@@ -275,6 +275,46 @@ TEST_F(TlsRptReceiverBounds, DedupIsContentAwareAndBounded) {
   EXPECT_EQ(state_.section("tlsrpt_seen").size(), 100u);
 }
 
+// Finding 5: while a gzip body that may inflate to 20 MiB is parsed, another one does not fit the
+// budget (503, Retry-After), but an ordinary report does.
+TEST_F(TlsRptReceiverBounds, ParseBudgetDefersLargeReportsButNotSmallOnes) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  TlsRptReceiverHooks hooks;
+  hooks.parsing = [&] {
+    std::unique_lock lock(mu);
+    if (entered) return;  // only the first parse is held
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  TlsRptReceiverOptions o;
+  o.parse_budget_bytes = 64 << 20;  // each 20 KB gzip counts as 2 x 20 MiB
+  TlsRptReceiver r(o, state_, hooks);
+  r.set_monitored_domains({"a.example"});
+  HttpRequest bomb = post_of(json::object());
+  bomb.headers = {{"Content-Type", "application/tlsrpt+gzip"}};
+  bomb.body = std::string("\x1f\x8b", 2) + std::string(20 << 10, 'x');  // only its size matters here
+  std::thread first([&] { EXPECT_EQ(r.handle_post(bomb).status, 400); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return entered; });
+  }
+  const auto deferred = r.handle_post(bomb);
+  EXPECT_EQ(deferred.status, 503);
+  EXPECT_EQ(deferred.headers.count("Retry-After"), 1u);
+  EXPECT_EQ(r.handle_post(post_of(report("Org", "small", "a.example"))).status, 200);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  first.join();
+  EXPECT_EQ(r.handle_post(bomb).status, 400);  // the budget is free again: parsed (and refused)
+  EXPECT_EQ(collect(r).value("mailtls_tlsrpt_reports_rejected_total", "reason", "busy"), 1);
+}
+
 TEST_F(TlsRptReceiverBounds, AbsurdSessionCountsAreRefusedWithAReason) {
   auto r = receiver();
   json doc = report("Org", "big", "a.example");
