@@ -252,12 +252,14 @@ Config read_config(const Reader& r, const YAML::Node& root) {
     if (m["port"]) c.mtasts.port = static_cast<std::uint16_t>(r.integer(m["port"], "mtasts.port", 1, 65535));
   }
   if (const auto& t = root["tlsrpt_receiver"]) {
-    r.expect_map(t, "tlsrpt_receiver", {"enabled", "max_body_bytes", "max_decompressed_bytes", "maildir", "accept_unsigned_mail"});
+    r.expect_map(t, "tlsrpt_receiver", {"enabled", "max_body_bytes", "max_decompressed_bytes", "maildir", "accept_unsigned_mail", "known_organizations", "max_organizations"});
     if (t["maildir"]) c.tlsrpt_receiver.maildir = resolve_relative(r.file(), r.string(t["maildir"], "tlsrpt_receiver.maildir"));
     if (t["accept_unsigned_mail"]) c.tlsrpt_receiver.accept_unsigned_mail = r.boolean(t["accept_unsigned_mail"], "tlsrpt_receiver.accept_unsigned_mail");
     if (t["enabled"]) c.tlsrpt_receiver.enabled = r.boolean(t["enabled"], "tlsrpt_receiver.enabled");
     if (t["max_body_bytes"]) c.tlsrpt_receiver.max_body_bytes = r.integer(t["max_body_bytes"], "tlsrpt_receiver.max_body_bytes", 1024, 1ull << 30);
     if (t["max_decompressed_bytes"]) c.tlsrpt_receiver.max_decompressed_bytes = r.integer(t["max_decompressed_bytes"], "tlsrpt_receiver.max_decompressed_bytes", 1024, 1ull << 32);
+    if (t["known_organizations"]) c.tlsrpt_receiver.known_organizations = r.strings(t["known_organizations"], "tlsrpt_receiver.known_organizations");
+    if (t["max_organizations"]) c.tlsrpt_receiver.max_organizations = r.integer(t["max_organizations"], "tlsrpt_receiver.max_organizations", 0, 10000);
   }
   if (const auto& list = root["probe_allow_list"]) {
     if (!list.IsSequence()) r.fail(list, "probe_allow_list", "must be a list of strings");

@@ -48,6 +48,10 @@ struct TlsRptReceiverConfig {
   std::uint64_t max_decompressed_bytes = 20ull << 20;   // gzip bomb guard (mox uses 20 MB)
   std::string maildir;               // mailed reports delivered here are imported (new/ -> cur/)
   bool accept_unsigned_mail = false; // RFC 8460 §5.3 wants DKIM, which is not verified here
+  // organization-name values that always get their own label; up to max_organizations others
+  // get one first come (from reports about a configured domain), the rest count as "other".
+  std::vector<std::string> known_organizations;
+  std::uint64_t max_organizations = 50;
 };
 
 struct Config {

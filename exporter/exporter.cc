@@ -54,6 +54,14 @@ constexpr auto kStateSaveInterval = std::chrono::seconds(5);
 // How old the background render of a large /metrics answer may be (see metrics_renderer_).
 constexpr auto kMetricsRenderInterval = std::chrono::seconds(5);
 
+// The policy_domain values the TLS-RPT receiver gives a label: every configured domain, also
+// those another shard probes (a report may arrive at any replica).
+std::vector<std::string> domain_names(const Config& c) {
+  std::vector<std::string> names;
+  for (const auto& d : c.domains) names.push_back(d.name);
+  return names;
+}
+
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -254,9 +262,14 @@ bool Exporter::start(std::string* error) {
 
   if (config_.tlsrpt_receiver.enabled) {
     const auto& t = config_.tlsrpt_receiver;
-    tlsrpt_ = std::make_shared<TlsRptReceiver>(
-        TlsRptReceiverOptions{t.max_body_bytes, t.max_decompressed_bytes, t.accept_unsigned_mail},
-        *state_);
+    TlsRptReceiverOptions options;
+    options.max_body_bytes = t.max_body_bytes;
+    options.max_decompressed_bytes = t.max_decompressed_bytes;
+    options.accept_unsigned_mail = t.accept_unsigned_mail;
+    options.known_organizations = t.known_organizations;
+    options.max_organizations = t.max_organizations;
+    tlsrpt_ = std::make_shared<TlsRptReceiver>(options, *state_);
+    tlsrpt_->set_monitored_domains(domain_names(config_));
     collectables_.push_back(tlsrpt_);
     if (!t.maildir.empty()) {
       maildir_watcher_ = std::jthread([this, dir = t.maildir](std::stop_token st) {
@@ -435,6 +448,7 @@ bool Exporter::reload(std::string* error) {
   results_->retain_only(names);
   handshakes_.retain_only(names);
   if (scheduler_) scheduler_->set_domains(owned);
+  if (tlsrpt_) tlsrpt_->set_monitored_domains(domain_names(config));
   reload_successful_->Set(1);
   reload_timestamp_->Set(now_seconds());
   spdlog::info("config reloaded from {}: {} domains, {} probed by this shard", flags_.config_file,

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <limits>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace mailtls::tlsrpt {
 namespace {
@@ -64,16 +65,31 @@ std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
   return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max() : a + b;
 }
 
-void add(std::vector<CounterIncrement>& out, std::string_view metric, std::vector<CounterIncrement::Label> labels,
-         std::uint64_t amount) {
-  for (CounterIncrement& existing : out) {
-    if (existing.metric == metric && existing.labels == labels) {
-      existing.amount = saturating_add(existing.amount, amount);
+// Merges increments with the same counter and labels. Indexed, because a report may hold
+// 10,000 policies and a linear search per increment made that quadratic.
+class Increments {
+ public:
+  void add(Counter counter, std::vector<CounterIncrement::Label> labels, std::uint64_t amount) {
+    std::string key(1, static_cast<char>(counter));
+    for (const auto& l : labels) {
+      key += '\0';
+      key += l.name;
+      key += '\0';
+      key += l.value;
+    }
+    const auto [it, inserted] = index_.try_emplace(std::move(key), out_.size());
+    if (!inserted) {
+      out_[it->second].amount = saturating_add(out_[it->second].amount, amount);
       return;
     }
+    out_.push_back(CounterIncrement{counter, std::move(labels), amount});
   }
-  out.push_back(CounterIncrement{std::string(metric), std::move(labels), amount});
-}
+  std::vector<CounterIncrement> take() { return std::move(out_); }
+
+ private:
+  std::vector<CounterIncrement> out_;
+  std::unordered_map<std::string, std::size_t> index_;
+};
 
 std::string domain_label(std::string_view domain) {
   std::string d(domain);
@@ -206,35 +222,64 @@ IntakeResult ReportIntake::accept_mail(std::string_view message, const MailAccep
 }
 
 std::vector<CounterIncrement> aggregate(const TlsRptReport& report) {
-  std::vector<CounterIncrement> out;
+  Increments out;
   const std::string organization = sanitize_label_value(report.organization_name, kMaxOrganizationChars);
   for (const PolicyResult& p : report.policies) {
     const std::string policy_domain = domain_label(p.policy_domain);
     const std::string policy_type(policy_type_label(p.policy_type_kind));
-    add(out, kSessionsMetric,
+    out.add(Counter::kSessions,
         {{"policy_domain", policy_domain}, {"policy_type", policy_type}, {"organization", organization},
          {"result", "successful"}},
         p.total_successful_session_count);
-    add(out, kSessionsMetric,
+    out.add(Counter::kSessions,
         {{"policy_domain", policy_domain}, {"policy_type", policy_type}, {"organization", organization},
          {"result", "failure"}},
         p.total_failure_session_count);
     for (const FailureDetail& d : p.failure_details) {
-      add(out, kFailuresMetric,
+      out.add(Counter::kFailures,
           {{"policy_domain", policy_domain},
            {"organization", organization},
            {"result_type", std::string(result_type_label(d.result_type_kind))}},
           d.failed_session_count);
     }
   }
-  add(out, kReportsMetric, {{"organization", organization}}, 1);
-  return out;
+  out.add(Counter::kReports, {{"organization", organization}}, 1);
+  return out.take();
 }
 
 std::string dedup_key(const TlsRptReport& report) {
-  // Length-prefixed so ("ab","c") and ("a","bc") differ.
-  const std::string material = std::to_string(report.organization_name.size()) + ":" + report.organization_name +
-                               report.report_id;
+  // Every field length-prefixed, so ("ab","c") and ("a","bc") differ.
+  std::string material;
+  const auto field = [&material](std::string_view v) {
+    material += std::to_string(v.size());
+    material += ':';
+    material += v;
+  };
+  const auto number = [&field](auto v) { field(std::to_string(v)); };
+  field(report.organization_name);
+  field(report.report_id);
+  field(report.contact_info);
+  number(report.start.time_since_epoch().count());
+  number(report.end.time_since_epoch().count());
+  number(report.policies.size());
+  for (const PolicyResult& p : report.policies) {
+    field(p.policy_type);
+    number(p.policy_strings.size());
+    for (const auto& s : p.policy_strings) field(s);
+    field(p.policy_domain);
+    number(p.mx_hosts.size());
+    for (const auto& m : p.mx_hosts) field(m);
+    number(p.total_successful_session_count);
+    number(p.total_failure_session_count);
+    number(p.failure_details.size());
+    for (const FailureDetail& d : p.failure_details) {
+      for (const std::string* s : {&d.result_type, &d.sending_mta_ip, &d.receiving_mx_hostname, &d.receiving_mx_helo,
+                                   &d.receiving_ip, &d.additional_information, &d.failure_reason_code}) {
+        field(*s);
+      }
+      number(d.failed_session_count);
+    }
+  }
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int digest_len = 0;
   if (EVP_Digest(material.data(), material.size(), digest.data(), &digest_len, EVP_sha256(), nullptr) != 1) {

@@ -1,7 +1,8 @@
 #pragma once
 // The one entry point the exporter calls for a report: HTTP POST bodies (RFC 8460 §5.4) and
 // mailed reports (§5.3) in, a parsed report or a named rejection out; and the counter
-// increments a report contributes to the tlsrpt_* metrics of DESIGN.md §5.
+// increments a report contributes to (the exporter turns them into the tlsrpt_* metrics of
+// DESIGN.md §5).
 //
 // Thread safety: ReportIntake is immutable after construction; accept() may run concurrently.
 
@@ -61,35 +62,42 @@ class ReportIntake {
   IntakeLimits limits_;
 };
 
-// One counter increment in the shape of DESIGN.md §5 (metric name without the mailtls_
-// prefix, labels in a fixed order, values already bounded and sanitised).
+// The counters a report adds to. The exporter names them (tlsrpt_report_sessions_total, ...);
+// this library knows nothing of metrics.
+enum class Counter {
+  kSessions,  // {policy_domain, policy_type, organization, result}
+  kFailures,  // {policy_domain, organization, result_type}
+  kReports,   // {organization}
+};
+
+// One counter increment: labels in a fixed order, values already bounded and sanitised.
 struct CounterIncrement {
   struct Label {
     std::string name;
     std::string value;
     bool operator==(const Label&) const = default;
   };
-  std::string metric;
+  Counter counter = Counter::kReports;
   std::vector<Label> labels;
   std::uint64_t amount = 0;
   bool operator==(const CounterIncrement&) const = default;
 };
 
-inline constexpr std::string_view kSessionsMetric = "tlsrpt_report_sessions_total";
-inline constexpr std::string_view kFailuresMetric = "tlsrpt_report_failures_total";
-inline constexpr std::string_view kReportsMetric = "tlsrpt_reports_total";
-
 // The increments one accepted (and not duplicate) report contributes:
-//   tlsrpt_report_sessions_total{policy_domain,policy_type,organization,result} += count
+//   kSessions{policy_domain,policy_type,organization,result} += count
 //     (result "successful" and "failure"; zero counts are included so the series exist),
-//   tlsrpt_report_failures_total{policy_domain,organization,result_type} += failed-session-count
+//   kFailures{policy_domain,organization,result_type} += failed-session-count
 //     (result_type is the registry name or "other"),
-//   tlsrpt_reports_total{organization} += 1.
+//   kReports{organization} += 1.
 // Identical label sets are merged; sums saturate at 2^64-1.
 std::vector<CounterIncrement> aggregate(const TlsRptReport& report);
 
-// The dedup key of RFC 8460 §5.5 / STANDARDS R9: (organization-name, report-id), as a fixed
-// 64-character hex SHA-256 so the exporter's state file stays small whatever the sender wrote.
+// The dedup key of RFC 8460 §5.5 / STANDARDS R9, as a fixed 64-character hex SHA-256 so the
+// exporter's state file stays small whatever the sender wrote. It covers the
+// (organization-name, report-id) pair and everything else the report says (dates, contact,
+// every policy and failure detail, as parsed): an exact resend, even re-compressed or
+// re-indented, is a duplicate, but a different report that reuses the id is not, so a forged
+// report sent first under a predictable id cannot suppress the real one.
 std::string dedup_key(const TlsRptReport& report);
 
 // Label-value sanitising for attacker-controlled text: control characters (C0, DEL, C1) and

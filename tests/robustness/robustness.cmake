@@ -25,6 +25,19 @@ if(TARGET mailtls_exporter AND Python3_Interpreter_FOUND)
             --exporter $<TARGET_FILE:mailtls_exporter> --max-rss-mb ${robustness_max_rss_mb})
   set_tests_properties(robustness_exporter_hostile_peers PROPERTIES
     LABELS "robustness;integration" TIMEOUT 600)
+  # POST /tlsrpt abuse (issue 17): reports that inflate to ~20 MB of tiny arrays, 4 at a time,
+  # must keep the peak RSS under 150 MB; forged organizations and policy domains must not grow
+  # the series; refused reports must not rewrite the state.
+  if(MAILTLS_SANITIZE)
+    set(tlsrpt_abuse_max_rss_mb 1500)
+  else()
+    set(tlsrpt_abuse_max_rss_mb 150)
+  endif()
+  add_test(NAME robustness_tlsrpt_receiver_abuse
+    COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/tlsrpt_receiver_abuse.py
+            --exporter $<TARGET_FILE:mailtls_exporter> --max-rss-mb ${tlsrpt_abuse_max_rss_mb})
+  set_tests_properties(robustness_tlsrpt_receiver_abuse PROPERTIES
+    LABELS "robustness;integration" TIMEOUT 600)
   # Faults: resolver unreachable, state directory read-only / full, config deleted + SIGHUP,
   # SIGKILL during state writes, listen port in use. Needs root for the mounts (skipped
   # otherwise, exit code 77).

@@ -39,7 +39,9 @@ class TlsRptEndpoint : public ::testing::Test {
     fs::create_directories(dir_ / "maildir/new");
     std::ofstream(dir_ / "config.yml")
         << "tlsrpt_receiver:\n  enabled: true\n  max_body_bytes: 1048576\n"
-        << "  max_decompressed_bytes: 4194304\n  maildir: maildir\n  accept_unsigned_mail: true\n";
+        << "  max_decompressed_bytes: 4194304\n  maildir: maildir\n  accept_unsigned_mail: true\n"
+        // No domains are configured, so only a known organization keeps its own label.
+        << "  known_organizations: [\"Google Inc.\"]\n";
     start();
   }
   void TearDown() override { stop(); }

@@ -137,13 +137,13 @@ TEST(Aggregate, RfcExample) {
   ASSERT_TRUE(r.ok());
   const std::vector<CounterIncrement> inc = aggregate(*r.report);
   const auto session = [](std::string result, std::uint64_t n) {
-    return CounterIncrement{std::string(kSessionsMetric),
+    return CounterIncrement{Counter::kSessions,
                             {L{"policy_domain", "company-y.example"}, L{"policy_type", "sts"},
                              L{"organization", "Company-X"}, L{"result", std::move(result)}},
                             n};
   };
   const auto failure = [](std::string type, std::uint64_t n) {
-    return CounterIncrement{std::string(kFailuresMetric),
+    return CounterIncrement{Counter::kFailures,
                             {L{"policy_domain", "company-y.example"}, L{"organization", "Company-X"},
                              L{"result_type", std::move(type)}},
                             n};
@@ -151,7 +151,7 @@ TEST(Aggregate, RfcExample) {
   EXPECT_THAT(inc, UnorderedElementsAre(session("successful", 5326), session("failure", 303),
                                         failure("certificate-expired", 100), failure("starttls-not-supported", 200),
                                         failure("validation-failure", 3),
-                                        CounterIncrement{std::string(kReportsMetric), {L{"organization", "Company-X"}}, 1}));
+                                        CounterIncrement{Counter::kReports, {L{"organization", "Company-X"}}, 1}));
 }
 
 TEST(Aggregate, SameLabelsAreMergedAndUnknownTypesAreOther) {
@@ -164,8 +164,8 @@ TEST(Aggregate, SameLabelsAreMergedAndUnknownTypesAreOther) {
                                L{"result_type", "certificate-expired"}};
   const std::vector<L> other{L{"policy_domain", "example.net"}, L{"organization", "Google Inc."},
                              L{"result_type", "other"}};
-  EXPECT_THAT(inc, Contains(CounterIncrement{std::string(kFailuresMetric), expired, 6}));  // 5 + 1
-  EXPECT_THAT(inc, Contains(CounterIncrement{std::string(kFailuresMetric), other, 1}));
+  EXPECT_THAT(inc, Contains(CounterIncrement{Counter::kFailures, expired, 6}));  // 5 + 1
+  EXPECT_THAT(inc, Contains(CounterIncrement{Counter::kFailures, other, 1}));
   EXPECT_EQ(inc.size(), 2u + 2u + 1u);
 }
 
@@ -173,7 +173,7 @@ TEST(Aggregate, NoPolicyFoundKeepsZeroFailureSeries) {
   const IntakeResult r = ReportIntake().accept(read_fixture("google-no-policy-found.json"), "application/json");
   ASSERT_TRUE(r.ok());
   const std::vector<CounterIncrement> inc = aggregate(*r.report);
-  EXPECT_THAT(inc, Contains(CounterIncrement{std::string(kSessionsMetric),
+  EXPECT_THAT(inc, Contains(CounterIncrement{Counter::kSessions,
                                              {L{"policy_domain", "example.org"}, L{"policy_type", "no-policy-found"},
                                               L{"organization", "Google Inc."}, L{"result", "failure"}},
                                              0}));
@@ -217,6 +217,21 @@ TEST(DedupKey, SameOrganizationAndIdGiveTheSameKey) {
   y.organization_name = "a";
   y.report_id = "bc";
   EXPECT_NE(dedup_key(x), dedup_key(y));
+}
+
+// Issue 17, finding 11: a forged report sent first under the real report's (predictable) id
+// must not make the real one a duplicate; an exact resend, however re-encoded, still is.
+TEST(DedupKey, DifferentContentUnderTheSameIdIsNotADuplicate) {
+  const std::string real_text = read_fixture("google-sts.json");
+  nlohmann::json forged_doc = nlohmann::json::parse(real_text);
+  forged_doc["policies"][0]["summary"]["total-failure-session-count"] = 0;
+  const IntakeResult real = ReportIntake().accept(real_text, "application/tlsrpt+json");
+  const IntakeResult forged = ReportIntake().accept(forged_doc.dump(), "application/tlsrpt+json");
+  const IntakeResult resent = ReportIntake().accept(nlohmann::json::parse(real_text).dump(2), "application/json");
+  ASSERT_TRUE(real.ok() && forged.ok() && resent.ok());
+  ASSERT_EQ(forged.report->report_id, real.report->report_id);
+  EXPECT_NE(dedup_key(*forged.report), dedup_key(*real.report));
+  EXPECT_EQ(dedup_key(*resent.report), dedup_key(*real.report));
 }
 
 }  // namespace

@@ -148,7 +148,9 @@ TEST(ReportParser, CountAtUint64MaxIsAccepted) {
   std::string text = read_fixture("rfc8460-appendix-b.json");
   const std::string from = "\"total-successful-session-count\": 5326";
   text.replace(text.find(from), from.size(), "\"total-successful-session-count\": 18446744073709551615");
-  const ReportParseResult r = parse_report(text);
+  ReportParseLimits limits;  // the default refuses such a count as implausible (see report_parser_limits_test)
+  limits.max_session_count = 18446744073709551615u;
+  const ReportParseResult r = parse_report(text, limits);
   ASSERT_TRUE(r.ok()) << r.rejection->message;
   EXPECT_EQ(r.report.policies[0].total_successful_session_count, 18446744073709551615u);
 }
