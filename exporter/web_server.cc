@@ -333,6 +333,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const bool gzip = accepts_gzip(req.header("Accept-Encoding")) && res.content_type.rfind("text/", 0) == 0;
     res.headers.emplace("Vary", "Accept-Encoding");
     if (res.body_writer) return stream(res, gzip);
+    answer(res, gzip);
+  }
+
+  // An answer whose body is whole: written from this thread (nothing else uses the connection
+  // while its handler runs, and the first send happens at once rather than after an I/O
+  // thread wakes up); completions run on the connection's strand.
+  void answer(HttpResponse& res, bool gzip) {
     const bool encoded = res.headers.count("Content-Encoding") > 0;  // the handler's own gzip
     if (res.body.size() >= kMinCompressedBodyBytes && gzip && !encoded) {
       if (auto gz = gzip_compress(res.body); !gz.empty()) {
@@ -343,36 +350,52 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto out = std::make_shared<Outgoing>();
     out->head = response_head(res.status, res.content_type, res.headers, res.body.size(), keep_alive_);
     if (!head_only_) out->body = std::move(res.body);
-    asio::post(lowest().get_executor(), [self = this->shared_from_this(), out] { self->write(out); });
+    write(out);
   }
 
-  // A body_writer answer, chunked, written from the worker thread through the strand.
+  // A body_writer answer. What fits in kChunkBytes goes out as an ordinary answer (most
+  // /metrics answers: no chunking, no waiting here); a larger one is sent chunked from this
+  // thread as it is produced, each piece through the strand with a write deadline.
   void stream(HttpResponse& res, bool gzip) {
-    if (gzip) res.headers.emplace("Content-Encoding", "gzip");
-    bool client_gone = !send_blocking(response_head(res.status, res.content_type, res.headers, std::nullopt, keep_alive_));
-    if (!head_only_ && !client_gone) {
-      const auto send = [&](std::string_view bytes) {
-        if (client_gone || bytes.empty()) return !client_gone;
-        char size[32];
-        std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
-        std::string chunk = size;
-        chunk.append(bytes).append("\r\n");
-        client_gone = !send_blocking(std::move(chunk));
-        return !client_gone;
-      };
-      std::optional<GzipWriter> gz;
-      if (gzip) gz.emplace(send);
-      auto pass_on = [&](std::string_view bytes) { return gz ? gz->write(bytes) : send(bytes); };
-      std::string buffer;
-      buffer.reserve(kChunkBytes);
-      res.body_writer([&](std::string_view piece) {
-        buffer.append(piece);
-        if (buffer.size() >= kChunkBytes) {
-          if (!pass_on(buffer)) return false;
-          buffer.clear();
+    std::string buffer;
+    buffer.reserve(kChunkBytes);
+    bool chunked = false, client_gone = false;
+    std::string pending;  // the head, sent with the first chunk
+    const auto send = [&](std::string_view bytes) {
+      if (client_gone || bytes.empty()) return !client_gone;
+      char size[32];
+      std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+      pending.append(size).append(bytes).append("\r\n");
+      client_gone = !send_blocking(std::exchange(pending, {}));
+      return !client_gone;
+    };
+    std::optional<GzipWriter> gz;
+    auto pass_on = [&](std::string_view bytes) { return gz ? gz->write(bytes) : send(bytes); };
+    res.body_writer([&](std::string_view piece) {
+      buffer.append(piece);
+      if (buffer.size() < kChunkBytes) return true;
+      if (!chunked) {
+        chunked = true;
+        if (gzip) {
+          res.headers.emplace("Content-Encoding", "gzip");
+          gz.emplace(send);
         }
-        return true;
-      });
+        pending = response_head(res.status, res.content_type, res.headers, std::nullopt, keep_alive_);
+        if (head_only_) {
+          client_gone = !send_blocking(std::exchange(pending, {}));
+          return false;
+        }
+      }
+      if (!pass_on(buffer)) return false;
+      buffer.clear();
+      return true;
+    });
+    if (!chunked) {
+      res.body = std::move(buffer);
+      res.body_writer = nullptr;
+      return answer(res, gzip);
+    }
+    if (!head_only_ && !client_gone) {
       if ((buffer.empty() || pass_on(buffer)) && gz) gz->finish();
       if (!client_gone) client_gone = !send_blocking("0\r\n\r\n");
     }
