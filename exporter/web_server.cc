@@ -357,6 +357,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // /metrics answers: no chunking, no waiting here); a larger one is sent chunked from this
   // thread as it is produced, each piece through the strand with a write deadline.
   void stream(HttpResponse& res, bool gzip) {
+    stream_deadline_ = Clock::now() + kResponseDeadline;
     std::string buffer;
     buffer.reserve(kChunkBytes);
     bool chunked = false, client_gone = false;
@@ -412,7 +413,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     auto done = std::make_shared<std::promise<bool>>();
     auto result = done->get_future();
     asio::post(lowest().get_executor(), [self = this->shared_from_this(), data, done] {
-      self->lowest().expires_after(self->write_timeout());
+      self->lowest().expires_at(std::min(Clock::now() + self->write_timeout(), self->stream_deadline_));
       asio::async_write(self->stream_, asio::buffer(*data),
                         [data, done](beast::error_code ec, size_t) { done->set_value(!ec); });
     });
@@ -477,6 +478,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Clock::time_point request_deadline_;
+  Clock::time_point stream_deadline_;  // for the whole of a streamed answer
   int requests_ = 0;
   bool keep_alive_ = false;
   bool head_only_ = false;

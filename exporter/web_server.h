@@ -74,8 +74,8 @@ class WebServer {
   void on_server_error(std::function<void(const std::string& path, int status)> observer);
   void get(const std::string& path, HttpHandler h);
   void post(const std::string& path, HttpHandler h);
-  // A POST whose body is ignored: works for clients that send no Content-Length at all
-  // (`curl -X POST .../-/reload`), which cpp-httplib otherwise answers with 400.
+  // A POST whose body is ignored; also for clients that send no Content-Length at all
+  // (`curl -X POST .../-/reload`). A body that is sent is read (bounded) and dropped.
   void post_ignoring_body(const std::string& path, HttpHandler h);
 
   // Takes a re-read web config: its certificate for connections accepted from now on, its

@@ -156,6 +156,25 @@ TEST_F(StrictServer, BodiesWithinTheLimitStillArrive) {
   EXPECT_NE(chunked.find("got hello"), std::string::npos) << chunked;
 }
 
+TEST_F(StrictServer, ExpectContinueGetsAnInterimAnswerThenTheFinalOne) {
+  start();
+  const std::string out = exchange(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+      "Connection: close\r\n\r\nhello");
+  EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0), 0u) << out;
+  EXPECT_NE(out.find("got hello"), std::string::npos) << out;
+}
+
+TEST_F(StrictServer, UnknownPathsAndMethods) {
+  start();
+  EXPECT_EQ(status_of(exchange("GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 404);
+  EXPECT_EQ(status_of(exchange("DELETE /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")), 405);
+  const std::string head = exchange("HEAD /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(head), 200) << head;
+  EXPECT_NE(head.find("Content-Length: 6\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.find("first"), std::string::npos) << head;
+}
+
 // Finding 13: "Basic ====" made the decoded length underflow, and cpp-httplib answered the
 // exception with 500 and its text in an EXCEPTION_WHAT header.
 TEST_F(StrictServer, MalformedBasicCredentialsAre401WithoutExceptionText) {
