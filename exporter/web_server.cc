@@ -192,7 +192,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       : impl_(impl),
         security_(std::move(security)),
         stream_(std::forward<Args>(stream_args)...),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)),
+        // A head, and what the body parser has not taken yet (at most one 64 KiB read): a
+        // chunk line without an end cannot grow it further.
+        buffer_(impl.options.max_header_bytes + (128 << 10)) {}
   ~Session() { --impl_.connections; }
 
   void start() {

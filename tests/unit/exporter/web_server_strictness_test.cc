@@ -144,6 +144,18 @@ TEST_F(StrictServer, HeadsOverTheLimitAre431AndClosed) {
   EXPECT_TRUE(closed);
 }
 
+// A chunk-size line that never ends is not buffered without bound until the read deadline.
+TEST_F(StrictServer, EndlessChunkLineIsCutOff) {
+  WebServerOptions options;
+  options.read_timeout_seconds = 120;
+  start(options);
+  std::string request = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=";
+  request.append(4 << 20, 'a');
+  bool closed = false;
+  exchange(request, &closed, 30);
+  EXPECT_TRUE(closed);
+}
+
 TEST_F(StrictServer, BodiesWithinTheLimitStillArrive) {
   start();
   const std::string out = exchange(
