@@ -36,7 +36,7 @@ if(TARGET mailtls_exporter AND Python3_Interpreter_FOUND)
   # /-/healthy answer within 1 s, peak RSS stays under 300 MB (review findings 6 and 7).
   add_test(NAME robustness_http_slow_clients
     COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/http_slow_clients.py
-            --exporter $<TARGET_FILE:mailtls_exporter> --seconds 20
+            --exporter $<TARGET_FILE:mailtls_exporter> --seconds 15
             --max-rss-mb $<IF:$<BOOL:${MAILTLS_SANITIZE}>,1500,300>)
   set_tests_properties(robustness_http_slow_clients PROPERTIES
     LABELS "robustness;integration" TIMEOUT 180 SKIP_RETURN_CODE 77)
