@@ -17,7 +17,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   prometheus-cpp-dev libcivetweb-dev libunbound-dev libevent-dev nettle-dev libssl-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
-  libcurl4-openssl-dev zlib1g-dev libcpp-httplib-dev dns-root-data
+  libcurl4-openssl-dev zlib1g-dev libcpp-httplib-dev libboost-dev dns-root-data
   knot knot-dnsutils ldnsutils postfix nginx-light openssl curl iproute2 unbound
   gnutls-bin swaks wrk prometheus prometheus-alertmanager prometheus-blackbox-exporter
   postfix-mta-sts-resolver

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <optional>
 
 #include "exporter/domain_history.h"
 #include "exporter/domain_metrics.h"
@@ -420,11 +421,23 @@ bool Exporter::reload(std::string* error) {
   };
   auto loaded = load_config_file(flags_.config_file);
   if (!loaded.config) return fail(loaded.error);
+  // The web config too (a revoked password, a renewed certificate); checked before anything
+  // changes, so a broken one keeps both running.
+  std::optional<WebConfig> web_config;
+  if (!flags_.web_config_file.empty()) {
+    auto wc = load_web_config_file(flags_.web_config_file);
+    if (!wc.config) return fail("web config: " + wc.error);
+    web_config = std::move(wc.config);
+  }
   std::shared_ptr<DomainProber> prober;
   if (prober_factory_) {
     std::string err;
     prober = prober_factory_(*loaded.config, &err);
     if (!prober) return fail("cannot set up probing: " + err);
+  }
+  if (web_config) {
+    std::string err;
+    if (!web_.set_web_config(*web_config, &err)) return fail("web config: " + err);
   }
   Config config = std::move(*loaded.config);
   const auto owned = owned_domains(config);

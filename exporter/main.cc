@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -151,10 +152,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mailtls_exporter: invalid config: %s\n", loaded.error.c_str());
     return 1;
   }
-  if (flags.config_check) {
-    std::printf("%s: valid, %zu domains\n", flags.config_file.c_str(), loaded.config->domains.size());
-    return 0;
-  }
+  // Before --config.check returns: a systemd ExecStartPre check must fail on what start would.
   mailtls::exporter::WebConfig web_config;
   if (!flags.web_config_file.empty()) {
     auto wc = mailtls::exporter::load_web_config_file(flags.web_config_file);
@@ -163,6 +161,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     web_config = *wc.config;
+  }
+  if (flags.config_check) {
+    std::printf("%s: valid, %zu domains\n", flags.config_file.c_str(), loaded.config->domains.size());
+    if (!flags.web_config_file.empty()) std::printf("%s: valid\n", flags.web_config_file.c_str());
+    return 0;
   }
   if (!flags.args.empty()) {
     if (flags.args.front() == "check") return run_check(flags, *loaded.config);
@@ -183,6 +186,12 @@ int main(int argc, char** argv) {
       return 1;
     }
     sharding.index = *index;
+  }
+
+  // Every HTTP connection is a file descriptor: the soft limit (often 1024) up to the hard one.
+  if (rlimit nofile{}; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
   }
 
   sigset_t set;

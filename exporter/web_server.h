@@ -1,7 +1,10 @@
 #pragma once
-// The exporter's HTTP server. cpp-httplib stays behind this interface: handlers see plain
-// request and response structs. Debian's civetweb has neither TLS nor IPv6 listening, so the
-// server is cpp-httplib (OpenSSL) rather than prometheus-cpp's Exposer.
+// The exporter's HTTP server, on Boost.Beast/Asio behind this interface: handlers see plain
+// request and response structs. Requests are read by two event-driven I/O threads, each
+// against one deadline for the whole request and with a bounded head (robustness findings 6
+// and 7: a thread per connection was held by every slow client); handlers run on a bounded
+// worker pool once the request is whole, /metrics and the health checks on a reserved one.
+// Debian's civetweb has neither TLS nor IPv6 listening, hence not prometheus-cpp's Exposer.
 // Thread safety: routes are added before serve(); handlers run on the server's worker threads.
 
 #include <cstdint>
@@ -10,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "exporter/listen_address.h"
 #include "exporter/web_config.h"
@@ -45,9 +49,16 @@ struct HttpResponse {
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 struct WebServerOptions {
-  std::uint64_t max_body_bytes = 1 << 20;  // larger request bodies get 413
-  int read_timeout_seconds = 10;           // slow clients are cut off
-  int write_timeout_seconds = 10;
+  std::uint64_t max_body_bytes = 1 << 20;  // larger request bodies get 413, at once
+  int read_timeout_seconds = 10;   // for a whole request (TLS handshake, head, body) and idling
+  int write_timeout_seconds = 10;  // for each 256 KiB of an answer
+  size_t max_header_bytes = 32 << 10;  // request line and header fields; more gets 431
+  size_t max_connections = 8192;       // more are closed at once; also kept below RLIMIT_NOFILE
+  int keep_alive_max_requests = 100;   // then the connection is closed
+  size_t worker_threads = 64;          // for handlers (a /probe call holds one for its probe)
+  size_t reserved_worker_threads = 4;  // for reserved_paths only
+  size_t max_queued_requests = 256;    // per pool; more get 503
+  std::vector<std::string> reserved_paths = {"/metrics", "/-/healthy", "/-/ready"};
 };
 
 class WebServer {
@@ -63,9 +74,14 @@ class WebServer {
   void on_server_error(std::function<void(const std::string& path, int status)> observer);
   void get(const std::string& path, HttpHandler h);
   void post(const std::string& path, HttpHandler h);
-  // A POST whose body is ignored: works for clients that send no Content-Length at all
-  // (`curl -X POST .../-/reload`), which cpp-httplib otherwise answers with 400.
+  // A POST whose body is ignored; also for clients that send no Content-Length at all
+  // (`curl -X POST .../-/reload`). A body that is sent is read (bounded) and dropped.
   void post_ignoring_body(const std::string& path, HttpHandler h);
+
+  // Takes a re-read web config: its certificate for connections accepted from now on, its
+  // users for every request from now on. False with a reason (the old one stays) when its
+  // files cannot be loaded.
+  bool set_web_config(const WebConfig& web_config, std::string* error);
 
   // Binds the listening socket; false with a reason when the address is taken or invalid.
   bool bind(const ListenAddress& address, std::string* error);
@@ -74,8 +90,10 @@ class WebServer {
   void serve();
   void stop();
 
+  struct Impl;  // public only so that web_server.cc's helpers can name it
+
  private:
-  struct Impl;
+  void route(const std::string& method, const std::string& path, HttpHandler h);
   std::unique_ptr<Impl> impl_;
 };
 

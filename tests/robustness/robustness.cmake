@@ -60,6 +60,19 @@ if(TARGET mailtls_exporter AND Python3_Interpreter_FOUND)
             --exporter $<TARGET_FILE:mailtls_exporter>)
   set_tests_properties(robustness_exporter_reload_race PROPERTIES
     LABELS "robustness;integration" TIMEOUT 300)
+  # 1,000 slowloris clients and 4 header flooders, plain and TLS + basic auth: /metrics and
+  # /-/healthy answer within 1 s, peak RSS stays under 300 MB (review findings 6 and 7).
+  add_test(NAME robustness_http_slow_clients
+    COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/http_slow_clients.py
+            --exporter $<TARGET_FILE:mailtls_exporter> --seconds 15
+            --max-rss-mb $<IF:$<BOOL:${MAILTLS_SANITIZE}>,1500,300>)
+  set_tests_properties(robustness_http_slow_clients PROPERTIES
+    LABELS "robustness;integration" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  # --config.check fails on a broken --web.config.file (review finding 9).
+  add_test(NAME robustness_config_check_web_config
+    COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/config_check_web.py
+            --exporter $<TARGET_FILE:mailtls_exporter>)
+  set_tests_properties(robustness_config_check_web_config PROPERTIES LABELS "robustness;integration")
 endif()
 
 # Load: wrk against GET /metrics and POST /tlsrpt while the exporter probes the world; fails on
