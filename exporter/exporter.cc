@@ -11,6 +11,7 @@
 #include "exporter/domain_history.h"
 #include "exporter/domain_metrics.h"
 #include "exporter/metric_builder.h"
+#include "exporter/logging.h"
 #include "exporter/metrics_text.h"
 #include "exporter/response_compression.h"
 #include "exporter/process_collector.h"
@@ -481,14 +482,17 @@ void Exporter::run_probe(const DomainConfig& domain) {
   auto report = prober->probe(domain);
   domain::make_printable(report);  // probe_domain() did; a prober of another kind may not
   if (!report.probe_success) {
-    spdlog::warn("probe of {} did not finish ({}); keeping the last complete results",
-                 report.domain, report.probe_error);
+    log_event(spdlog::level::warn, "probe did not finish; keeping the last complete results",
+              {{"domain", report.domain}, {"err", report.probe_error}});
   }
   // History only from complete probes; state_saver_ writes it to disk.
   if (state_ && report.probe_success) apply_history(report, *state_, std::chrono::system_clock::now());
-  spdlog::debug("probed {}: success={} dane_status={} mtasts_status={} in {:.3f}s", report.domain,
-                report.probe_success, report.dane_status, report.mtasts.status,
-                report.duration_seconds);
+  if (spdlog::should_log(spdlog::level::debug)) {
+    log_event(spdlog::level::debug, "probed",
+              {{"domain", report.domain}, {"success", report.probe_success ? "true" : "false"},
+               {"dane_status", report.dane_status}, {"mtasts_status", report.mtasts.status},
+               {"duration_seconds", std::to_string(report.duration_seconds)}});
+  }
   // A domain removed by a reload while its probe ran is not brought back.
   {
     std::lock_guard lock(config_mu_);

@@ -23,7 +23,9 @@ constexpr int kMaxStateDepth = 8;
 // Sections whose entries the exporter reads, with the entry shape it writes. Other sections
 // (tests, later versions) only have to be objects within kMaxStateDepth.
 bool entry_fits(const std::string& section, const nlohmann::json& entry) {
-  if (section == "tlsrpt_counters" || section == "tlsrpt_seen") return entry.is_number();
+  if (section == "tlsrpt_counters" || section == "tlsrpt_seen" || section == "tlsrpt_labels") {
+    return entry.is_number();
+  }
   if (section == "tlsa_rrsets" || section == "mtasts_policies") {
     if (!entry.is_object()) return false;
     for (const auto& [k, v] : entry.items()) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <vector>
 
+#include "exporter/logging.h"
 #include "exporter/metric_builder.h"
 #include "probes/base/printable_text.h"
 
@@ -365,7 +366,8 @@ HttpResponse TlsRptReceiver::handle_post(const HttpRequest& req) {
       std::lock_guard lock(mu_);
       count_rejection_locked("busy");
     }
-    spdlog::warn("TLS-RPT report from {} deferred: too much being parsed already; answered 503", req.remote_addr);
+    log_event(spdlog::level::warn, "TLS-RPT report deferred: too much being parsed already; answered 503",
+              {{"remote", req.remote_addr}});
     return {503, "text/plain; charset=utf-8", "busy, retry later\n",
             {{"Retry-After", std::to_string(kRetryAfterSeconds)}}};
   }
@@ -384,22 +386,23 @@ HttpResponse TlsRptReceiver::handle_post(const HttpRequest& req) {
   // printable (an ESC or a newline would drive a terminal or forge log lines).
   detail = printable_text(detail);
   for (const auto& note : result.notes) {
-    spdlog::info("TLS-RPT report from {}: {}", req.remote_addr, printable_text(note));
+    log_event(spdlog::level::info, "TLS-RPT report note: " + printable_text(note), {{"remote", req.remote_addr}});
   }
   switch (outcome) {
     case Outcome::kAccepted:
-      spdlog::info("TLS-RPT report accepted {}", detail);
+      log_event(spdlog::level::info, "TLS-RPT report accepted " + detail, {{"remote", req.remote_addr}});
       return {200, "text/plain; charset=utf-8", "accepted\n", {}};
     case Outcome::kDuplicate:
-      spdlog::info("TLS-RPT report {}", detail);
+      log_event(spdlog::level::info, "TLS-RPT report " + detail, {{"remote", req.remote_addr}});
       return {200, "text/plain; charset=utf-8", "duplicate, already counted\n", {}};
     case Outcome::kNotStored:
-      spdlog::error("TLS-RPT report {}; answered 503 so that the sender retries", detail);
+      log_event(spdlog::level::err, "TLS-RPT report not stored; answered 503 so that the sender retries",
+                {{"remote", req.remote_addr}, {"err", detail}});
       return {503, "text/plain; charset=utf-8", "cannot store the report now, retry later\n", {}};
     case Outcome::kRejected:
       break;
   }
-  spdlog::warn("TLS-RPT report from {} refused: {}", req.remote_addr, detail);
+  log_event(spdlog::level::warn, "TLS-RPT report refused", {{"remote", req.remote_addr}, {"err", detail}});
   int status = 400;
   switch (result.rejection->reason) {
     case tlsrpt::RejectionReason::kTooLarge:
@@ -423,7 +426,7 @@ int TlsRptReceiver::import_maildir(const std::string& maildir) {
     std::error_code file_ec;
     if (it->is_regular_file(file_ec)) messages.push_back(it->path());
   }
-  if (ec) spdlog::error("cannot list {}: {}", new_dir.string(), ec.message());
+  if (ec) log_event(spdlog::level::err, "cannot list the Maildir", {{"file", new_dir.string()}, {"err", ec.message()}});
   std::sort(messages.begin(), messages.end());
   for (const auto& path : messages) {
     std::string detail;
@@ -445,18 +448,21 @@ int TlsRptReceiver::import_maildir(const std::string& maildir) {
     detail = printable_text(detail);  // the sender's text, for the log
     if (outcome == Outcome::kNotStored) {
       // Left in new/: read again on the next pass, when the state can be saved.
-      spdlog::error("TLS-RPT mail {}: {}; left in new/", path.filename().string(), detail);
+      log_event(spdlog::level::err, "TLS-RPT mail not stored; left in new/",
+                {{"file", path.filename().string()}, {"err", detail}});
       continue;
     }
     if (outcome == Outcome::kRejected) {
-      spdlog::warn("TLS-RPT mail {} refused: {}", path.filename().string(), detail);
+      log_event(spdlog::level::warn, "TLS-RPT mail refused", {{"file", path.filename().string()}, {"err", detail}});
     } else {
-      spdlog::info("TLS-RPT mail {}: {}", path.filename().string(), detail);
+      log_event(spdlog::level::info, "TLS-RPT mail " + detail, {{"file", path.filename().string()}});
     }
     // Maildir: a processed message moves to cur/ with the Seen flag, so it is not read again.
     std::error_code move_ec;
     fs::rename(path, cur_dir / (path.filename().string() + ":2,S"), move_ec);
-    if (move_ec) spdlog::error("cannot move {} to cur/: {}", path.string(), move_ec.message());
+    if (move_ec) {
+      log_event(spdlog::level::err, "cannot move a TLS-RPT mail to cur/", {{"file", path.string()}, {"err", move_ec.message()}});
+    }
     ++processed;
   }
   return processed;

@@ -151,6 +151,22 @@ TEST(PeerBytes, StateOfTheWrongShapeIsSetAside) {
   expect_set_aside("shape4", R"({"format":2,"sections":{}})", "format version");
 }
 
+TEST(PeerBytes, EverySectionTheExporterWritesLoadsBack) {
+  // The TLS-RPT receiver keeps label ages in tlsrpt_labels: a state it saved must not be set
+  // aside at the next start as "the wrong shape".
+  const auto dir = fresh_dir("sections");
+  std::ofstream(dir / "state.json", std::ios::binary)
+      << R"({"format":1,"sections":{"tlsrpt_counters":{"c":3},"tlsrpt_seen":{"k":1},)"
+      << R"("tlsrpt_labels":{"organization\tGoogle Inc.":1764950400},"tlsa_rrsets":{"m":{"first_seen":1}}}})";
+  std::string warning;
+  auto s = StateStore::open(dir.string(), &warning);
+  EXPECT_EQ(warning, "");
+  EXPECT_EQ(set_aside_files(dir), 0);
+  EXPECT_EQ(s.section("tlsrpt_labels").size(), 1u);
+  expect_set_aside("labels", R"({"format":1,"sections":{"tlsrpt_labels":{"k":{"v":1}}}})",
+                   "wrong shape");
+}
+
 TEST(PeerBytes, StateThatIsNoRegularFileIsSetAsideWithoutBlocking) {
   const auto dir = fresh_dir("fifo");
   ASSERT_EQ(::mkfifo((dir / "state.json").c_str(), 0600), 0);
