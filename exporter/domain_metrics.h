@@ -1,5 +1,5 @@
 #pragma once
-// Turns one DomainReport into the metric families of DESIGN.md §5. Certificate, TLS and TLSA
+// Turns one DomainReport into the metric families of docs/metrics.md. Certificate, TLS and TLSA
 // metrics appear whenever a handshake produced a chain, also when validation or matching fails.
 
 #include <prometheus/metric_family.h>

@@ -1,6 +1,6 @@
 #pragma once
 // Receives RFC 8460 TLS-RPT reports (POST /tlsrpt, and mailed reports from a watched Maildir)
-// and keeps the counters of DESIGN.md §5 in the state file, so a restart does not reset them
+// and keeps the counters of docs/metrics.md in the state file, so a restart does not reset them
 // and a report retried by its sender counts once.
 //
 // POST /tlsrpt is open to anyone, so everything a report controls is bounded (issue 17):

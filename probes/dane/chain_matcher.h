@@ -1,6 +1,6 @@
 #pragma once
 // Matching one presented certificate chain against a TLSA RRset, as an RFC 7672 sender does
-// (STANDARDS.md T7-T10, W4):
+// (docs/verdicts.md T7-T10, W4):
 //   - DANE-EE(3) records are compared with the leaf only; no name check and no expiry check
 //     (RFC 7672 §3.1.1, §3.2.1: the binding lives as long as the TLSA RRSIG).
 //   - DANE-TA(2) records are compared with the certificates above the leaf (depth >= 1, as

@@ -33,7 +33,7 @@
 //   broken        none of those addresses delivers (an MX with DANE but no probed address
 //                 counts as one failing address)
 //   degraded      some deliver, some do not
-// partial_coverage: some MX hosts have a secure TLSA RRset and others do not (STANDARDS M4);
+// partial_coverage: some MX hosts have a secure TLSA RRset and others do not (docs/verdicts.md M4);
 // the status is computed from the DANE MX hosts only, and senders reaching the others get no
 // DANE protection, so the flag is reported beside the status.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Why a DANE check failed, in RFC 8460 §4.3 result types (STANDARDS.md R7, §10), so probe
+// Why a DANE check failed, in RFC 8460 §4.3 result types (docs/verdicts.md R7, §2), so probe
 // metrics and received TLS-RPT reports join on (policy_domain, mx_host, result_type).
 
 #include <string_view>

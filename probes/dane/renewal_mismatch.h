@@ -1,5 +1,5 @@
 #pragma once
-// F1 (DESIGN.md): the certificate was renewed with a new key and the TLSA records were not
+// F1 (docs/verdicts.md): the certificate was renewed with a new key and the TLSA records were not
 // updated. The signature: the presented leaf does not match, and it was issued (not_before)
 // after this exact TLSA RRset was first seen, so the RRset predates the certificate. The
 // exporter persists the first-seen time of each RRset across restarts.

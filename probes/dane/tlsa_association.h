@@ -1,6 +1,6 @@
 #pragma once
 // TLSA certificate association data computed from a certificate (RFC 6698 §2.1.2, §2.1.3;
-// STANDARDS.md T7): selector Cert(0) selects the DER Certificate, SPKI(1) the DER
+// docs/verdicts.md T7): selector Cert(0) selects the DER Certificate, SPKI(1) the DER
 // SubjectPublicKeyInfo; matching type Full(0) keeps those bytes, SHA2-256(1) and SHA2-512(2)
 // digest them.
 

@@ -2,7 +2,7 @@
 // TLSA records in presentation format, as dig prints them and operators paste them into
 // configuration: "3 1 1 000C7016...". RFC 6698 §2.2: the association data is hex and may be
 // split by whitespace (dig splits long values); it is normalised by removing the whitespace and
-// lower-casing (STANDARDS.md T5). The three fields are decimal 0-255; the RFC 7218 mnemonics
+// lower-casing (docs/verdicts.md T5). The three fields are decimal 0-255; the RFC 7218 mnemonics
 // (DANE-EE, SPKI, SHA2-256, ...) are accepted too.
 
 #include <cstdint>

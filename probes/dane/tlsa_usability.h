@@ -1,5 +1,5 @@
 #pragma once
-// Which TLSA records a DANE SMTP sender uses (STANDARDS.md T5, T10, T17).
+// Which TLSA records a DANE SMTP sender uses (docs/verdicts.md T5, T10, T17).
 //
 // A record is usable for SMTP when its usage is DANE-TA(2) or DANE-EE(3), its selector is
 // Cert(0) or SPKI(1), its matching type is Full(0), SHA2-256(1) or SHA2-512(2), and its data

@@ -1,5 +1,5 @@
 #pragma once
-// The MX step of delivery (STANDARDS.md M1-M3): which hosts a sender would try, in order.
+// The MX step of delivery (docs/verdicts.md M1-M3): which hosts a sender would try, in order.
 
 #include <cstdint>
 #include <string>

@@ -23,7 +23,7 @@ enum class RrType : std::uint16_t {
 };
 std::string_view to_string(RrType t);  // "A", "CNAME", "MX", ...
 
-// RFC 4035 §4.3 security states, classified from libunbound's result as STANDARDS.md D3 says.
+// RFC 4035 §4.3 security states, classified from libunbound's result as docs/verdicts.md D3 says.
 // kIndeterminate: the question could not be answered (SERVFAIL, timeout, local error); like
 // bogus it is a lookup failure for a DANE sender (RFC 7672 §2.1.2), never "insecure".
 enum class Security { kSecure, kInsecure, kBogus, kIndeterminate };

@@ -1,5 +1,5 @@
 #pragma once
-// STANDARDS.md D1 and the addendum: libunbound without a working trust anchor answers every
+// docs/verdicts.md D1 and the Addendum: libunbound without a working trust anchor answers every
 // question secure=0 bogus=0, indistinguishable from unsigned zones. Before any DNSSEC verdict
 // is trusted, a known-signed name must validate secure (and a known-broken one bogus).
 

@@ -1,6 +1,6 @@
 #pragma once
 // For one MX host, what a DANE sender does before connecting (RFC 7672 §2.2.2, §2.2.3;
-// STANDARDS.md M7, D6, T2, T3, T4): addresses first, the CNAME status, the candidate TLSA base
+// docs/verdicts.md M7, D6, T2, T3, T4): addresses first, the CNAME status, the candidate TLSA base
 // domains, and the TLSA RRset that decides whether DANE applies.
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// STANDARDS.md D3: how one libunbound result becomes an Answer. A pure function over the
+// docs/verdicts.md D3: how one libunbound result becomes an Answer. A pure function over the
 // fields of `struct ub_result`, so every row of the table is unit-tested without a network.
 
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// One probe of one mail domain, in the order a sender works (STANDARDS.md §0, DESIGN.md §3):
+// One probe of one mail domain, in the order a sender works (docs/architecture.md, data path):
 // MX, then per MX host the addresses and TLSA records, STARTTLS at every address, the chain
 // against TLSA and against the WebPKI, MTA-STS, TLS-RPT; and the two verdicts. Everything is
 // bounded by one deadline. The MTA-STS and TLS-RPT lookups run on a thread of their own beside

@@ -68,7 +68,7 @@ struct MxReport {
   std::uint16_t preference = 0;
   bool implicit = false;  // no MX RRset: the domain itself (RFC 5321 §5.1)
   std::string tlsa_base_domain;
-  // none | usable | none_usable | insecure | lookup_failed (RFC 7672 §2.2.3 / STANDARDS T4)
+  // none | usable | none_usable | insecure | lookup_failed (RFC 7672 §2.2.3 / docs/verdicts.md T4)
   std::string dane_state = "none";
   std::optional<SystemTime> tlsa_rrset_first_seen;  // filled by the exporter from its state
   std::string tlsa_rrset_digest;                      // identifies this exact RRset
@@ -119,7 +119,7 @@ struct TlsRptReport {
   std::vector<std::string> rua;
 };
 
-// Why a probe has no verdict about the domain (DESIGN "one verdict engine": the monitor's own
+// Why a probe has no verdict about the domain (docs/verdicts.md, precedence: the monitor's own
 // faults are never the domain's). Set only by mark_no_verdict() (no_verdict.h).
 enum class NoVerdictReason {
   kTimeout,                // the probe did not finish within its timeout

@@ -1,5 +1,5 @@
 #pragma once
-// The MTA-STS and TLS-RPT parts of a domain probe (DESIGN §3 steps 5 and 6). Their lookups and
+// The MTA-STS and TLS-RPT parts of a probe (docs/architecture.md, data path). Their lookups and
 // the policy fetch need only the domain name, so probe_domain() runs them beside the MX, TLSA
 // and SMTP steps: a stalling MX must not use up their time (robustness finding R2). The MTA-STS
 // verdict is made afterwards, when the SMTP results of the MX hosts are known.

@@ -1,5 +1,5 @@
 #pragma once
-// The MTA-STS verdict of a domain (DESIGN §5 `mtasts_status`, STANDARDS P1-P9, P13): would an
+// The MTA-STS verdict of a domain (`mtasts_status`, docs/verdicts.md P1-P9, P13): would an
 // MTA-STS-enforcing sender deliver, and is the deployment healthy?
 //
 // Rules, first match wins:
@@ -31,7 +31,7 @@
 namespace mailtls::mtasts {
 
 enum class MtaStsStatus { kEnforced, kTesting, kDegraded, kBroken, kNotDeployed, kInvalid };
-// "enforced", "testing", "degraded", "broken", "not_deployed", "invalid" (DESIGN §5 state set).
+// "enforced", "testing", "degraded", "broken", "not_deployed", "invalid" (docs/metrics.md).
 std::string_view to_string(MtaStsStatus s);
 
 // What the SMTP/TLS probes found at one MX host, as an MTA-STS sender would see it.

@@ -1,5 +1,5 @@
 #pragma once
-// One MTA-STS probe of a policy domain (DESIGN §3 step 5): the `_mta-sts.<domain>` TXT lookup
+// One MTA-STS probe of a policy domain (docs/architecture.md): the `_mta-sts.<domain>` TXT lookup
 // through our Resolver, the HTTPS policy fetch, and the policy parse. The verdict is
 // mtasts_assessment.h; change tracking is policy_history.h.
 //

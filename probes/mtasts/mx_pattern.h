@@ -1,5 +1,5 @@
 #pragma once
-// Matching MX host names against a policy's `mx:` patterns (RFC 8461 §4.1, STANDARDS P8):
+// Matching MX host names against a policy's `mx:` patterns (RFC 8461 §4.1, docs/verdicts.md P8):
 // RFC 6125 rules, case-insensitive (ASCII), a trailing root dot ignored on either side; "*" only
 // as the whole left-most label of a pattern, matching exactly one non-empty label. So
 // "*.example.com" matches "mail.example.com" but neither "example.com" nor "a.b.example.com".

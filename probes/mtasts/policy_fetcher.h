@@ -1,5 +1,5 @@
 #pragma once
-// Fetching https://mta-sts.<domain>/.well-known/mta-sts.txt under RFC 8461 §3.3 (STANDARDS P4):
+// Fetching https://mta-sts.<domain>/.well-known/mta-sts.txt (RFC 8461 §3.3, docs/verdicts.md P4):
 // HTTPS only, TLS >= 1.2, WebPKI verification of mta-sts.<domain> (SNI and name), no redirects
 // (a 3xx is a failure naming the Location), only status 200, media type text/plain (charset
 // utf-8, us-ascii or none), body at most 64 KiB, no HTTP caching. Every step is bounded by the

@@ -1,5 +1,5 @@
 #pragma once
-// Change tracking of a domain's MTA-STS policy (RFC 8461 §3.1/§8.1, STANDARDS P3, DESIGN F6):
+// Change tracking of a domain's MTA-STS policy (RFC 8461 §3.1/§8.1, docs/verdicts.md P3, F6):
 // senders refetch the policy only when the TXT id changes, so a body that changes under the same
 // id stays invisible to caching senders for up to max_age. Pure logic; the exporter persists the
 // record between probes and restarts.

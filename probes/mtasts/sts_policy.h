@@ -1,5 +1,5 @@
 #pragma once
-// The MTA-STS policy file (RFC 8461 §3.2, STANDARDS P5/P6): `key: value` lines ending in LF or
+// The MTA-STS policy file (RFC 8461 §3.2, docs/verdicts.md P5/P6): `key: value` lines, LF or
 // CRLF (erratum 6253). Pure parsing of the fetched body; the fetch is policy_fetcher.h.
 //
 // Rules: version "STSv1", mode enforce|testing|none (case-sensitive), max_age 1-10 digits and at

@@ -1,5 +1,5 @@
 #pragma once
-// The `_mta-sts.<domain>` TXT record (RFC 8461 §3.1, STANDARDS P1/P2): which TXT strings of the
+// The `_mta-sts.<domain>` TXT record (RFC 8461 §3.1, docs/verdicts.md P1/P2): which strings of the
 // RRset count as the STS record, and whether that record follows the §3.1 grammar. Pure parsing;
 // the DNS lookup is in sts_txt_lookup.h.
 //

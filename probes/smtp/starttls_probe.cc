@@ -473,7 +473,7 @@ StarttlsProber::StarttlsProber(StarttlsSettings settings, Connector& connector)
   }
   SSL_CTX* ctx = ssl_ctx_.get();
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-  // Observe what the server offers, weak or not: the verdicts judge it afterwards (STANDARDS S2).
+  // Observe what the server offers, weak or not: the verdicts judge it later (docs/verdicts.md S2).
   SSL_CTX_set_security_level(ctx, 0);
   SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
   SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");

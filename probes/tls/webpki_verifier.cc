@@ -38,7 +38,7 @@ WebPkiResultType classify_x509_error(int e) {
     case X509_V_OK: return WebPkiResultType::kOk;
     case X509_V_ERR_CERT_HAS_EXPIRED: return WebPkiResultType::kCertificateExpired;
     case X509_V_ERR_HOSTNAME_MISMATCH: return WebPkiResultType::kCertificateHostMismatch;
-    // Untrusted or unknown CA, and errors in the chain itself (STANDARDS R7).
+    // Untrusted or unknown CA, and errors in the chain itself (docs/verdicts.md R7).
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:

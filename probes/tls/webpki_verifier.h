@@ -1,6 +1,6 @@
 #pragma once
 // WebPKI validation of a presented chain, the way an MTA-STS sender does it (RFC 8461 §4.2,
-// STANDARDS P9): chain to a trusted root (system roots plus configured CA files), the leaf valid
+// docs/verdicts.md P9): chain to a trusted root (system roots plus configured CAs), the leaf valid
 // at the given time and usable for TLS server auth, and a SAN dNSName matching the MX host under
 // RFC 6125 rules (wildcard only as the whole left-most label, matching exactly one label; no
 // partial wildcards; the subject CN is never consulted).
@@ -32,7 +32,7 @@ enum class WebPkiResultType {
 };
 
 // "ok", "certificate-expired", "certificate-host-mismatch", "certificate-not-trusted",
-// "validation-failure": the label values of STANDARDS R7.
+// "validation-failure": the label values of docs/verdicts.md R7.
 std::string_view to_string(WebPkiResultType t);
 
 // Classifies an X509_V_ERR_* code.

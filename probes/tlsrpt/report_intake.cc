@@ -151,7 +151,7 @@ IntakeResult ReportIntake::accept(std::string_view body, std::string_view conten
   std::string inflated;
   std::string_view json = body;
   // JSON never begins with 0x1f, so the magic decides unambiguously; only a body declared as
-  // +gzip must be gzip (STANDARDS R3: a non-gzip body under +gzip is a delivery failure).
+  // +gzip must be gzip (docs/verdicts.md R3: a non-gzip body under +gzip is a delivery failure).
   if (looks_like_gzip(body)) {
     GunzipResult g = gunzip(body, GunzipLimits{limits_.max_body_bytes, limits_.max_decompressed_bytes});
     if (!g.ok()) {

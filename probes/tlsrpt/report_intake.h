@@ -2,7 +2,7 @@
 // The one entry point the exporter calls for a report: HTTP POST bodies (RFC 8460 §5.4) and
 // mailed reports (§5.3) in, a parsed report or a named rejection out; and the counter
 // increments a report contributes to (the exporter turns them into the tlsrpt_* metrics of
-// DESIGN.md §5).
+// docs/metrics.md).
 //
 // Thread safety: ReportIntake is immutable after construction; accept() may run concurrently.
 
@@ -92,7 +92,7 @@ struct CounterIncrement {
 // Identical label sets are merged; sums saturate at 2^64-1.
 std::vector<CounterIncrement> aggregate(const TlsRptReport& report);
 
-// The dedup key of RFC 8460 §5.5 / STANDARDS R9, as a fixed 64-character hex SHA-256 so the
+// The dedup key of RFC 8460 §5.5 / docs/verdicts.md R9, as a fixed 64-character hex SHA-256 so the
 // exporter's state file stays small whatever the sender wrote. It covers the
 // (organization-name, report-id) pair and everything else the report says (dates, contact,
 // every policy and failure detail, as parsed): an exact resend, even re-compressed or

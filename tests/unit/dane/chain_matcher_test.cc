@@ -1,4 +1,4 @@
-// STANDARDS.md W1 (fixed-key digests), W4 (every row, decided by our matcher and by OpenSSL's
+// docs/verdicts.md W1 (fixed-key digests), W4 (every row, decided by our matcher and by OpenSSL's
 // own DANE code on the same inputs), T7-T10.
 #include "probes/dane/chain_matcher.h"
 

@@ -1,4 +1,4 @@
-// STANDARDS.md T4, T6, T11, T14, M4, §10 and the Addendum (rollover readiness); DESIGN.md F1-F3
+// docs/verdicts.md T4, T6, T11, T14, M4, §2 and the Addendum (rollover readiness); F1-F3
 // and the dane_status state set.
 #include "probes/dane/dane_assessment.h"
 

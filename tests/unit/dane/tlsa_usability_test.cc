@@ -1,4 +1,4 @@
-// STANDARDS.md T5 (usable records, presentation hex with spaces), T10 (digest agility), T17.
+// docs/verdicts.md T5 (usable records, presentation hex with spaces), T10 (digest agility), T17.
 #include "probes/dane/tlsa_usability.h"
 
 #include <gtest/gtest.h>

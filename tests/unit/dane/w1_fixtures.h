@@ -1,5 +1,5 @@
 #pragma once
-// STANDARDS.md §9 W1: the fixed P-256 test keys and their published digests, and a CA and
+// docs/verdicts.md W1: the fixed P-256 test keys and their published digests, and a CA and
 // leaf certificate carrying those keys (made in-process with tests/fakes/test_certs, then
 // re-keyed), so the W4 table can be replayed with the exact vectors.
 

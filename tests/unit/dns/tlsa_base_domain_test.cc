@@ -1,4 +1,4 @@
-// STANDARDS.md T2 (every vector), T3, T4 and M7 with a scripted resolver.
+// docs/verdicts.md T2 (every vector), T3, T4 and M7 with a scripted resolver.
 #include "probes/dns/tlsa_base_domain.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Every row of STANDARDS.md D3, in the order the table gives them.
+// Every case of docs/verdicts.md D3, in the order it gives them.
 #include "probes/dns/ub_result_classification.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // The mapping of probes/dane verdicts into a DomainReport, through every dane_status rule,
-// STARTTLS mandatory once TLSA exists, and rollover readiness (STANDARDS.md Addendum).
+// STARTTLS mandatory once TLSA exists, and rollover readiness (docs/verdicts.md, Addendum).
 
 #include "probes/domain/dane_verdict.h"
 

@@ -1,4 +1,4 @@
-// STANDARDS P8 vectors for mx pattern matching.
+// docs/verdicts.md P8 vectors for mx pattern matching.
 #include "probes/mtasts/mx_pattern.h"
 
 #include <gtest/gtest.h>

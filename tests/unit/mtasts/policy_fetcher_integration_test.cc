@@ -1,5 +1,5 @@
 // CurlPolicyFetcher against an in-process HTTPS server (cpp-httplib) on 127.0.0.1 with
-// certificates made in the test: the STANDARDS P4 / B13 vectors. The FakeResolver maps
+// certificates made in the test: the docs/verdicts.md P4 / B13 vectors. The FakeResolver maps
 // mta-sts.example.com to 127.0.0.1; the server listens on an ephemeral port, so the URL carries
 // the port (PolicyFetcherSettings::port).
 #include "probes/mtasts/policy_fetcher.h"

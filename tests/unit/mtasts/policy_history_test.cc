@@ -1,4 +1,4 @@
-// STANDARDS P3 / DESIGN F6: change tracking of (id, body hash).
+// docs/verdicts.md P3 / F6: change tracking of (id, body hash).
 #include "probes/mtasts/policy_history.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// STANDARDS P5/P6 vectors for the policy file.
+// docs/verdicts.md P5/P6 vectors for the policy file.
 #include "probes/mtasts/sts_policy.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// STANDARDS P1/P2 vectors for the _mta-sts TXT record.
+// docs/verdicts.md P1/P2 vectors for the _mta-sts TXT record.
 #include "probes/mtasts/sts_txt_record.h"
 
 #include <gtest/gtest.h>

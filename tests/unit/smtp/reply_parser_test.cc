@@ -22,7 +22,7 @@ ReplyError parse_error(std::string_view bytes, ReplyLimits limits = {}) {
   return error;
 }
 
-// STANDARDS S1 vector.
+// docs/verdicts.md S1 vector.
 TEST(ReplyParser, S1MultilineEhloOffersStarttls) {
   const SmtpReply r = parse_ok("250-mx.example.com\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
   EXPECT_EQ(r.code, 250);

@@ -1,4 +1,4 @@
-// WebPKI verdicts as an MTA-STS sender reaches them (STANDARDS P9 vectors), with a CA and leaves
+// WebPKI verdicts as an MTA-STS sender reaches them (docs/verdicts.md P9), with a CA and leaves
 // generated in the test.
 
 #include "probes/tls/webpki_verifier.h"
@@ -147,7 +147,7 @@ TEST_F(WebPkiVerifierTest, IntermediateFromThePresentedChain) {
             WebPkiResultType::kCertificateNotTrusted);
 }
 
-// RFC 6125 wildcards (STANDARDS P8/T9 vectors).
+// RFC 6125 wildcards (docs/verdicts.md P8/T9 vectors).
 TEST_F(WebPkiVerifierTest, WildcardOnlyAsTheWholeLeftMostLabelMatchingOneLabel) {
   const auto wildcard = chain_for({.common_name = "w", .dns_names = {"*.example.com"}});
   EXPECT_TRUE(verify(wildcard, "mx1.example.com").ok);

@@ -1,5 +1,5 @@
-// The exporter's entry points: HTTP bodies by Content-Type (STANDARDS R3), mailed reports and
-// the DKIM policy (R4), the counter increments (DESIGN §5) and the dedup key (R9).
+// The exporter's entry points: HTTP bodies by type (docs/verdicts.md R3), mailed reports and
+// the DKIM policy (R4), the counter increments (docs/metrics.md) and the dedup key (R9).
 #include "probes/tlsrpt/report_intake.h"
 
 #include <gmock/gmock.h>

@@ -1,4 +1,4 @@
-// RFC 8460 §4.4 report parsing: STANDARDS.md R6 vectors, real-world shapes, and every kind of
+// RFC 8460 §4.4 report parsing: docs/verdicts.md R6 vectors, real-world shapes, and every kind of
 // invalid input (each with its closed-enum reason).
 #include "probes/tlsrpt/report_parser.h"
 

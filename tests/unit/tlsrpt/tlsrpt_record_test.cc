@@ -1,4 +1,4 @@
-// STANDARDS.md R1/R2 vectors for the _smtp._tls TXT record (RFC 8460 §3).
+// docs/verdicts.md R1/R2 vectors for the _smtp._tls TXT record (RFC 8460 §3).
 #include "probes/tlsrpt/tlsrpt_record.h"
 
 #include <gmock/gmock.h>
