@@ -86,7 +86,7 @@ TEST(Flags, ConfigFileGivenIsRecorded) {
 
 TEST(Flags, UsageListsTheCommandsTheirFlagsAndExitCodes) {
   const std::string u = flags_usage("mailtls_exporter");
-  for (const char* s : {"mailtls_exporter [<flags>] check [--output=text|json] <domain>...",
+  for (const char* s : {"mailtls_exporter [<flags>] check [--output=text|json] [<domain>...]",
                         "Commands:", "--output=text", "--output=json", "/etc/resolv.conf",
                         "/usr/share/dns/root.key",
                         "Exit codes: 0 every verdict good; 1 a verdict broken or degraded",
