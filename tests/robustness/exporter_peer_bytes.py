@@ -196,7 +196,9 @@ def check_reports(exporter, config, failures):
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         failures.append(f"check --output=json printed no valid JSON ({e}): {p.stdout[:300]!r}")
         return
-    r = doc[0]
+    if doc.get("resolver", {}).get("validating") is not True:
+        failures.append(f"the resolver does not validate the test zone: {doc.get('resolver')!r}")
+    r = doc["domains"][0]
     hosts = {m["host"]: m for m in r.get("mx", [])}
     for want in TARGETS.values():
         m = hosts.get(want)
