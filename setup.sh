@@ -81,7 +81,7 @@ run_tests() {
 
 # The gtest programs that need neither the test world nor the exporter binary: every parser of
 # outside input and the exporter's own code, in process, with loopback peers of their own.
-SANITIZE_TESTS=(dns_test dns_integration_test smtp_test smtp_integration_test tls_test dane_test
+SANITIZE_TESTS=(base_test dns_test dns_integration_test smtp_test smtp_integration_test tls_test dane_test
   mtasts_test mtasts_fetcher_test tlsrpt_test domain_test domain_probe_integration_test
   exporter_test mailtls_robustness_state_test)
 
