@@ -24,6 +24,28 @@ by the 200-byte excerpt. Checked:
     page `promtool check metrics` accepts (was: invalid UTF-8 in mx= and name= labels);
   * a second exporter on the same --storage.path exits 1 saying it is in use.
 
+The fuzz corpora (tests/fuzz/corpus, issue 17): the zone also holds one subdomain per entry
+of the larger TXT corpus, d00.peerbytes.test, d01..., each monitored, with the MX hosts
+above, an A record for mta-sts.<d> (the policy host, HTTPS on 127.0.5.1 with a certificate
+of a CA made here) and
+
+  _mta-sts.<d>    TXT  the d-th entry of fuzz_sts_txt_record, every byte \DDD-escaped
+  _smtp._tls.<d>  TXT  the d-th entry of fuzz_tlsrpt_record
+
+(subdomains past the end of a corpus have no such record). While the exporter serves, the
+SMTP peer rotates through fuzz_smtp_reply: connection n gets file n mod N, sent as its
+greeting on even passes over the corpus and as the reply to EHLO (after a plain 220) on odd
+passes, then reads one line and closes; the policy host answers request n with file n mod M
+of fuzz_sts_policy as the policy body. The serve phase lasts until every SMTP file reached
+the client in both roles, every policy file went out and every policy host that was asked
+(those whose _mta-sts TXT holds something like an STS record) was asked twice (two probe
+rounds); at least SERVE_SECONDS, at most SERVE_LIMIT (not getting there is a failure).
+Then: the exporter is alive, state.json is strict JSON in strict UTF-8, /metrics is UTF-8
+that promtool accepts, and `check --output=json` over some corpus subdomains (the rotation
+still on) prints valid JSON. The corpora are small (tens of files of under 100 bytes each):
+all of them are used, in file name order; a corpus that grows past MAX_FILES files keeps its
+MAX_FILES largest ones.
+
 Exit 0 = all good, 1 = a check failed, 77 = knotd, keymgr, kdig or promtool missing.
 """
 import argparse
@@ -34,6 +56,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -50,6 +73,71 @@ TARGETS = {
 }
 TLSA_HEX = "ab" * 32
 SERVE_SECONDS = 13  # > 2 state-save intervals of 5 s
+SERVE_LIMIT = 40  # the corpora must have gone out by then
+CORPUS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "corpus")
+MAX_FILES = 100  # per corpus target; the largest ones (then by name) when there are more
+MAX_SMTP_BYTES = 4096  # the exporter caps a reply line at 512 and a reply at 8 KiB anyway
+MAX_POLICY_BYTES = 65536
+MAX_TXT_BYTES = 1024  # split into character-strings of 255 bytes
+# The policy host answers this (hostile) policy until the corpus rotation starts.
+FIXED_POLICY = (b"version: STSv1\nmode: enforce\nmx: \xff\xfe\x1b[2J.peerbytes.test\n"
+                b"max_age: 86400\n")
+
+
+def corpus(target, cap):
+    """The files of one fuzz corpus target, bounded and in a fixed order."""
+    d = os.path.join(CORPUS_DIR, target)
+    files = []
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), "rb") as f:
+            data = f.read()
+        if data:
+            files.append((name, data[:cap]))
+    if len(files) > MAX_FILES:
+        keep = sorted(files, key=lambda f: (-len(f[1]), f[0]))[:MAX_FILES]
+        files = sorted(keep)
+    return [data for _, data in files]
+
+
+SMTP_FILES = corpus("fuzz_smtp_reply", MAX_SMTP_BYTES)
+POLICY_FILES = corpus("fuzz_sts_policy", MAX_POLICY_BYTES)
+STS_TXT = corpus("fuzz_sts_txt_record", MAX_TXT_BYTES)
+TLSRPT_TXT = corpus("fuzz_tlsrpt_record", MAX_TXT_BYTES)
+SUBDOMAINS = ["d%02d" % i for i in range(max(len(STS_TXT), len(TLSRPT_TXT)))]
+ALL_DOMAINS = [ZONE] + [f"{d}.{ZONE}" for d in SUBDOMAINS]
+
+
+class Rotation:
+    """Hands out 0, 1, 2, ... to the connections once started; counts requests per host."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.active = False
+        self.n = 0
+        self.per_host = {}
+
+    def start(self):
+        with self.lock:
+            self.active, self.n, self.per_host = True, 0, {}
+
+    def next(self, host=None):
+        with self.lock:
+            if not self.active:
+                return None
+            n = self.n
+            self.n += 1
+            if host is not None:
+                self.per_host[host] = self.per_host.get(host, 0) + 1
+            return n
+
+    def snapshot(self):
+        with self.lock:
+            return self.n, dict(self.per_host)
+
+
+SMTP_ROTATION = Rotation()
+SMTP_SENT = set()  # (file index, "greeting" or "ehlo"): what reached the client
+POLICY_ROTATION = Rotation()
 
 
 def greeting():
@@ -60,8 +148,45 @@ def greeting():
 
 
 def smtp_hostile_greeting(conn, srv):
-    srv.send(conn, greeting())
-    time.sleep(0.2)
+    n = SMTP_ROTATION.next()
+    if n is None:
+        srv.send(conn, greeting())
+        time.sleep(0.2)
+        return
+    i = n % len(SMTP_FILES)
+    data = SMTP_FILES[i]
+    conn.settimeout(0.5)
+    try:
+        if (n // len(SMTP_FILES)) % 2 == 0:
+            srv.send(conn, data)  # the greeting
+            SMTP_SENT.add((i, "greeting"))
+        else:
+            srv.send(conn, b"220 peerbytes.test ESMTP\r\n")
+            if not hp.read_line(conn, 1024).upper().startswith(b"EHLO "):
+                return
+            srv.send(conn, data)  # its reply
+            SMTP_SENT.add((i, "ehlo"))
+        hp.read_line(conn, 1024)  # whatever the client says next, then close
+    except OSError:
+        pass
+
+
+def https_policy(conn, srv):
+    request = hp.read_http_request(conn)
+    host = b""
+    for line in request.split(b"\r\n")[1:]:
+        if line.lower().startswith(b"host:"):
+            host = line[5:].strip().split(b":")[0].lower()
+    n = POLICY_ROTATION.next(host.decode("ascii", "replace"))
+    body = FIXED_POLICY if n is None else POLICY_FILES[n % len(POLICY_FILES)]
+    srv.send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+             b"Connection: close\r\n\r\n" % len(body) + body)
+
+
+def txt_zone_value(data):
+    """TXT RDATA in zone-file syntax: character-strings of up to 255 bytes, every byte \\DDD."""
+    chunks = [data[i:i + 255] for i in range(0, len(data), 255)] or [b""]
+    return " ".join('"' + "".join("\\%03d" % b for b in c) + '"' for c in chunks)
 
 
 def zone_text(smtp_port):
@@ -73,7 +198,15 @@ def zone_text(smtp_port):
         "ns A 127.0.0.1",
         '_smtp._tls TXT "v=TLSRPTv1; rua=mailto:r@\\255\\027[31m\\010x.example"',
         '_mta-sts TXT "v=STSv1; id=\\255\\027[2J\\010"',
+        f"mta-sts A {SMTP_ADDR}",
     ]
+    for i, d in enumerate(SUBDOMAINS):
+        lines += [f"{d} MX {10 * (j + 1)} {o}.{ZONE}." for j, o in enumerate(TARGETS)]
+        lines.append(f"mta-sts.{d} A {SMTP_ADDR}")
+        if i < len(STS_TXT):
+            lines.append(f"_mta-sts.{d} TXT {txt_zone_value(STS_TXT[i])}")
+        if i < len(TLSRPT_TXT):
+            lines.append(f"_smtp._tls.{d} TXT {txt_zone_value(TLSRPT_TXT[i])}")
     for i, owner in enumerate(TARGETS):
         lines += [
             f"@ MX {10 * (i + 1)} {owner}.{ZONE}.",
@@ -159,7 +292,7 @@ def start_knot(tmp, smtp_port):
     return proc, port, anchors[0]
 
 
-def write_config(path, dns_port, anchor, smtp_port):
+def write_config(path, dns_port, anchor, smtp_port, https_port, ca):
     with open(path, "w") as f:
         f.write(f"""defaults:
   interval: 3s
@@ -176,13 +309,34 @@ smtp:
   ehlo_name: probe.mailtls.test
   port: {smtp_port}
   probe_special_addresses: true
+tls:
+  ca_files: ["{ca}"]
+mtasts:
+  port: {https_port}
 domains:
-  - name: {ZONE}
-""")
+""" + "".join(f"  - name: {d}\n" for d in ALL_DOMAINS))
 
 
 def control_bytes(data):
     return sorted({b for b in data if (b < 0x20 and b != 0x0A) or b == 0x7F})
+
+
+def strict_json(data):
+    """JSON in strict UTF-8 with no lone surrogate escaped in it and no NaN or Infinity."""
+    def no_constant(c):
+        raise ValueError("not JSON: " + c)
+
+    doc = json.loads(data.decode("utf-8"), parse_constant=no_constant)
+    stack = [doc]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack += list(v.keys()) + list(v.values())
+        elif isinstance(v, list):
+            stack += v
+        elif isinstance(v, str):
+            v.encode("utf-8")  # raises on a lone surrogate ("\ud800")
+    return doc
 
 
 def check_reports(exporter, config, failures):
@@ -192,8 +346,8 @@ def check_reports(exporter, config, failures):
     if p.returncode not in (0, 1, 2):
         failures.append(f"check --output=json exited {p.returncode}: {p.stderr[-300:]!r}")
     try:
-        doc = json.loads(p.stdout.decode("utf-8"))  # strict: invalid UTF-8 raises
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        doc = strict_json(p.stdout)
+    except (UnicodeError, ValueError) as e:
         failures.append(f"check --output=json printed no valid JSON ({e}): {p.stdout[:300]!r}")
         return
     if doc.get("resolver", {}).get("validating") is not True:
@@ -238,22 +392,52 @@ def serve(exporter, config, tmp, failures):
     proc = subprocess.Popen([exporter, "--config.file", config, "--web.listen-address",
                              f"127.0.0.1:{port}", "--storage.path", storage],
                             stdout=log, stderr=subprocess.STDOUT)
+    start = time.monotonic()
     try:
-        time.sleep(SERVE_SECONDS)
+        while proc.poll() is None:
+            elapsed = time.monotonic() - start
+            smtp_n, _ = SMTP_ROTATION.snapshot()
+            policy_n, hosts = POLICY_ROTATION.snapshot()
+            covered = (len(SMTP_SENT) == 2 * len(SMTP_FILES) and policy_n >= len(POLICY_FILES)
+                       and hosts and min(hosts.values()) >= 2)
+            if elapsed >= SERVE_LIMIT or (covered and elapsed >= SERVE_SECONDS):
+                break
+            time.sleep(0.5)
+        elapsed = time.monotonic() - start
+        smtp_n, _ = SMTP_ROTATION.snapshot()
+        policy_n, hosts = POLICY_ROTATION.snapshot()
+        rounds = min(hosts.values()) if hosts else 0
+        print(f"serve: {elapsed:.1f} s; {smtp_n} SMTP connections over {len(SMTP_FILES)} "
+              f"fuzz_smtp_reply files ({smtp_n / len(SMTP_FILES):.1f} passes, greeting and EHLO "
+              f"reply alternating; {len(SMTP_SENT)} of {2 * len(SMTP_FILES)} file-role pairs "
+              f"sent), {policy_n} policy requests over {len(POLICY_FILES)} "
+              f"fuzz_sts_policy files from {len(hosts)} of {len(ALL_DOMAINS)} policy hosts, "
+              f"each asked at least {rounds} times")
         if proc.poll() is not None:
-            failures.append(f"the exporter died after {SERVE_SECONDS} s: exit {proc.returncode}: "
+            failures.append(f"the exporter died after {elapsed:.0f} s: exit {proc.returncode}: "
                             + open(log.name, "rb").read()[-500:].decode("utf-8", "replace"))
             return
-        print(f"serve: alive after {SERVE_SECONDS} s")
+        if len(SMTP_SENT) < 2 * len(SMTP_FILES):
+            failures.append(f"in {elapsed:.0f} s ({smtp_n} SMTP connections) only "
+                            f"{len(SMTP_SENT)} of the {len(SMTP_FILES)} fuzz_smtp_reply files "
+                            "went out as greeting and as EHLO reply")
+        if policy_n < len(POLICY_FILES):
+            failures.append(f"in {elapsed:.0f} s only {policy_n} policy requests, fewer than "
+                            f"the {len(POLICY_FILES)} fuzz_sts_policy files")
+        if rounds < 2:
+            failures.append(f"in {elapsed:.0f} s a policy host was asked only {rounds} times "
+                            "(want two probe rounds)")
+        if len(hosts) < len(ALL_DOMAINS) // 2:
+            failures.append(f"only {len(hosts)} of {len(ALL_DOMAINS)} policy hosts were asked")
         try:
             with open(os.path.join(storage, "state.json"), "rb") as f:
-                state = json.loads(f.read().decode("utf-8"))
+                state = strict_json(f.read())
             keys = sorted(state["sections"].get("tlsa_rrsets", {}))
-            print(f"  state.json parses; tlsa_rrsets keys {keys}")
+            print(f"  state.json parses (strict UTF-8); {len(keys)} tlsa_rrsets keys")
             for want in TARGETS.values():
                 if f"{ZONE} {want}" not in keys:
                     failures.append(f"no TLSA history for {want!r} in state.json: {keys!r}")
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, UnicodeError, ValueError, KeyError) as e:
             failures.append(f"state.json does not parse: {e}")
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read()
         mpath = os.path.join(tmp, "metrics.txt")
@@ -264,6 +448,10 @@ def serve(exporter, config, tmp, failures):
         print(f"  /metrics {len(metrics)} bytes, promtool check metrics: exit {pt.returncode}")
         if pt.returncode != 0:
             failures.append("promtool check metrics: " + (pt.stdout + pt.stderr)[-500:])
+        try:
+            metrics.decode("utf-8")
+        except UnicodeDecodeError as e:
+            failures.append(f"/metrics is not valid UTF-8: {e}")
         if b"mailtls_mx_info{" not in metrics or b"\\\\255\\\\254\\\\027[2j" not in metrics:
             failures.append("the MX host is not in mx_info in presentation format")
         try:
@@ -297,6 +485,28 @@ def serve(exporter, config, tmp, failures):
         failures.append(f"the log holds control bytes {bad}")
 
 
+def check_corpus_domains(exporter, config, tmp, failures, count=6):
+    """`check --output=json` over the first corpus subdomains, the rotation still on."""
+    names = [f"{d}.{ZONE}" for d in SUBDOMAINS[:count]]
+    p = subprocess.run([exporter, "--config.file", config, "check", "--output=json", *names],
+                       capture_output=True, timeout=60)
+    with open(os.path.join(tmp, "check_corpus.json"), "wb") as f:
+        f.write(p.stdout)
+    print(f"check --output=json {len(names)} corpus subdomains: exit {p.returncode}, "
+          f"{len(p.stdout)} bytes")
+    if p.returncode not in (0, 1, 2):
+        failures.append(f"check --output=json (corpus subdomains) exited {p.returncode}: "
+                        f"{p.stderr[-300:]!r}")
+    try:
+        doc = strict_json(p.stdout)
+        got = sorted(r.get("domain", "?") for r in doc["domains"])
+        if got != sorted(names):
+            failures.append(f"check --output=json reported {got!r}, want {sorted(names)!r}")
+    except (UnicodeError, ValueError, KeyError, TypeError) as e:
+        failures.append(f"check --output=json (corpus subdomains) printed no valid JSON ({e}): "
+                        f"{p.stdout[:300]!r}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--exporter", required=True)
@@ -307,20 +517,30 @@ def main():
             print(f"skipped: {tool} not installed")
             return 77
     tmp = tempfile.mkdtemp(prefix="mailtls_peerbytes_")
-    knot = smtp = None
+    knot = smtp = https = None
     failures = []
     try:
         smtp_port = hp.free_port(SMTP_ADDR)
         knot, dns_port, anchor = start_knot(tmp, smtp_port)
         smtp = hp.StreamServer(SMTP_ADDR, smtp_port, smtp_hostile_greeting)
+        ca, cert, key = hp.make_pki(tmp, [f"mta-sts.{d}" for d in ALL_DOMAINS])
+        https = hp.StreamServer(SMTP_ADDR, 0, https_policy, tls_context=hp.tls_context(cert, key))
         config = os.path.join(tmp, "exporter.yaml")
-        write_config(config, dns_port, anchor, smtp_port)
-        print(f"peer bytes: Knot 127.0.0.1:{dns_port}, SMTP {SMTP_ADDR}:{smtp_port}, {tmp}")
+        write_config(config, dns_port, anchor, smtp_port, https.port, ca)
+        print(f"peer bytes: Knot 127.0.0.1:{dns_port}, SMTP {SMTP_ADDR}:{smtp_port}, HTTPS "
+              f"{SMTP_ADDR}:{https.port}, {len(ALL_DOMAINS)} domains, {tmp}")
+        print(f"corpora: {len(SMTP_FILES)} fuzz_smtp_reply, {len(POLICY_FILES)} fuzz_sts_policy, "
+              f"{len(STS_TXT)} fuzz_sts_txt_record, {len(TLSRPT_TXT)} fuzz_tlsrpt_record")
         check_reports(args.exporter, config, failures)
+        SMTP_ROTATION.start()
+        POLICY_ROTATION.start()
         serve(args.exporter, config, tmp, failures)
+        check_corpus_domains(args.exporter, config, tmp, failures)
     finally:
         if smtp is not None:
             smtp.close()
+        if https is not None:
+            https.close()
         if knot is not None:
             knot.terminate()
             try:

@@ -48,7 +48,11 @@ if(TARGET mailtls_exporter AND Python3_Interpreter_FOUND)
     LABELS "robustness;integration" TIMEOUT 900 SKIP_RETURN_CODE 77)
   # A signed zone (Knot, started by the test on a free loopback port) whose MX targets hold
   # bytes that are not UTF-8 and terminal escapes, with TLSA records: check, serve mode, state
-  # file, promtool, storage lock. Skipped (77) without knotd, keymgr, kdig or promtool.
+  # file, promtool, storage lock. Then, in serve mode, one more domain of that zone per TXT
+  # seed, its TXT records holding the fuzz_sts_txt_record / fuzz_tlsrpt_record seeds, while the
+  # SMTP peer and the MTA-STS policy host rotate through the fuzz_smtp_reply / fuzz_sts_policy
+  # seeds (issue 17).
+  # Skipped (77) without knotd, keymgr, kdig or promtool.
   add_test(NAME robustness_exporter_peer_bytes
     COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/exporter_peer_bytes.py
             --exporter $<TARGET_FILE:mailtls_exporter>)
