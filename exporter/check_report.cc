@@ -197,6 +197,7 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
       nlohmann::json m = {{"host", mx.host}, {"preference", mx.preference}, {"tlsa_base_domain", mx.tlsa_base_domain},
                           {"dane_state", mx.dane_state}, {"rollover_ready", mx.rollover_ready},
                           {"renewed_without_tlsa_update", mx.renewed_without_tlsa_update}};
+      if (mx.tlsa_rrset_first_seen) m["tlsa_rrset_first_seen"] = ts(*mx.tlsa_rrset_first_seen);
       for (const auto& t : mx.tlsa) {
         m["tlsa"].push_back({{"record", std::to_string(t.record.usage) + " " + std::to_string(t.record.selector) + " " +
                                             std::to_string(t.record.matching_type) + " " + hex(t.record.data)},
@@ -220,7 +221,8 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
     }
     d["mtasts"] = {{"txt_valid", r.mtasts.txt_valid}, {"id", r.mtasts.txt_id}, {"fetch_ok", r.mtasts.fetch_ok},
                    {"fetch_error", r.mtasts.fetch_error}, {"policy_valid", r.mtasts.policy_valid},
-                   {"mode", r.mtasts.mode}, {"max_age", r.mtasts.max_age}, {"mx", r.mtasts.mx_patterns}};
+                   {"mode", r.mtasts.mode}, {"max_age", r.mtasts.max_age}, {"mx", r.mtasts.mx_patterns},
+                   {"changed_without_id_change", r.mtasts.changed_without_id_change}};
     d["tlsrpt"] = {{"present", r.tlsrpt.present}, {"valid", r.tlsrpt.valid}, {"error", r.tlsrpt.error}, {"rua", r.tlsrpt.rua}};
     out.push_back(d);
   }

@@ -102,4 +102,17 @@ void apply_history(domain::DomainReport& report, StateStore& state, SystemTime n
   mtasts_history(report, state, now);
 }
 
+void apply_history_read_only(domain::DomainReport& report, const StateStore& state, SystemTime now) {
+  // The entries this report reads, copied into a scratch store that the judgement may update.
+  StateStore scratch = StateStore::in_memory();
+  for (const auto& mx : report.mx) {
+    const std::string key = report.domain + " " + mx.host;
+    if (auto entry = state.get(kTlsaSection, key); !entry.is_null()) scratch.put(kTlsaSection, key, entry);
+  }
+  if (auto entry = state.get(kMtaStsSection, report.domain); !entry.is_null()) {
+    scratch.put(kMtaStsSection, report.domain, entry);
+  }
+  apply_history(report, scratch, now);
+}
+
 }  // namespace mailtls::exporter

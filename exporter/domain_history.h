@@ -14,6 +14,11 @@ namespace mailtls::exporter {
 // and changed_without_id_change.
 void apply_history(domain::DomainReport& report, StateStore& state, SystemTime now);
 
+// The same judgement from a read-only view of the history (`/probe`, `check`): the report gets
+// the history fields the server would give it for the same observations, and `state` is not
+// changed (what this probe would add to the history is dropped).
+void apply_history_read_only(domain::DomainReport& report, const StateStore& state, SystemTime now);
+
 // A stable digest of a TLSA RRset (order-independent).
 std::string tlsa_rrset_digest(const std::vector<domain::TlsaRecordReport>& records);
 

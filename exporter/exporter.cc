@@ -554,6 +554,11 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   }
   auto report = prober->probe(domain);
   domain::make_printable(report);  // the debug text below goes to a browser or a terminal
+  // The history the scheduled probes keep judges this probe too (F1, F6), without changing it:
+  // /probe and /metrics give the same verdict for the same observations.
+  if (state_ && report.probe_success) {
+    apply_history_read_only(report, *state_, std::chrono::system_clock::now());
+  }
   std::string metrics = render_metrics_families(domain_metrics(report));
   if (req.param("debug") == "true") {
     std::string out = "Logs for the probe:\n";

@@ -13,12 +13,14 @@
 
 #include "exporter/check_config.h"
 #include "exporter/config.h"
+#include "exporter/domain_history.h"
 #include "exporter/exporter.h"
 #include "exporter/flags.h"
 #include "exporter/logging.h"
 #include "exporter/check_report.h"
 #include "exporter/real_domain_prober.h"
 #include "exporter/sharding.h"
+#include "exporter/state_store.h"
 #include "exporter/version.h"
 
 namespace {
@@ -82,6 +84,11 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
     std::fprintf(stderr, "mailtls_exporter: cannot probe: %s\n", error.c_str());
     return 2;
   }
+  // The history the server keeps under --storage.path (F1, F6), read-only: the server owns the
+  // file. No file: no history, as for a server's first probe.
+  std::string state_warning;
+  const auto history = StateStore::read_only(flags.storage_path, &state_warning);
+  if (!state_warning.empty()) std::fprintf(stderr, "mailtls_exporter: %s\n", state_warning.c_str());
   std::vector<mailtls::domain::DomainReport> reports;
   for (const auto& n : names) {
     std::string err;
@@ -97,7 +104,9 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
     for (const auto& c : config.domains) {
       if (c.name == *name) d = c;  // its own checks and timeout
     }
-    reports.push_back(prober->probe(d));
+    auto report = prober->probe(d);
+    if (report.probe_success) apply_history_read_only(report, history, std::chrono::system_clock::now());
+    reports.push_back(std::move(report));
   }
   const auto resolver = prober->resolver_self_test();
   if (json) {

@@ -111,35 +111,12 @@ StateStore::StateStore(StateStore&& other) noexcept {
 
 StateStore StateStore::in_memory() { return StateStore(); }
 
-StateStore StateStore::open(const std::string& dir, std::string* warning) {
-  StateStore s;
-  s.dir_ = dir;
-  s.path_ = (std::filesystem::path(dir) / "state.json").string();
+std::optional<nlohmann::json> StateStore::load_sections(const std::string& path, std::string* why) {
+  why->clear();
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (!std::filesystem::exists(s.path_, ec)) return s;
-
-  auto set_aside = [&](const std::string& why) {
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    const std::string aside = s.path_ + ".corrupt-" + std::to_string(now);
-    std::error_code rename_ec;
-    std::filesystem::rename(s.path_, aside, rename_ec);
-    if (warning) {
-      *warning = "state file " + s.path_ + " " + why + "; " +
-                 (rename_ec ? "could not set it aside: " + rename_ec.message()
-                            : "set aside as " + aside) +
-                 "; starting with empty state";
-    }
-  };
-
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
   std::string text;
-  std::string read_error;
-  if (!read_regular_file(s.path_, kMaxStateBytes, &text, &read_error)) {
-    set_aside(read_error);
-    return s;
-  }
+  if (!read_regular_file(path, kMaxStateBytes, &text, why)) return std::nullopt;
   bool too_deep = false;
   const nlohmann::json::parser_callback_t limit_depth =
       [&too_deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
@@ -147,25 +124,63 @@ StateStore StateStore::open(const std::string& dir, std::string* warning) {
              event == nlohmann::json::parse_event_t::array_start) &&
             depth >= kMaxStateDepth) {
           too_deep = true;
-          return false;  // not kept: the document is set aside below
+          return false;  // not kept: the document is refused below
         }
         return true;
       };
   auto doc = nlohmann::json::parse(text, limit_depth, /*allow_exceptions=*/false);
   text.clear();
   if (doc.is_discarded()) {
-    set_aside("is corrupt (not a mailtls state document)");
-    return s;
+    *why = "is corrupt (not a mailtls state document)";
+    return std::nullopt;
   }
   if (too_deep) {
-    set_aside("is corrupt (nested deeper than " + std::to_string(kMaxStateDepth) + " levels)");
+    *why = "is corrupt (nested deeper than " + std::to_string(kMaxStateDepth) + " levels)";
+    return std::nullopt;
+  }
+  if (const std::string shape = shape_error(doc); !shape.empty()) {
+    *why = "is corrupt (" + shape + ")";
+    return std::nullopt;
+  }
+  return std::move(doc["sections"]);
+}
+
+StateStore StateStore::open(const std::string& dir, std::string* warning) {
+  StateStore s;
+  s.dir_ = dir;
+  s.path_ = (std::filesystem::path(dir) / "state.json").string();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string why;
+  if (auto sections = load_sections(s.path_, &why)) {
+    s.doc_ = std::move(*sections);
     return s;
   }
-  if (const std::string why = shape_error(doc); !why.empty()) {
-    set_aside("is corrupt (" + why + ")");
-    return s;
+  if (why.empty()) return s;  // no file yet
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const std::string aside = s.path_ + ".corrupt-" + std::to_string(now);
+  std::error_code rename_ec;
+  std::filesystem::rename(s.path_, aside, rename_ec);
+  if (warning) {
+    *warning = "state file " + s.path_ + " " + why + "; " +
+               (rename_ec ? "could not set it aside: " + rename_ec.message()
+                          : "set aside as " + aside) +
+               "; starting with empty state";
   }
-  s.doc_ = std::move(doc["sections"]);
+  return s;
+}
+
+StateStore StateStore::read_only(const std::string& dir, std::string* warning) {
+  StateStore s;
+  const std::string path = (std::filesystem::path(dir) / "state.json").string();
+  std::string why;
+  if (auto sections = load_sections(path, &why)) {
+    s.doc_ = std::move(*sections);
+  } else if (!why.empty() && warning) {
+    *warning = "state file " + path + " " + why + "; no history used";
+  }
   return s;
 }
 

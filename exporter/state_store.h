@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace mailtls::exporter {
@@ -17,8 +18,12 @@ class StateStore {
   // Loads <dir>/state.json, creating <dir> if needed. `warning` receives what went wrong with an
   // existing file (unreadable, corrupt: renamed to state.json.corrupt-<unix time>).
   static StateStore open(const std::string& dir, std::string* warning);
-  // A store that never touches the disk (tests, `check`).
+  // A store that never touches the disk (tests).
   static StateStore in_memory();
+  // <dir>/state.json read into a store that never touches the disk: how `check` sees the
+  // history a running server keeps (the server owns the file; nothing is created, renamed or
+  // written). A missing file is no history; an unusable one too, with `warning` saying why.
+  static StateStore read_only(const std::string& dir, std::string* warning);
 
   StateStore(StateStore&& other) noexcept;
 
@@ -36,6 +41,9 @@ class StateStore {
 
  private:
   StateStore() = default;
+  // The sections of the state document at `path`; nullopt with `why` when it cannot be used
+  // (empty `why`: there is no file).
+  static std::optional<nlohmann::json> load_sections(const std::string& path, std::string* why);
 
   mutable std::mutex mu_;
   // Held for a whole save: concurrent savers (probe workers, the TLS-RPT receiver) share the

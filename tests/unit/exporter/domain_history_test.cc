@@ -87,5 +87,42 @@ TEST(DomainHistory, PolicyChangedWithoutIdChangeIsF6UntilTheIdChanges) {
   EXPECT_EQ(*bumped.mtasts.id_last_change, kT0 + hours(3));
 }
 
+// /probe and `check` judge with the server's history but must not change it: for the same
+// observations they give what the server gives (F1 here), and the store is left as it was.
+TEST(DomainHistory, ReadOnlyViewJudgesLikeTheServerAndChangesNothing) {
+  auto state = StateStore::in_memory();
+  auto first = sample_report("a.example");
+  apply_history(first, state, kT0);
+  const auto before = state.section("tlsa_rrsets");
+
+  auto renewed = [] {
+    auto r = sample_report("a.example");
+    for (auto& a : r.mx[0].addresses) {
+      a.leaf->not_before = kT0 + hours(24);
+      a.dane_match = false;
+    }
+    return r;
+  };
+  auto viewed = renewed();
+  apply_history_read_only(viewed, state, kT0 + hours(25));
+  EXPECT_TRUE(viewed.mx[0].renewed_without_tlsa_update);
+  ASSERT_TRUE(viewed.mx[0].tlsa_rrset_first_seen);
+  EXPECT_EQ(*viewed.mx[0].tlsa_rrset_first_seen, kT0);
+
+  // A new RRset seen only through the view is not remembered.
+  auto changed = sample_report("a.example");
+  domain::TlsaRecordReport next;
+  next.record = {3, 1, 1, std::vector<std::uint8_t>(32, 0xcd)};
+  changed.mx[0].tlsa.push_back(next);
+  apply_history_read_only(changed, state, kT0 + hours(26));
+  EXPECT_EQ(*changed.mx[0].tlsa_rrset_first_seen, kT0 + hours(26));
+  EXPECT_EQ(state.section("tlsa_rrsets"), before);
+
+  auto judged = renewed();
+  apply_history(judged, state, kT0 + hours(25));
+  EXPECT_EQ(judged.mx[0].renewed_without_tlsa_update, viewed.mx[0].renewed_without_tlsa_update);
+  EXPECT_EQ(judged.mx[0].tlsa_rrset_first_seen, viewed.mx[0].tlsa_rrset_first_seen);
+}
+
 }  // namespace
 }  // namespace mailtls::exporter

@@ -33,6 +33,41 @@ TEST(StateStore, RoundTripsThroughTheFile) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/state.json.tmp"));
 }
 
+// `check` reads the server's state: it must never create, rename or write anything there.
+TEST(StateStore, ReadOnlyReadsTheFileAndNeverTouchesTheDisk) {
+  const auto dir = fresh_dir("readonly");
+  std::string warning;
+  {
+    auto missing = StateStore::read_only(dir, &warning);
+    EXPECT_TRUE(warning.empty());
+    EXPECT_TRUE(missing.section("tlsa").empty());
+    EXPECT_FALSE(std::filesystem::exists(dir)) << "read_only created the directory";
+  }
+  {
+    auto s = StateStore::open(dir, &warning);
+    s.put("tlsa", "k", {{"first_seen", 1700000000}});
+    std::string err;
+    ASSERT_TRUE(s.save(&err)) << err;
+  }
+  const auto path = std::filesystem::path(dir) / "state.json";
+  const auto written = std::filesystem::last_write_time(path);
+  {
+    auto s = StateStore::read_only(dir, &warning);
+    EXPECT_EQ(s.get("tlsa", "k")["first_seen"], 1700000000);
+    s.put("tlsa", "k2", 1);
+    std::string err;
+    EXPECT_TRUE(s.save(&err)) << err;
+  }
+  EXPECT_EQ(std::filesystem::last_write_time(path), written) << "read_only wrote the file";
+  {
+    std::ofstream(path, std::ios::trunc) << "{ not json";
+    auto s = StateStore::read_only(dir, &warning);
+    EXPECT_NE(warning.find("corrupt"), std::string::npos) << warning;
+    EXPECT_NE(warning.find("no history used"), std::string::npos) << warning;
+    EXPECT_TRUE(std::filesystem::exists(path)) << "read_only set the server's file aside";
+  }
+}
+
 TEST(StateStore, CorruptFileIsSetAsideNotFatal) {
   const auto dir = fresh_dir("corrupt");
   std::filesystem::create_directories(dir);
