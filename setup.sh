@@ -14,7 +14,7 @@ BUILD=${MAILTLS_BUILD_DIR:-$ROOT/build}
 JOBS=${MAILTLS_JOBS:-$(nproc)}
 
 PACKAGES=(
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake pkg-config git ca-certificates file
   prometheus-cpp-dev libcivetweb-dev libunbound-dev libevent-dev nettle-dev libssl-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev
   libcurl4-openssl-dev zlib1g-dev libcpp-httplib-dev libboost-dev dns-root-data
