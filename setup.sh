@@ -22,7 +22,7 @@ PACKAGES=(
   gnutls-bin swaks wrk prometheus prometheus-alertmanager prometheus-blackbox-exporter
   postfix-mta-sts-resolver
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
-  podman runc debootstrap
+  podman runc debootstrap systemd
 )
 
 need_root() {
