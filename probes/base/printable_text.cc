@@ -65,9 +65,10 @@ void append_code_point_escape(std::string& out, std::uint32_t cp) {
   out += '}';
 }
 
-}  // namespace
-
-std::string printable_text(std::string_view s) {
+// Copies `s`, escaping bytes that are not UTF-8 as \xNN and, with `controls`, control
+// characters too (C0 and DEL as \xNN, others as \u{XXXX}). The one loop behind
+// printable_text() and valid_utf8().
+std::string escaped(std::string_view s, bool controls) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
@@ -78,7 +79,7 @@ std::string printable_text(std::string_view s) {
       ++i;
       continue;
     }
-    if (is_control(cp)) {
+    if (controls && is_control(cp)) {
       if (len == 1) {
         append_byte_escape(out, static_cast<std::uint8_t>(cp));
       } else {
@@ -92,42 +93,23 @@ std::string printable_text(std::string_view s) {
   return out;
 }
 
-bool is_printable_text(std::string_view s) {
+// True when escaped(s, controls) == s.
+bool needs_no_escape(std::string_view s, bool controls) {
   for (std::size_t i = 0; i < s.size();) {
     std::uint32_t cp = 0;
     const std::size_t len = utf8_sequence(s, i, &cp);
-    if (len == 0 || is_control(cp)) return false;
+    if (len == 0 || (controls && is_control(cp))) return false;
     i += len;
   }
   return true;
 }
 
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size();) {
-    std::uint32_t cp = 0;
-    const std::size_t len = utf8_sequence(s, i, &cp);
-    if (len == 0) {
-      append_byte_escape(out, byte_at(s, i));
-      ++i;
-    } else {
-      out.append(s.substr(i, len));
-      i += len;
-    }
-  }
-  return out;
-}
+}  // namespace
 
-bool is_valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    std::uint32_t cp = 0;
-    const std::size_t len = utf8_sequence(s, i, &cp);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
+std::string printable_text(std::string_view s) { return escaped(s, /*controls=*/true); }
+bool is_printable_text(std::string_view s) { return needs_no_escape(s, /*controls=*/true); }
+std::string valid_utf8(std::string_view s) { return escaped(s, /*controls=*/false); }
+bool is_valid_utf8(std::string_view s) { return needs_no_escape(s, /*controls=*/false); }
 
 std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
   if (s.size() <= max_bytes) return s;
