@@ -52,7 +52,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -467,13 +466,7 @@ def serve(exporter, config, tmp, failures):
         except subprocess.TimeoutExpired:
             failures.append("a second exporter on the same --storage.path ran (no lock)")
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        hp.stop_process(proc)
         log.close()
     if proc.returncode != 0:
         failures.append(f"the exporter exited {proc.returncode} on SIGTERM")

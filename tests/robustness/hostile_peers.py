@@ -6,6 +6,7 @@ Every server runs in daemon threads and is bounded: it sends at most what its mo
 until the client goes away) and stops when close() is called.
 """
 import os
+import signal
 import socket
 import ssl
 import struct
@@ -390,6 +391,18 @@ def tls_context(cert, key):
 
 # ---------------------------------------------------------------------------------------------
 # Processes
+
+
+def stop_process(proc, timeout=20):
+    """SIGTERM, then SIGKILL if it has not ended within `timeout` seconds; waits for it."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def free_port(host="127.0.0.1"):

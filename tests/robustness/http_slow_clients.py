@@ -19,7 +19,6 @@ import http.client
 import os
 import resource
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -27,6 +26,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostile_peers as hp  # noqa: E402
 
 # bcrypt of "secret" (cost 10); the client sends prometheus:secret.
 SECRET_HASH = "$2b$10$PFaQ8hTTHFyxZcLXiCYPwuOdjYqmy39m/8eGTz0hi8EbFgCdWtk9W"
@@ -269,13 +271,7 @@ def main():
             if proc.poll() is not None:
                 problems.append(f"{name}: the exporter exited with {proc.returncode}")
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            hp.stop_process(proc)
             log.close()
     if problems:
         print("FAIL:", "; ".join(problems))
