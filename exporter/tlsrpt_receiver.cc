@@ -531,7 +531,15 @@ std::vector<prometheus::MetricFamily> TlsRptReceiver::Collect() const {
       {"tlsrpt_mail_dkim_pass_total", "Mailed TLS-RPT reports whose DKIM signature passed, by the DNSSEC state of the key."},
       {"tlsrpt_mail_dkim_deferred_total", "Maildir passes that left a mailed report in new/ because its DKIM key was not available."},
   };
-  const auto counters = state_.section(kCounters);
+  // The DKIM series of mailed reports exist from the start (0), whatever has arrived yet.
+  auto counters = state_.section(kCounters);
+  for (const char* security : {"secure", "insecure"}) {
+    const auto key = counter_key("tlsrpt_mail_dkim_pass_total", {{"key_dnssec", security}});
+    if (!counters.contains(key)) counters[key] = 0;
+  }
+  if (const auto key = counter_key("tlsrpt_mail_dkim_deferred_total", nlohmann::json::object()); !counters.contains(key)) {
+    counters[key] = 0;
+  }
   for (const auto& [key, value] : counters.items()) {
     const auto tab = key.find('\t');
     if (tab == std::string::npos || !value.is_number()) continue;
