@@ -21,7 +21,7 @@ PACKAGES=(
   knot knot-dnsutils ldnsutils postfix nginx-light openssl curl iproute2 unbound
   gnutls-bin swaks wrk prometheus prometheus-alertmanager prometheus-blackbox-exporter
   postfix-mta-sts-resolver
-  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev python3-yaml nodejs npm
   podman runc debootstrap systemd
 )
 
@@ -36,6 +36,8 @@ deps() {
   need_root
   local missing=()
   for p in "${PACKAGES[@]}"; do
+    # a NodeSource nodejs brings its own npm and conflicts with Debian's
+    [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then
