@@ -59,7 +59,7 @@ run sharded-values.yaml -release "$long_release" \
   -expect-kinds StatefulSet=1,Service=2,ConfigMap=1,ServiceAccount=1
 run monitoring-values.yaml -rules "$src/alerts/mailtls.rules.yml" \
   -expect-kinds Deployment=1,Service=1,ConfigMap=3,ServiceAccount=1,ServiceMonitor=1,PrometheusRule=1
-run tls-auth-values.yaml \
+run tls-auth-values.yaml -rules "$src/alerts/mailtls.rules.yml" \
   -expect-kinds Deployment=1,Service=1,ConfigMap=3,PersistentVolumeClaim=1,ServiceAccount=1,Secret=1,ServiceMonitor=1,PrometheusRule=1,PodDisruptionBudget=1,NetworkPolicy=1
 run ingress-values.yaml \
   -expect-kinds Deployment=1,Service=1,PersistentVolumeClaim=1,ServiceAccount=1,Ingress=1,HTTPRoute=1
@@ -75,11 +75,12 @@ for want in "ingress.hosts" "prometheusRule.alerts.MailTLSNoSuchAlert"; do
   grep -q "$want" "$build/broken.log" || fail "broken-values.yaml: the render did not report $want"
 done
 
-# Thresholds reach the expressions (and promtool accepts them).
-printf 'prometheusRule:\n  enabled: true\n  thresholds: {certificateExpiryDays: 21, mtaStsPolicyCertExpiryDays: 22, rrsigExpiryWarningDays: 5, rrsigExpiryCriticalDays: 2, daneRolloverWindowDays: 45, starttlsHandshakeSeconds: 7, schedulerLagSeconds: 900}\n' \
+# Thresholds reach the expressions (and promtool accepts them); a `for` override reaches its rule.
+printf 'prometheusRule:\n  enabled: true\n  thresholds: {certificateExpiryDays: 21, mtaStsPolicyCertExpiryDays: 22, rrsigExpiryWarningDays: 5, rrsigExpiryCriticalDays: 2, daneRolloverWindowDays: 45, starttlsHandshakeSeconds: 7, schedulerLagSeconds: 900}\n  alerts: {MailTLSDaneBroken: {for: 1h}}\n' \
   >"$build/thresholds-values.yaml"
 rm -rf "$build/out-thresholds"
-"$build/helmrender" -chart "$chart" -values "$build/thresholds-values.yaml" -out "$build/out-thresholds" >/dev/null || fail "thresholds render"
+"$build/helmrender" -chart "$chart" -values "$build/thresholds-values.yaml" -out "$build/out-thresholds" \
+  -rules "$src/alerts/mailtls.rules.yml" >/dev/null || fail "thresholds render"
 for want in "< 21 \* 86400" "< 22 \* 86400" "< 5 \* 86400" "< 2 \* 86400" "< 45 \* 86400" "tls_handshake\"} > 7" "lag_seconds > 900"; do
   grep -q "$want" "$build/out-thresholds/prometheusrule.yml" || fail "thresholds: no '$want' in the rendered rules"
 done

@@ -580,11 +580,79 @@ func checkServiceMonitor(r *rendered, o object, where string) {
 	}
 }
 
-func checkPrometheusRule(o object, where, rulesFile string) {
-	want := readYAML(rulesFile)
+// checkPrometheusRule: with the chart's default prometheusRule values the spec is the rules
+// file; otherwise each alert must carry the changes the values ask for: left out when
+// disabled, `for`, severity (per alert or renamed), added labels, runbook base. Expressions
+// must be the file's unless thresholds or the job selector differ from values.yaml's.
+func checkPrometheusRule(o object, where, rulesFile string, values, defaults object) {
+	src := readYAML(rulesFile)
 	got, _ := get(o, "spec").(object)
-	if !reflect.DeepEqual(want, got) {
+	pr, _ := get(values, "prometheusRule").(object)
+	prDefault, _ := get(defaults, "prometheusRule").(object)
+	customised := false
+	for _, k := range []string{"additionalAlertLabels", "severityMap", "runbookBaseUrl", "jobSelector", "thresholds", "alerts"} {
+		customised = customised || !reflect.DeepEqual(pr[k], prDefault[k])
+	}
+	if !customised && !reflect.DeepEqual(src, got) {
 		problem("%s: spec differs from %s (is files/mailtls.rules.yml still a symlink to it?)", where, rulesFile)
+	}
+	sameExprs := reflect.DeepEqual(pr["thresholds"], prDefault["thresholds"]) && pr["jobSelector"] == prDefault["jobSelector"]
+	var rendered []interface{}
+	for _, g := range list(got, "groups") {
+		rendered = append(rendered, list(g, "rules")...)
+	}
+	i := 0
+	for _, g := range list(src, "groups") {
+		for _, r := range list(g, "rules") {
+			name := str(r, "alert")
+			cfg, _ := get(pr, "alerts", name).(object)
+			if cfg["enabled"] == false {
+				continue
+			}
+			if i >= len(rendered) || str(rendered[i], "alert") != name {
+				problem("%s: rule %d should be %s", where, i, name)
+				return
+			}
+			out := rendered[i].(object)
+			i++
+			wantFor := str(r, "for")
+			if f, ok := cfg["for"].(string); ok {
+				wantFor = f
+			}
+			if str(out, "for") != wantFor {
+				problem("%s: %s for %q, want %q", where, name, str(out, "for"), wantFor)
+			}
+			labels := object{}
+			for _, m := range []interface{}{get(r, "labels"), get(pr, "additionalAlertLabels"), cfg["labels"]} {
+				mm, _ := m.(object)
+				for k, v := range mm {
+					labels[k] = v
+				}
+			}
+			severity := str(r, "labels", "severity")
+			if s := str(pr, "severityMap", severity); s != "" {
+				labels["severity"] = s
+			}
+			if s, ok := cfg["severity"].(string); ok {
+				labels["severity"] = s
+			}
+			if !reflect.DeepEqual(labels, get(out, "labels")) {
+				problem("%s: %s labels %v, want %v", where, name, get(out, "labels"), labels)
+			}
+			runbook := str(r, "annotations", "runbook_url")
+			if base := str(pr, "runbookBaseUrl"); base != "" {
+				runbook = strings.TrimSuffix(base, "/") + "/" + runbook
+			}
+			if str(out, "annotations", "runbook_url") != runbook {
+				problem("%s: %s runbook_url %q, want %q", where, name, str(out, "annotations", "runbook_url"), runbook)
+			}
+			if sameExprs && str(out, "expr") != str(r, "expr") {
+				problem("%s: %s expr differs from %s", where, name, rulesFile)
+			}
+		}
+	}
+	if i != len(rendered) {
+		problem("%s: %d rules rendered, %d expected", where, len(rendered), i)
 	}
 	if len(list(got, "groups")) == 0 {
 		problem("%s: no rule groups", where)
@@ -756,7 +824,7 @@ func main() {
 			}
 		case "PrometheusRule":
 			if *rulesFile != "" {
-				checkPrometheusRule(o, where, *rulesFile)
+				checkPrometheusRule(o, where, *rulesFile, values, readYAML(filepath.Join(*chartDir, "values.yaml")))
 			}
 		case "ConfigMap":
 			if cfg, ok := get(o, "data", "config.yaml").(string); ok {
