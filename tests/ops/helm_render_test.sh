@@ -111,15 +111,15 @@ mkdir -p "$npmdir"
 cp "$src/tests/ops/k8s_schema/package.json" "$src/tests/ops/k8s_schema/package-lock.json" \
    "$src/tests/ops/k8s_schema/validate.mjs" "$npmdir/"
 if ! cmp -s "$npmdir/package-lock.json" "$npmdir/node_modules/.installed-lock.json" 2>/dev/null; then
-  if ( cd "$npmdir" && npm ci --no-audit --no-fund --loglevel=error >"$build/npm.log" 2>&1 ); then
-    cp "$npmdir/package-lock.json" "$npmdir/node_modules/.installed-lock.json"
-  elif ! ( cd "$npmdir" && timeout 20 npm ping >/dev/null 2>&1 ); then
+  if ! ( cd "$npmdir" && timeout 30 npm ping >"$build/npm.log" 2>&1 ); then
+    cat "$build/npm.log"
     [ $status -eq 0 ] || exit 1
     echo "SKIP: the npm registry is unreachable and the schema packages are not cached in $npmdir"
     exit 77
-  else
-    cat "$build/npm.log"; fail "npm ci"; exit 1
   fi
+  ( cd "$npmdir" && npm ci --no-audit --no-fund --loglevel=error >"$build/npm.log" 2>&1 ) ||
+    { cat "$build/npm.log"; fail "npm ci"; exit 1; }
+  cp "$npmdir/package-lock.json" "$npmdir/node_modules/.installed-lock.json"
 fi
 # One run (one tsc) over every value set and the broken one: the valid sets must have no
 # problem, the broken one the expected ones.
