@@ -106,7 +106,9 @@ fi
 
 # Schemas: npm packages pinned by package-lock.json, installed once into the build dir.
 npmdir=$build/k8s_schema
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { fail "node and npm needed (Debian packages nodejs npm)"; exit 1; }
+for tool in node npm; do
+  command -v $tool >/dev/null 2>&1 || { fail "$tool needed (Debian packages nodejs npm)"; exit 1; }
+done
 mkdir -p "$npmdir"
 cp "$src/tests/ops/k8s_schema/package.json" "$src/tests/ops/k8s_schema/package-lock.json" \
    "$src/tests/ops/k8s_schema/validate.mjs" "$npmdir/"

@@ -232,8 +232,8 @@ var apiVersionOf = map[string]string{
 	"Deployment": "apps/v1", "StatefulSet": "apps/v1", "Service": "v1", "ConfigMap": "v1",
 	"PersistentVolumeClaim": "v1", "ServiceAccount": "v1", "Secret": "v1",
 	"PodDisruptionBudget": "policy/v1", "Ingress": "networking.k8s.io/v1", "NetworkPolicy": "networking.k8s.io/v1",
-	"HTTPRoute": "gateway.networking.k8s.io/v1",
 	"ServiceMonitor": "monitoring.coreos.com/v1", "PrometheusRule": "monitoring.coreos.com/v1",
+	"HTTPRoute": "gateway.networking.k8s.io/v1",
 }
 
 func subset(small, big object) bool {
