@@ -63,7 +63,7 @@ run tls-auth-values.yaml -rules "$src/alerts/mailtls.rules.yml" \
   -expect-kinds Deployment=1,Service=1,ConfigMap=3,PersistentVolumeClaim=1,ServiceAccount=1,Secret=1,ServiceMonitor=1,PrometheusRule=1,PodDisruptionBudget=1,NetworkPolicy=1
 run ingress-values.yaml \
   -expect-kinds Deployment=1,Service=1,PersistentVolumeClaim=1,ServiceAccount=1,Ingress=1,HTTPRoute=1
-run off-values.yaml -expect-kinds Deployment=1,Service=1,ConfigMap=1
+run off-values.yaml -expect-kinds Deployment=1,Service=1
 
 # The broken values must fail to render, naming the template errors.
 broken=$build/out-broken-values

@@ -162,18 +162,19 @@ metadata:
     {{- with .Values.podLabels }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
+  {{- $annotations := dict }}
+  {{- if not .Values.existingConfigMap }}
+  {{- $_ := set $annotations "checksum/config" (toYaml .Values.config | sha256sum) }}
+  {{- else if .Values.configReload.checksum }}
+  {{- $_ := set $annotations "checksum/config" (toString .Values.configReload.checksum) }}
+  {{- end }}
+  {{- if and .Values.webConfig.config (not .Values.webConfig.existingSecret) }}
+  {{- $_ := set $annotations "checksum/web-config" (toYaml .Values.webConfig.config | sha256sum) }}
+  {{- end }}
+  {{- with merge $annotations (.Values.podAnnotations | default dict) }}
   annotations:
-    {{- if not .Values.existingConfigMap }}
-    checksum/config: {{ toYaml .Values.config | sha256sum }}
-    {{- else if .Values.configReload.checksum }}
-    checksum/config: {{ .Values.configReload.checksum | quote }}
-    {{- end }}
-    {{- if and .Values.webConfig.config (not .Values.webConfig.existingSecret) }}
-    checksum/web-config: {{ toYaml .Values.webConfig.config | sha256sum }}
-    {{- end }}
-    {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
-    {{- end }}
+  {{- end }}
 spec:
   serviceAccountName: {{ include "mailtls-exporter.serviceAccountName" . }}
   automountServiceAccountToken: {{ .Values.serviceAccount.automountServiceAccountToken }}
