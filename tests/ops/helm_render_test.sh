@@ -61,7 +61,9 @@ run monitoring-values.yaml -rules "$src/alerts/mailtls.rules.yml" \
   -expect-kinds Deployment=1,Service=1,ConfigMap=3,ServiceAccount=1,ServiceMonitor=1,PrometheusRule=1
 run tls-auth-values.yaml -rules "$src/alerts/mailtls.rules.yml" \
   -expect-kinds Deployment=1,Service=1,ConfigMap=3,PersistentVolumeClaim=1,ServiceAccount=1,Secret=1,ServiceMonitor=1,PrometheusRule=1,PodDisruptionBudget=1,NetworkPolicy=1
-run ingress-values.yaml \
+# unsharded, 53 characters again, this time containing the chart name (the full name is the
+# release name then) and a dot
+run ingress-values.yaml -release mailtls-exporter-for-the-mail-security-team-prod-eu.1 \
   -expect-kinds Deployment=1,Service=1,PersistentVolumeClaim=1,ServiceAccount=1,Ingress=1,HTTPRoute=1
 run off-values.yaml -expect-kinds Deployment=1,Service=1
 
