@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "exporter/check_report.h"
-#include "exporter/domain_metrics.h"
-#include "exporter/metrics_text.h"
+#include "exporter/cli/check_report.h"
+#include "exporter/exposition/domain_metrics.h"
+#include "exporter/exposition/metrics_text.h"
 #include "probes/base/printable_text.h"
 #include "probes/dns/dns_name.h"
 #include "probes/dns/records.h"

@@ -1,4 +1,4 @@
-#include "exporter/check_report.h"
+#include "exporter/cli/check_report.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

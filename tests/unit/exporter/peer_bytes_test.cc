@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "exporter/check_report.h"
-#include "exporter/exporter.h"
-#include "exporter/state_store.h"
-#include "exporter/storage_lock.h"
+#include "exporter/cli/check_report.h"
+#include "exporter/runtime/exporter.h"
+#include "exporter/runtime/state_store.h"
+#include "exporter/runtime/storage_lock.h"
 #include "probes/base/printable_text.h"
 #include "tests/unit/exporter/http_get.h"
 #include "tests/unit/exporter/scripted_prober.h"
