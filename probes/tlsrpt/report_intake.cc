@@ -1,13 +1,11 @@
 #include "probes/tlsrpt/report_intake.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <limits>
-#include <stdexcept>
 #include <unordered_map>
+
+#include "probes/base/sha256.h"
 
 namespace mailtls::tlsrpt {
 namespace {
@@ -280,20 +278,7 @@ std::string dedup_key(const TlsRptReport& report) {
       number(d.failed_session_count);
     }
   }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int digest_len = 0;
-  if (EVP_Digest(material.data(), material.size(), digest.data(), &digest_len, EVP_sha256(), nullptr) != 1) {
-    // SHA-256 cannot fail for in-memory input short of a broken OpenSSL build.
-    throw std::runtime_error("EVP_Digest(SHA-256) failed");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string key;
-  key.reserve(2 * digest_len);
-  for (unsigned int i = 0; i < digest_len; ++i) {
-    key.push_back(kHex[digest[i] >> 4]);
-    key.push_back(kHex[digest[i] & 0x0f]);
-  }
-  return key;
+  return sha256_hex(material);
 }
 
 }  // namespace mailtls::tlsrpt
