@@ -7,6 +7,8 @@
 #include <ctime>
 #include <sstream>
 
+#include "probes/base/hex.h"
+
 namespace mailtls::exporter {
 namespace {
 
@@ -48,16 +50,6 @@ std::string verdict(const Style& s, const std::string& v) {
   if (v == "valid" || v == "enforced") return s.good(v);
   if (v == "not_deployed" || v == "testing") return s.warn(v);
   return s.bad(v);
-}
-
-std::string hex(const std::vector<std::uint8_t>& data) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (auto b : data) {
-    out += d[b >> 4];
-    out += d[b & 15];
-  }
-  return out;
 }
 
 std::string mark(const Style& s, bool ok) { return ok ? s.good("ok") : s.bad("FAIL"); }
@@ -132,7 +124,7 @@ std::string format_check_text(const DomainReport& report, bool color) {
       bool any = false;
       for (const auto& [addr, m] : t.matches) any = any || m;
       out << "      " << static_cast<int>(t.record.usage) << " " << static_cast<int>(t.record.selector) << " "
-          << static_cast<int>(t.record.matching_type) << " " << hex(t.record.data) << "  "
+          << static_cast<int>(t.record.matching_type) << " " << to_hex(t.record.data) << "  "
           << (!t.usable ? s.warn("unusable: " + t.unusable_reason) : any ? s.good("matches") : s.warn("matches nothing presented"))
           << "\n";
     }
@@ -200,7 +192,7 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
       if (mx.tlsa_rrset_first_seen) m["tlsa_rrset_first_seen"] = ts(*mx.tlsa_rrset_first_seen);
       for (const auto& t : mx.tlsa) {
         m["tlsa"].push_back({{"record", std::to_string(t.record.usage) + " " + std::to_string(t.record.selector) + " " +
-                                            std::to_string(t.record.matching_type) + " " + hex(t.record.data)},
+                                            std::to_string(t.record.matching_type) + " " + to_hex(t.record.data)},
                              {"usable", t.usable}, {"matches", t.matches}});
       }
       for (const auto& a : mx.addresses) {

@@ -6,17 +6,12 @@
 #include <strings.h>
 
 #include <cstring>
-#include <span>
 
 #include "exporter/config/web_config.h"
-#include "probes/tls/certificate.h"
+#include "probes/base/sha256.h"
 
 namespace mailtls::exporter {
 namespace {
-
-std::string sha256_hex(const std::string& s) {
-  return tls::sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
-}
 
 // A bcrypt hash of a random password with the same cost ("$2y$10$") as `like`, made once.
 std::string make_dummy_hash(const std::string& like) {

@@ -1,14 +1,9 @@
 #include "exporter/http/http_request_head.h"
 
+#include "probes/base/hex.h"
+
 namespace mailtls::exporter {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool percent_decode(std::string_view in, bool plus_is_space, std::string* out) {
   out->clear();
@@ -16,7 +11,7 @@ bool percent_decode(std::string_view in, bool plus_is_space, std::string* out) {
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '%') {
       if (i + 2 >= in.size()) return false;
-      const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+      const int hi = hex_digit_value(in[i + 1]), lo = hex_digit_value(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       out->push_back(static_cast<char>(hi * 16 + lo));
       i += 2;

@@ -5,17 +5,13 @@
 
 #include "probes/dane/renewal_mismatch.h"
 #include "probes/mtasts/policy_history.h"
-#include "probes/tls/certificate.h"
+#include "probes/base/sha256.h"
 
 namespace mailtls::exporter {
 namespace {
 
 constexpr const char* kTlsaSection = "tlsa_rrsets";
 constexpr const char* kMtaStsSection = "mtasts_policies";
-
-std::string sha256_hex(const std::string& s) {
-  return tls::sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
-}
 
 double seconds(SystemTime t) { return to_unix_seconds(t); }
 SystemTime from_seconds(double s) {
@@ -82,14 +78,7 @@ void mtasts_history(domain::DomainReport& report, StateStore& state, SystemTime 
 std::string tlsa_rrset_digest(const std::vector<domain::TlsaRecordReport>& records) {
   std::vector<std::string> lines;
   for (const auto& r : records) {
-    std::string line = std::to_string(r.record.usage) + " " + std::to_string(r.record.selector) +
-                       " " + std::to_string(r.record.matching_type) + " ";
-    static const char* hex = "0123456789abcdef";
-    for (auto byte : r.record.data) {
-      line += hex[byte >> 4];
-      line += hex[byte & 15];
-    }
-    lines.push_back(std::move(line));
+    lines.push_back(r.record.to_string());
   }
   std::sort(lines.begin(), lines.end());
   std::string joined;

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "probes/base/hex.h"
+
 namespace mailtls::exporter {
 namespace {
 
@@ -99,9 +101,8 @@ std::string logfmt_quote(const std::string& s) {
     } else if (ch == '\n') {
       out += "\\n";
     } else if (ch < 0x20 || ch == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
-      out += buf;
+      out += "\\x";
+      append_hex(out, ch);
     } else {
       out += static_cast<char>(ch);
     }
@@ -120,9 +121,8 @@ std::string json_quote(const std::string& s) {
       case '\t': out += "\\t"; break;
       default:
         if (ch < 0x20 || ch == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-          out += buf;
+          out += "\\u00";
+          append_hex(out, ch);
         } else {
           out += static_cast<char>(ch);
         }

@@ -35,6 +35,24 @@ std::string metric_name(tlsrpt::Counter c) {
   return "tlsrpt_reports_total";
 }
 
+// The labels of an increment's series (docs/metrics.md), before the policy_domain and
+// organization bounds are applied.
+std::vector<std::pair<std::string, std::string>> series_labels(const tlsrpt::CounterIncrement& inc) {
+  switch (inc.counter) {
+    case tlsrpt::Counter::kSessions:
+      return {{kPolicyDomain, inc.policy_domain},
+              {"policy_type", std::string(tlsrpt::policy_type_label(inc.policy_type))},
+              {kOrganization, inc.organization},
+              {"result", inc.result == tlsrpt::SessionResult::kSuccessful ? "successful" : "failure"}};
+    case tlsrpt::Counter::kFailures:
+      return {{kPolicyDomain, inc.policy_domain},
+              {kOrganization, inc.organization},
+              {"result_type", std::string(tlsrpt::result_type_label(inc.result_type))}};
+    case tlsrpt::Counter::kReports: return {{kOrganization, inc.organization}};
+  }
+  return {{kOrganization, inc.organization}};
+}
+
 std::string counter_key(const std::string& metric, const nlohmann::json& labels) {
   // Label values come from reports (parsed JSON, so UTF-8); replace keeps dump() from throwing
   // should one ever not be.
@@ -214,25 +232,22 @@ TlsRptReceiver::Outcome TlsRptReceiver::record(const tlsrpt::IntakeResult& resul
   auto incs = tlsrpt::aggregate(report);
   bool about_monitored = false;
   for (const auto& inc : incs) {
-    for (const auto& l : inc.labels) {
-      if (l.name == kPolicyDomain && monitored_.count(l.value)) about_monitored = true;
-    }
+    if (inc.counter != tlsrpt::Counter::kReports && monitored_.count(inc.policy_domain)) about_monitored = true;
   }
   std::string organization;
   std::set<std::string> domains;
   auto p = std::make_shared<Pending>();
   for (auto& inc : incs) {
     nlohmann::json labels = nlohmann::json::object();
-    for (const auto& l : inc.labels) {
-      std::string value = l.value;
-      if (l.name == kPolicyDomain) {
+    for (auto& [name, value] : series_labels(inc)) {
+      if (name == kPolicyDomain) {
         if (!monitored_.count(value)) value = kOther;
         if (value != kOther) domains.insert(value);
-      } else if (l.name == kOrganization) {
+      } else if (name == kOrganization) {
         if (organization.empty()) organization = organization_label_locked(value, about_monitored, t);
         value = organization;
       }
-      labels[l.name] = value;
+      labels[name] = value;
     }
     const auto ckey = counter_key(metric_name(inc.counter), labels);
     const auto v = state_.get(kCounters, ckey);
