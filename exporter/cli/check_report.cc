@@ -35,8 +35,8 @@ std::string date(SystemTime t) {
   return buf;
 }
 
-std::string days_from_now(SystemTime t) {
-  const auto d = std::chrono::duration_cast<std::chrono::hours>(t - std::chrono::system_clock::now()).count() / 24.0;
+std::string days_from_now(SystemTime t, SystemTime now) {
+  const auto d = std::chrono::duration_cast<std::chrono::hours>(t - now).count() / 24.0;
   char buf[48];
   if (d < 0) {
     std::snprintf(buf, sizeof buf, "%.1f days ago", -d);
@@ -81,7 +81,7 @@ nlohmann::json resolver_json(const domain::ResolverSelfTestState& resolver) {
 
 }  // namespace
 
-std::string format_check_text(const DomainReport& report, bool color) {
+std::string format_check_text(const DomainReport& report, bool color, SystemTime now) {
   // Peer text (banners, TXT records, certificate names) goes to a terminal: an ESC or a
   // newline in it must not drive the terminal or forge lines of this report.
   DomainReport r = report;
@@ -102,7 +102,7 @@ std::string format_check_text(const DomainReport& report, bool color) {
     out << "    " << rr.name << " " << rr.type << ": "
         << (rr.security == dns::Security::kSecure ? s.good(state)
             : rr.security == dns::Security::kInsecure ? s.warn(state) : s.bad(state));
-    if (rr.rrsig_expiry) out << s.dim(", signatures expire " + days_from_now(*rr.rrsig_expiry));
+    if (rr.rrsig_expiry) out << s.dim(", signatures expire " + days_from_now(*rr.rrsig_expiry, now));
     if (!rr.reason.empty()) out << s.dim(" (" + rr.reason + ")");
     out << "\n";
   }
@@ -140,7 +140,7 @@ std::string format_check_text(const DomainReport& report, bool color) {
       if (a.leaf) {
         out << "      certificate " << a.leaf->subject << ", issuer " << a.leaf->issuer << "\n"
             << "      valid " << date(a.leaf->not_before) << " to " << date(a.leaf->not_after) << " ("
-            << days_from_now(a.leaf->not_after) << "), SPKI SHA-256 " << a.leaf->spki_sha256 << "\n";
+            << days_from_now(a.leaf->not_after, now) << "), SPKI SHA-256 " << a.leaf->spki_sha256 << "\n";
       }
     }
   }
@@ -156,7 +156,7 @@ std::string format_check_text(const DomainReport& report, bool color) {
       return p;
     }();
     out << "\n";
-    if (m.policy_cert_not_after) out << "    policy host certificate expires " << days_from_now(*m.policy_cert_not_after) << "\n";
+    if (m.policy_cert_not_after) out << "    policy host certificate expires " << days_from_now(*m.policy_cert_not_after, now) << "\n";
     if (m.changed_without_id_change) out << "    " << s.bad("policy content changed but the TXT id did not: senders keep the old policy") << "\n";
     for (const auto& w : m.warnings) out << "    " << s.warn(w) << "\n";
   }
@@ -164,6 +164,18 @@ std::string format_check_text(const DomainReport& report, bool color) {
   for (const auto& u : r.tlsrpt.rua) out << " " << u;
   out << "\n";
   return out.str();
+}
+
+std::string format_check_texts(const std::vector<DomainReport>& reports,
+                               const domain::ResolverSelfTestState& resolver, bool color,
+                               SystemTime now) {
+  std::string out;
+  for (const auto& r : reports) out += format_check_text(r, color, now) + "\n";
+  if (resolver.validation == domain::ResolverValidation::kNotValidating) {
+    out += "the resolver's DNSSEC self-test fails (" + resolver.reason +
+           "): no DNSSEC-dependent verdict was given; fix the resolver (exit 2)\n";
+  }
+  return out;
 }
 
 std::string format_check_json(const std::vector<DomainReport>& reports,

@@ -13,7 +13,12 @@
 
 namespace mailtls::exporter {
 
-std::string format_check_text(const domain::DomainReport& report, bool color);
+// One domain; `now` is what "expires in N days" counts from.
+std::string format_check_text(const domain::DomainReport& report, bool color, SystemTime now);
+// Every domain in turn, then a line saying so when the resolver does not validate DNSSEC.
+std::string format_check_texts(const std::vector<domain::DomainReport>& reports,
+                               const domain::ResolverSelfTestState& resolver, bool color,
+                               SystemTime now);
 std::string format_check_json(const std::vector<domain::DomainReport>& reports,
                               const domain::ResolverSelfTestState& resolver);
 int check_exit_code(const std::vector<domain::DomainReport>& reports);

@@ -113,11 +113,7 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
     std::cout << format_check_json(reports, resolver);
   } else {
     const bool color = isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
-    for (const auto& r : reports) std::cout << format_check_text(r, color) << "\n";
-    if (resolver.validation == mailtls::domain::ResolverValidation::kNotValidating) {
-      std::cout << "the resolver's DNSSEC self-test fails (" << resolver.reason
-                << "): no DNSSEC-dependent verdict was given; fix the resolver (exit 2)\n";
-    }
+    std::cout << format_check_texts(reports, resolver, color, std::chrono::system_clock::now());
   }
   return check_exit_code(reports);
 }

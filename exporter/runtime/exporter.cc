@@ -14,6 +14,7 @@
 #include "exporter/runtime/logging.h"
 #include "exporter/exposition/metrics_text.h"
 #include "exporter/http/response_compression.h"
+#include "exporter/exposition/probe_response.h"
 #include "exporter/exposition/process_collector.h"
 #include "exporter/http/scrape_timeout.h"
 #include "exporter/version.h"
@@ -559,14 +560,7 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   if (state_ && report.probe_success) {
     apply_history_read_only(report, *state_, std::chrono::system_clock::now());
   }
-  std::string metrics = render_metrics_families(domain_metrics(report));
-  if (req.param("debug") == "true") {
-    std::string out = "Logs for the probe:\n";
-    for (const auto& line : report.log) out += line + "\n";
-    out += "\n\n\nMetrics that would have been returned:\n" + metrics;
-    return {200, "text/plain; charset=utf-8", out, {}};
-  }
-  return {200, kMetricsContentType, metrics, {}};
+  return probe_response(report, req.param("debug") == "true");
 }
 
 }  // namespace mailtls::exporter

@@ -123,7 +123,7 @@ inline std::string check_peer_text(std::string_view input) {
   } catch (const std::exception& e) {
     return std::string("check JSON: ") + e.what();
   }
-  if (!terminal_safe(exporter::format_check_text(r, false))) return "check text is not terminal-safe";
+  if (!terminal_safe(exporter::format_check_text(r, false, std::chrono::system_clock::now()))) return "check text is not terminal-safe";
   // ... and after make_printable: only printable text left, idempotently.
   domain::make_printable(r);
   for (const auto& line : r.log) {

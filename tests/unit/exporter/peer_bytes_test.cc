@@ -74,7 +74,7 @@ TEST(PeerBytes, CheckOutputIsValidJsonAndTerminalSafe) {
   ASSERT_NO_THROW(parsed = nlohmann::json::parse(json));
   EXPECT_EQ(parsed["domains"][0]["mx"][0]["host"],
             "mx\\xff\\xfe\\x1b[2J\\x1b]0;pwned\\x07\\x0amailtls_probe_success{domain=\"x\"} 1.a.example");
-  const std::string text = format_check_text(reports[0], /*color=*/false);
+  const std::string text = format_check_text(reports[0], /*color=*/false, std::chrono::system_clock::now());
   expect_terminal_safe(text);
   EXPECT_NE(text.find("\\x1b[2J"), std::string::npos) << text;
 }
