@@ -14,7 +14,7 @@
 #include "exporter/runtime/logging.h"
 #include "exporter/exposition/metrics_text.h"
 #include "exporter/http/response_compression.h"
-#include "exporter/exposition/probe_response.h"
+#include "exporter/runtime/probe_response.h"
 #include "exporter/exposition/process_collector.h"
 #include "exporter/http/scrape_timeout.h"
 #include "exporter/version.h"

@@ -15,7 +15,7 @@
 #include "exporter/cli/check_report.h"
 #include "exporter/exposition/domain_metrics.h"
 #include "exporter/exposition/handshake_histograms.h"
-#include "exporter/exposition/probe_response.h"
+#include "exporter/runtime/probe_response.h"
 #include "exporter/exposition/probe_results_collector.h"
 #include "tests/unit/exporter/golden_reports.h"
 

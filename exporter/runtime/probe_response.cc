@@ -1,4 +1,4 @@
-#include "exporter/exposition/probe_response.h"
+#include "exporter/runtime/probe_response.h"
 
 #include "exporter/exposition/domain_metrics.h"
 #include "exporter/exposition/metrics_text.h"
