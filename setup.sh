@@ -22,7 +22,7 @@ PACKAGES=(
   gnutls-bin swaks wrk prometheus prometheus-alertmanager prometheus-blackbox-exporter
   postfix-mta-sts-resolver
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev python3-yaml nodejs npm
-  podman runc debootstrap systemd
+  podman runc debootstrap systemd ccache
 )
 
 need_root() {
@@ -61,8 +61,19 @@ deps() {
   return $rc
 }
 
+# ccache makes a second build of the same sources (a rebuild, the ASan build's shared headers,
+# another checkout on the same machine) mostly cache hits. Paths are made relative to the
+# checkout and the build directory is not hashed, so two clones share one cache; the price is
+# debug information that may name the directory of the clone that first compiled a file.
+export CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1
+launcher() {
+  if command -v ccache > /dev/null; then
+    echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache
+  fi
+}
+
 configure() {
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo $(launcher) "$@"
 }
 
 build() {
@@ -89,7 +100,9 @@ SANITIZE_TESTS=(base_test dns_test dns_integration_test smtp_test smtp_integrati
 
 sanitize_tests() {
   local asan=${MAILTLS_ASAN_BUILD_DIR:-$ROOT/build-asan}
-  cmake -S "$ROOT" -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DMAILTLS_SANITIZE=ON -DMAILTLS_BENCH=OFF
+  # -g1 (line tables only): reports keep file:line, the build is much lighter than with -g.
+  cmake -S "$ROOT" -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+    -DMAILTLS_SANITIZE=ON -DMAILTLS_BENCH=OFF $(launcher)
   cmake --build "$asan" -j"$JOBS" --target "${SANITIZE_TESTS[@]}"
   # Any ASan or UBSan report fails the program (UBSan: -fno-sanitize-recover).
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
