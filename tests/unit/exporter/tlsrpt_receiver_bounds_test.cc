@@ -18,7 +18,7 @@
 
 #include <unistd.h>
 
-#include "exporter/tlsrpt_receiver.h"
+#include "exporter/tlsrpt/tlsrpt_receiver.h"
 
 namespace mailtls::exporter {
 namespace {
