@@ -1,16 +1,7 @@
 #include "probes/tlsrpt/dkim_signing_rule.h"
 
-#include <cctype>
-
 namespace mailtls::tlsrpt {
 namespace {
-
-std::string normalised(std::string_view name) {
-  std::string out(name);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!out.empty() && out.back() == '.') out.pop_back();
-  return out;
-}
 
 DkimVerdict verdict(DkimResult result, const DkimSignatureCheck* sig, std::string reason) {
   DkimVerdict v;
@@ -42,7 +33,7 @@ std::string_view to_string(DkimResult r) {
 }
 
 bool signing_domain_covers(std::string_view signing_domain, std::string_view reporting_domain) {
-  const std::string d = normalised(signing_domain), r = normalised(reporting_domain);
+  const std::string d = normalised_domain(signing_domain), r = normalised_domain(reporting_domain);
   if (d.empty() || r.empty()) return false;
   return r == d || (r.size() > d.size() && r.ends_with(d) && r[r.size() - d.size() - 1] == '.');
 }
@@ -54,7 +45,7 @@ DkimVerdict judge_dkim(const DkimChecks& checks, const std::vector<std::string>&
   }
   std::vector<std::string> names;
   for (const auto& r : reporting_domains) {
-    if (!normalised(r).empty()) names.push_back(normalised(r));
+    if (!normalised_domain(r).empty()) names.push_back(normalised_domain(r));
   }
   const auto covers_all = [&names](const DkimSignatureCheck& s) {
     if (names.empty()) return false;

@@ -35,14 +35,14 @@ struct DkimVerifier::Library {
   }
 };
 
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
+std::string normalised_domain(std::string_view name) {
+  std::string out(name);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   while (!out.empty() && out.back() == '.') out.pop_back();
   return out;
 }
+
+namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -113,7 +113,7 @@ DKIM_CBSTAT lookup_key(DKIM* dkim, DKIM_SIGINFO* sig, u_char* buf, size_t buflen
     found.detail = "signature without d= or s=";
     return DKIM_CBSTAT_NOTFOUND;
   }
-  found.domain = lower(domain);
+  found.domain = normalised_domain(domain);
   found.selector = selector;
   const std::string name = std::string(selector) + "._domainkey." + domain;
   const dns::Answer a = ctx->resolver->lookup(name, dns::RrType::kTxt, ctx->deadline.capped(ctx->per_lookup));
@@ -256,7 +256,7 @@ DkimChecks DkimVerifier::check(std::string_view message) const {
   for (int i = 0; i < nsigs; ++i) {
     DKIM_SIGINFO* sig = sigs[i];
     DkimSignatureCheck c;
-    if (const u_char* d = dkim_sig_getdomain(sig)) c.domain = lower(reinterpret_cast<const char*>(d));
+    if (const u_char* d = dkim_sig_getdomain(sig)) c.domain = normalised_domain(reinterpret_cast<const char*>(d));
     if (const u_char* s = dkim_sig_getselector(sig)) c.selector = reinterpret_cast<const char*>(s);
     c.body_length_limited = dkim_sig_gettagvalue(sig, false, reinterpret_cast<u_char*>(const_cast<char*>("l"))) != nullptr;
     const auto found = ctx.lookups.find(sig);

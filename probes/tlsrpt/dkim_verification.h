@@ -30,6 +30,9 @@ enum class DkimSignatureStatus {
 };
 std::string_view to_string(DkimSignatureStatus s);  // "valid", "bad_signature", ...
 
+// A domain as DKIM compares it: lower case, without a trailing dot.
+std::string normalised_domain(std::string_view name);
+
 struct DkimSignatureCheck {
   std::string domain;    // d=, lower case, no trailing dot
   std::string selector;  // s=
