@@ -81,13 +81,12 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, ReportShapes,
                          ::testing::Values("google-sts.json", "google-no-policy-found.json", "microsoft-tlsa.json",
                                            "failure-details-mixed.json", "multi-policy.json"));
 
-std::set<std::string> label_values(const std::vector<CounterIncrement>& incs, Counter c, const std::string& label) {
+// The values one field takes over the increments of one counter.
+template <typename Field>
+std::set<std::string> values_of(const std::vector<CounterIncrement>& incs, Counter c, Field field) {
   std::set<std::string> out;
   for (const auto& inc : incs) {
-    if (inc.counter != c) continue;
-    for (const auto& l : inc.labels) {
-      if (l.name == label) out.insert(l.value);
-    }
+    if (inc.counter == c) out.insert(std::string(field(inc)));
   }
   return out;
 }
@@ -95,7 +94,8 @@ std::set<std::string> label_values(const std::vector<CounterIncrement>& incs, Co
 TEST(ReportShapes, MixedFailureDetailsCountEveryResultType) {
   const auto r = ReportIntake().accept(read_fixture("failure-details-mixed.json"), "application/tlsrpt+json");
   ASSERT_TRUE(r.ok()) << r.rejection->message;
-  EXPECT_EQ(label_values(aggregate(*r.report), Counter::kFailures, "result_type"),
+  EXPECT_EQ(values_of(aggregate(*r.report), Counter::kFailures,
+                      [](const CounterIncrement& i) { return result_type_label(i.result_type); }),
             (std::set<std::string>{"starttls-not-supported", "certificate-host-mismatch", "certificate-not-trusted",
                                    "validation-failure", "sts-policy-fetch-error", "sts-webpki-invalid", "other"}));
 }
@@ -104,9 +104,10 @@ TEST(ReportShapes, MultiPolicyReportCountsEachPolicyDomain) {
   const auto r = ReportIntake().accept(read_fixture("multi-policy.json"), "application/tlsrpt+json");
   ASSERT_TRUE(r.ok()) << r.rejection->message;
   const auto incs = aggregate(*r.report);
-  EXPECT_EQ(label_values(incs, Counter::kSessions, "policy_domain"),
+  EXPECT_EQ(values_of(incs, Counter::kSessions, [](const CounterIncrement& i) { return i.policy_domain; }),
             (std::set<std::string>{"example.com", "example.org", "example.net"}));
-  EXPECT_EQ(label_values(incs, Counter::kSessions, "policy_type"),
+  EXPECT_EQ(values_of(incs, Counter::kSessions,
+                      [](const CounterIncrement& i) { return policy_type_label(i.policy_type); }),
             (std::set<std::string>{"tlsa", "sts", "no-policy-found"}));
 }
 
