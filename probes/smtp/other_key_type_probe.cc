@@ -11,18 +11,26 @@ std::string_view to_string(KeyTypeOffer o) {
   return "unknown";
 }
 
+std::optional<tls::HandshakeKeyType> other_key_type_to_ask(const StarttlsResult& first) {
+  if (!first.starttls_ok || !first.key_type) return std::nullopt;
+  return tls::other_key_type(*first.key_type);
+}
+
+KeyTypeOffer key_type_offer(const StarttlsResult& limited, tls::HandshakeKeyType asked) {
+  if (limited.starttls_ok && limited.key_type == asked) return KeyTypeOffer::kOffered;
+  if (limited.failure == StarttlsFailure::kKeyTypeNotOffered) return KeyTypeOffer::kNotOffered;
+  return KeyTypeOffer::kUnknown;
+}
+
 std::optional<OtherKeyTypeProbe> probe_other_key_type(const StarttlsProber& prober,
                                                       const StarttlsResult& first,
                                                       Deadline deadline) {
-  if (!first.starttls_ok || !first.key_type) return std::nullopt;
+  const auto ask = other_key_type_to_ask(first);
+  if (!ask) return std::nullopt;
   OtherKeyTypeProbe out;
-  out.key_type = tls::other_key_type(*first.key_type);
+  out.key_type = *ask;
   out.result = prober.probe(first.address, first.sni_name, deadline, out.key_type);
-  if (out.result.starttls_ok && out.result.key_type == out.key_type) {
-    out.offer = KeyTypeOffer::kOffered;
-  } else if (out.result.failure == StarttlsFailure::kKeyTypeNotOffered) {
-    out.offer = KeyTypeOffer::kNotOffered;
-  }
+  out.offer = key_type_offer(out.result, out.key_type);
   return out;
 }
 

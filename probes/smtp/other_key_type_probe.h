@@ -26,6 +26,13 @@ struct OtherKeyTypeProbe {
   StarttlsResult result;  // the limited handshake; its chain when offered
 };
 
+// The key type to ask for after `first`, an unrestricted probe of an address: the other one,
+// when `first` completed its handshake with an ECDSA or RSA leaf; nothing otherwise.
+std::optional<tls::HandshakeKeyType> other_key_type_to_ask(const StarttlsResult& first);
+
+// What a handshake limited to `asked` says about the server.
+KeyTypeOffer key_type_offer(const StarttlsResult& limited, tls::HandshakeKeyType asked);
+
 // When `first` (an unrestricted probe of this address) completed its handshake with an ECDSA or
 // RSA leaf: probes the same address and SNI limited to the other type. Otherwise nothing is
 // asked and the result is empty.

@@ -7,6 +7,7 @@
 
 #include "tests/fakes/smtp_test_server.h"
 #include "tests/fakes/test_certs.h"
+#include "tests/unit/smtp/test_probe_settings.h"
 
 namespace mailtls::smtp {
 namespace {
@@ -45,17 +46,7 @@ class OtherKeyTypeProbeTest : public ::testing::Test {
     return s;
   }
 
-  static StarttlsSettings settings(std::uint16_t port) {
-    StarttlsSettings s;
-    s.ehlo_name = "probe.test";
-    s.port = port;
-    s.connect_timeout = seconds(2);
-    s.banner_timeout = seconds(2);
-    s.ehlo_timeout = seconds(2);
-    s.starttls_timeout = seconds(2);
-    s.tls_handshake_timeout = seconds(2);
-    return s;
-  }
+  static StarttlsSettings settings(std::uint16_t port) { return testing::loopback_probe_settings(port); }
 
   static Deadline deadline() { return Deadline::after(seconds(10)); }
 
@@ -95,30 +86,21 @@ TEST_F(OtherKeyTypeProbeTest, ADualCertificateServerOffersTheOtherKeyType) {
   EXPECT_EQ(server.connections_accepted(), 2);
 }
 
-TEST_F(OtherKeyTypeProbeTest, AnEcdsaOnlyServerDoesNotOfferRsa) {
-  SmtpTestServer server(script(ecdsa_, nullptr));
-  StarttlsProber prober(settings(server.port()), connector_);
-  const StarttlsResult first = prober.probe(server.address(), "mx1.example.com", deadline());
-  ASSERT_TRUE(first.ok()) << first.message;
-  EXPECT_EQ(first.key_type, HandshakeKeyType::kEcdsa);
-  const auto other = probe_other_key_type(prober, first, deadline());
-  ASSERT_TRUE(other);
-  EXPECT_EQ(other->key_type, HandshakeKeyType::kRsa);
-  EXPECT_EQ(other->offer, KeyTypeOffer::kNotOffered) << other->result.message;
-  EXPECT_EQ(other->result.failure, StarttlsFailure::kKeyTypeNotOffered);
-  EXPECT_EQ(to_string(other->result.failure), "key_type_not_offered");
-}
-
-TEST_F(OtherKeyTypeProbeTest, AnRsaOnlyServerDoesNotOfferEcdsa) {
-  SmtpTestServer server(script(rsa_, nullptr));
-  StarttlsProber prober(settings(server.port()), connector_);
-  const StarttlsResult first = prober.probe(server.address(), "mx1.example.com", deadline());
-  ASSERT_TRUE(first.ok()) << first.message;
-  EXPECT_EQ(first.key_type, HandshakeKeyType::kRsa);
-  const auto other = probe_other_key_type(prober, first, deadline());
-  ASSERT_TRUE(other);
-  EXPECT_EQ(other->key_type, HandshakeKeyType::kEcdsa);
-  EXPECT_EQ(other->offer, KeyTypeOffer::kNotOffered) << other->result.message;
+TEST_F(OtherKeyTypeProbeTest, AOneCertificateServerDoesNotOfferTheOtherKeyType) {
+  for (const auto& [cert, type] : {std::pair{ecdsa_, HandshakeKeyType::kEcdsa}, std::pair{rsa_, HandshakeKeyType::kRsa}}) {
+    SCOPED_TRACE(std::string(tls::to_string(type)) + " only");
+    SmtpTestServer server(script(cert, nullptr));
+    StarttlsProber prober(settings(server.port()), connector_);
+    const StarttlsResult first = prober.probe(server.address(), "mx1.example.com", deadline());
+    ASSERT_TRUE(first.ok()) << first.message;
+    EXPECT_EQ(first.key_type, type);
+    const auto other = probe_other_key_type(prober, first, deadline());
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->key_type, tls::other_key_type(type));
+    EXPECT_EQ(other->offer, KeyTypeOffer::kNotOffered) << other->result.message;
+    EXPECT_EQ(other->result.failure, StarttlsFailure::kKeyTypeNotOffered);
+    EXPECT_EQ(to_string(other->result.failure), "key_type_not_offered");
+  }
 }
 
 TEST_F(OtherKeyTypeProbeTest, NothingIsAskedWithoutACompletedHandshake) {
