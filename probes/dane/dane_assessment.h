@@ -70,10 +70,10 @@ struct AddressProbe {
   bool starttls_offered = false;
   bool handshake_ok = false;     // the TLS handshake completed
   tls::X509Chain chain;          // as presented, leaf first
-  std::optional<tls::HandshakeKeyType> key_type;  // of `chain`'s leaf, when ECDSA or RSA
+  std::optional<tls::HandshakeKeyType> key_type = std::nullopt;  // of `chain`'s leaf, when ECDSA or RSA
   // The server's certificates of the other key type, one per key type it offered beside
   // `chain` (none: not offered, or the probe could not tell).
-  std::vector<KeyTypeChain> other_key_types;
+  std::vector<KeyTypeChain> other_key_types = {};
 };
 
 // One key type at one address: does its chain authenticate.

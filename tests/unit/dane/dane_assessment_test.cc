@@ -32,12 +32,12 @@ class DaneAssessment : public ::testing::Test {
   SystemTime now_ = std::chrono::system_clock::now();
 
   AddressProbe good(const std::string& ip) const {
-    return {ip, true, true, true, tls::X509Chain::parse({leaf_.der(), ca_.der()}), {}, {}};
+    return {ip, true, true, true, tls::X509Chain::parse({leaf_.der(), ca_.der()})};
   }
   AddressProbe rolled(const std::string& ip) const {
-    return {ip, true, true, true, tls::X509Chain::parse({other_leaf_.der(), ca_.der()}), {}, {}};
+    return {ip, true, true, true, tls::X509Chain::parse({other_leaf_.der(), ca_.der()})};
   }
-  static AddressProbe no_starttls(const std::string& ip) { return {ip, true, false, false, {}, {}, {}}; }
+  static AddressProbe no_starttls(const std::string& ip) { return {ip, true, false, false, {}}; }
 
   static std::vector<dns::TlsaRecord> rrset(const std::vector<std::string>& texts) {
     std::vector<dns::TlsaRecord> out;
@@ -145,7 +145,7 @@ TEST_F(DaneAssessment, StarttlsMissingWithUsableRecordsFails) {
 }
 
 TEST_F(DaneAssessment, HandshakeFailureAndUnreachableAddressFail) {
-  AddressProbe handshake_failed{"192.0.2.2", true, true, false, {}, {}, {}};
+  AddressProbe handshake_failed{"192.0.2.2", true, true, false, {}};
   AddressProbe unreachable{"192.0.2.3", false, false, false, {}};
   auto r = assess({mx("mx1.example.com", DaneApplicability::kDaneAppliesUsable, {kGood311},
                       {good("192.0.2.1"), handshake_failed, unreachable})});

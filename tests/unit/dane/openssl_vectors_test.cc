@@ -177,7 +177,7 @@ TEST_P(OpensslDaneVector, GivesOpensslsResultOrTheSmtpRule) {
                      .applicability = dns::DaneApplicability::kDaneAppliesNoneUsable,
                      .base_domain = "example.com",
                      .records = v.records,
-                     .addresses = {{"192.0.2.1", true, true, true, chain, {}, {}}}};
+                     .addresses = {{"192.0.2.1", true, true, true, chain}}};
       const MxDaneResult r = assess_mx_dane(mx, {}, vector_time());
       EXPECT_EQ(r.usable_records, 0);
       ASSERT_EQ(r.addresses.size(), 1u);
