@@ -222,6 +222,7 @@ make_pki() {
     echo "SPKI_V6_OTHER=$(spki_sha256_of_key "$PKI/v6-other.key")"
     echo "SPKI_STS=$(spki_sha256_of_key "$PKI/sts.key")"
   } >"$PKI/tlsa.vars"
+  make_dualcert_pki
   cp "$PKI/tlsa.vars" "$RUN_DIR/tlsa.env"
 }
 
@@ -386,6 +387,8 @@ PF_LISTENERS=(
   "127.0.1.13:smtp nomx.chain.pem"
   "127.0.1.20:smtp sts.chain.pem"
 )
+# shellcheck source=tests/world/dualcert.sh
+source "$HERE/dualcert.sh"
 
 write_postfix_conf() {
   mkdir -p "$PF/conf" "$PF/spool" "$PF/data"
