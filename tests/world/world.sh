@@ -23,6 +23,7 @@ SIGNED_ZONES=(signed.test bogus.test expiring.test cname-mx.test cname-insecure.
   dane-degraded.test dane-expired.test dane-nostarttls.test dane-v6.test
   sts-enforce.test sts-testing.test sts-changed.test sts-redirect.test sts-html.test
   sts-huge.test sts-expired.test sts-mxmiss.test sts-twotxt.test tlsrpt-bad.test tlsrpt-http.test)
+source "$HERE/mail_world.sh"
 UNSIGNED_ZONES=(insecure.test)
 ALL_ZONES=("${SIGNED_ZONES[@]}" "${UNSIGNED_ZONES[@]}")
 
