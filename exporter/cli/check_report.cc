@@ -46,10 +46,56 @@ std::string days_from_now(SystemTime t, SystemTime now) {
   return buf;
 }
 
-std::string verdict(const Style& s, const std::string& v) {
-  if (v == "valid" || v == "enforced") return s.good(v);
-  if (v == "not_deployed" || v == "testing") return s.warn(v);
-  return s.bad(v);
+// How a verdict reads: good, a warning or bad (no verdict reads bad: nothing was confirmed).
+enum class Tone { kGood, kWarn, kBad };
+
+Tone tone(dane::DaneStatus v) {
+  switch (v) {
+    case dane::DaneStatus::kValid: return Tone::kGood;
+    case dane::DaneStatus::kNotDeployed: return Tone::kWarn;
+    case dane::DaneStatus::kDegraded:
+    case dane::DaneStatus::kBroken:
+    case dane::DaneStatus::kBogus: return Tone::kBad;
+  }
+  return Tone::kBad;
+}
+
+Tone tone(mtasts::MtaStsStatus v) {
+  switch (v) {
+    case mtasts::MtaStsStatus::kEnforced: return Tone::kGood;
+    case mtasts::MtaStsStatus::kNotDeployed:
+    case mtasts::MtaStsStatus::kTesting: return Tone::kWarn;
+    case mtasts::MtaStsStatus::kDegraded:
+    case mtasts::MtaStsStatus::kBroken:
+    case mtasts::MtaStsStatus::kInvalid: return Tone::kBad;
+  }
+  return Tone::kBad;
+}
+
+template <class Status>
+std::string verdict(const Style& s, const std::variant<Status, domain::NoVerdictReason>& v) {
+  const std::string text(domain::to_string(v));
+  const auto* status = std::get_if<Status>(&v);
+  switch (status ? tone(*status) : Tone::kBad) {
+    case Tone::kGood: return s.good(text);
+    case Tone::kWarn: return s.warn(text);
+    case Tone::kBad: return s.bad(text);
+  }
+  return s.bad(text);
+}
+
+// A verdict `check` exits 1 for: a sender enforcing it would not deliver, or not safely.
+bool fails(const domain::DaneVerdict& v) {
+  const auto* status = std::get_if<dane::DaneStatus>(&v);
+  return status && tone(*status) == Tone::kBad;
+}
+bool fails(const domain::MtaStsVerdict& v) {
+  const auto* status = std::get_if<mtasts::MtaStsStatus>(&v);
+  return status && tone(*status) == Tone::kBad;
+}
+
+std::string mode_name(const std::optional<mtasts::StsMode>& mode) {
+  return mode ? std::string(mtasts::to_string(*mode)) : std::string();
 }
 
 std::string mark(const Style& s, bool ok) { return ok ? s.good("ok") : s.bad("FAIL"); }
@@ -111,10 +157,10 @@ std::string format_check_text(const DomainReport& report, bool color, SystemTime
     out << "  MX " << mx.preference << " " << s.bold(mx.host) << (mx.implicit ? " (implicit: no MX records)" : "")
         << "\n";
     out << "    TLSA at _25._tcp." << (mx.tlsa_base_domain.empty() ? mx.host : mx.tlsa_base_domain) << ": "
-        << mx.dane_state;
-    if (mx.dane_state == "usable") {
-      out << ", rollover " << (mx.rollover_ready ? s.good("ready") : s.warn("not ready"));
-      if (!mx.rollover_reason.empty()) out << s.dim(" (" + mx.rollover_reason + ")");
+        << domain::dane_state_name(mx.dane_state);
+    if (mx.dane_state == dns::DaneApplicability::kDaneAppliesUsable) {
+      out << ", rollover " << (mx.rollover_ready ? s.good("ready") : s.warn("not ready"))
+          << s.dim(" (" + std::string(dane::to_string(mx.rollover_reason)) + ")");
     }
     out << "\n";
     if (mx.renewed_without_tlsa_update) {
@@ -155,7 +201,7 @@ std::string format_check_text(const DomainReport& report, bool color, SystemTime
     out << "  MTA-STS policy: ";
     if (!m.fetch_ok) out << s.bad("fetch failed: " + m.fetch_error);
     else if (!m.policy_valid) out << s.bad("invalid: " + m.policy_error);
-    else out << "mode " << m.mode << ", max_age " << m.max_age << ", mx " << [&] {
+    else out << "mode " << mode_name(m.mode) << ", max_age " << m.max_age << ", mx " << [&] {
       std::string p;
       for (const auto& x : m.mx_patterns) p += (p.empty() ? "" : ", ") + x;
       return p;
@@ -192,8 +238,8 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
     domain::make_printable(r);
     nlohmann::json d = {{"domain", r.domain}, {"probe_success", r.probe_success},
                         {"probe_error", r.probe_error}, {"duration_seconds", r.duration_seconds},
-                        {"dane_status", r.dane_status}, {"dane_partial", r.dane_partial},
-                        {"mtasts_status", r.mtasts.status}, {"null_mx", r.mx_null}};
+                        {"dane_status", domain::to_string(r.dane_status)}, {"dane_partial", r.dane_partial},
+                        {"mtasts_status", domain::to_string(r.mtasts.status)}, {"null_mx", r.mx_null}};
     d["no_verdict"] = r.no_verdict ? nlohmann::json(std::string(domain::to_string(*r.no_verdict)))
                                    : nlohmann::json(nullptr);
     for (const auto& rr : r.rrsets) {
@@ -204,7 +250,7 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
     }
     for (const auto& mx : r.mx) {
       nlohmann::json m = {{"host", mx.host}, {"preference", mx.preference}, {"tlsa_base_domain", mx.tlsa_base_domain},
-                          {"dane_state", mx.dane_state}, {"rollover_ready", mx.rollover_ready},
+                          {"dane_state", domain::dane_state_name(mx.dane_state)}, {"rollover_ready", mx.rollover_ready},
                           {"renewed_without_tlsa_update", mx.renewed_without_tlsa_update}};
       if (mx.tlsa_rrset_first_seen) m["tlsa_rrset_first_seen"] = ts(*mx.tlsa_rrset_first_seen);
       for (const auto& t : mx.tlsa) {
@@ -236,7 +282,7 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
     }
     d["mtasts"] = {{"txt_valid", r.mtasts.txt_valid}, {"id", r.mtasts.txt_id}, {"fetch_ok", r.mtasts.fetch_ok},
                    {"fetch_error", r.mtasts.fetch_error}, {"policy_valid", r.mtasts.policy_valid},
-                   {"mode", r.mtasts.mode}, {"max_age", r.mtasts.max_age}, {"mx", r.mtasts.mx_patterns},
+                   {"mode", mode_name(r.mtasts.mode)}, {"max_age", r.mtasts.max_age}, {"mx", r.mtasts.mx_patterns},
                    {"changed_without_id_change", r.mtasts.changed_without_id_change}};
     d["tlsrpt"] = {{"present", r.tlsrpt.present}, {"valid", r.tlsrpt.valid}, {"error", r.tlsrpt.error}, {"rua", r.tlsrpt.rua}};
     out.push_back(d);
@@ -258,9 +304,7 @@ int check_exit_code(const std::vector<DomainReport>& reports) {
       }
     }
     if (!r.probe_success) return 2;
-    const bool dane_bad = r.dane_status == "broken" || r.dane_status == "degraded" || r.dane_status == "bogus";
-    const bool sts_bad = r.mtasts.status == "broken" || r.mtasts.status == "degraded" || r.mtasts.status == "invalid";
-    if (dane_bad || sts_bad) code = 1;
+    if (fails(r.dane_status) || fails(r.mtasts.status)) code = 1;
   }
   return code;
 }

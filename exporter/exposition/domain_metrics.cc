@@ -1,5 +1,8 @@
 #include "exporter/exposition/domain_metrics.h"
 
+#include <array>
+#include <variant>
+
 #include "exporter/exposition/metric_builder.h"
 #include "probes/base/hex.h"
 #include "probes/domain/no_verdict.h"
@@ -10,6 +13,32 @@ namespace {
 using domain::DomainReport;
 
 double b(bool v) { return v ? 1 : 0; }
+
+// The state set of a verdict: each state's to_string() as the label, 1 for the verdict's.
+// Without a verdict every state is 0 (mailtls_probe_no_verdict says why).
+template <class Status, size_t N>
+void verdict_state_set(MetricBuilder& m, const std::string& name, const std::string& help,
+                       const Labels& labels, const std::array<Status, N>& states,
+                       const std::variant<Status, domain::NoVerdictReason>& verdict) {
+  std::vector<std::string> names;
+  for (const auto s : states) names.emplace_back(to_string(s));
+  const auto* status = std::get_if<Status>(&verdict);
+  m.state_set(name, help, labels, "status", names,
+              status ? std::string(to_string(*status)) : std::string());
+}
+
+// Whether the MX host has a TLSA RRset to count (secure or not): none when there is none or
+// the lookup failed.
+bool has_tlsa_rrset(dns::DaneApplicability d) {
+  switch (d) {
+    case dns::DaneApplicability::kDaneAppliesUsable:
+    case dns::DaneApplicability::kDaneAppliesNoneUsable:
+    case dns::DaneApplicability::kNotApplicableInsecure: return true;
+    case dns::DaneApplicability::kNotApplicableNoTlsa:
+    case dns::DaneApplicability::kLookupFailed: return false;
+  }
+  return false;
+}
 
 void dnssec(MetricBuilder& m, const DomainReport& r) {
   for (const auto& rr : r.rrsets) {
@@ -56,7 +85,7 @@ void mx_hosts(MetricBuilder& m, const DomainReport& r) {
     const Labels mxl{{"domain", r.domain}, {"mx", mx.host}};
     m.gauge("mailtls_mx_info", "One series per MX host of the domain.",
             {{"domain", r.domain}, {"mx", mx.host}, {"preference", std::to_string(mx.preference)}}, 1);
-    if (mx.dane_state != "none" && mx.dane_state != "lookup_failed") {
+    if (has_tlsa_rrset(mx.dane_state)) {
       m.gauge("mailtls_dane_tlsa_records", "TLSA records at the TLSA base domain.", mxl,
               static_cast<double>(mx.tlsa.size()));
       m.gauge("mailtls_dane_tlsa_usable_records",
@@ -68,7 +97,7 @@ void mx_hosts(MetricBuilder& m, const DomainReport& r) {
                 to_unix_seconds(*mx.tlsa_rrset_first_seen));
       }
     }
-    if (mx.dane_state == "usable") {
+    if (mx.dane_state == dns::DaneApplicability::kDaneAppliesUsable) {
       m.gauge("mailtls_dane_rollover_ready",
               "1 if a key change would not break DANE (a matching 2 x x record, or a second "
               "3 x x key published).",
@@ -135,7 +164,10 @@ void mtasts(MetricBuilder& m, const DomainReport& r) {
   }
   if (s.policy_valid) {
     m.gauge("mailtls_mtasts_policy_info", "The policy in effect: TXT id and mode.",
-            {{"domain", r.domain}, {"id", s.txt_id}, {"mode", s.mode}}, 1);
+            {{"domain", r.domain},
+             {"id", s.txt_id},
+             {"mode", s.mode ? std::string(mtasts::to_string(*s.mode)) : std::string()}},
+            1);
     m.gauge("mailtls_mtasts_policy_max_age_seconds", "max_age of the policy.", d,
             static_cast<double>(s.max_age));
   }
@@ -155,8 +187,9 @@ void mtasts(MetricBuilder& m, const DomainReport& r) {
             "notAfter of the certificate of mta-sts.<domain>, Unix time.", d,
             to_unix_seconds(*s.policy_cert_not_after));
   }
-  m.state_set("mailtls_mtasts_status", "Would an MTA-STS-enforcing sender deliver (state set).", d,
-              "status", domain::kMtaStsStatuses, s.status);
+  verdict_state_set(m, "mailtls_mtasts_status",
+                    "Would an MTA-STS-enforcing sender deliver (state set).", d,
+                    domain::kMtaStsStatuses, s.status);
 }
 
 void tlsrpt(MetricBuilder& m, const DomainReport& r) {
@@ -200,8 +233,8 @@ std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r) {
   probe_envelope(m, r);
   dnssec(m, r);
   mx_hosts(m, r);
-  m.state_set("mailtls_dane_status", "Would a DANE-enforcing sender deliver (state set).", d,
-              "status", domain::kDaneStatuses, r.dane_status);
+  verdict_state_set(m, "mailtls_dane_status", "Would a DANE-enforcing sender deliver (state set).",
+                    d, domain::kDaneStatuses, r.dane_status);
   if (r.mtasts.checked) mtasts(m, r);
   if (r.tlsrpt.checked) tlsrpt(m, r);
   return m.take();

@@ -23,7 +23,10 @@ void tlsa_history(domain::DomainReport& report, StateStore& state, SystemTime no
     const std::string key = report.domain + " " + mx.host;
     if (mx.tlsa.empty()) {
       // Only a proven absence clears the history; a failed lookup keeps it.
-      if (mx.dane_state == "none" || mx.dane_state == "insecure") state.erase(kTlsaSection, key);
+      if (mx.dane_state == dns::DaneApplicability::kNotApplicableNoTlsa ||
+          mx.dane_state == dns::DaneApplicability::kNotApplicableInsecure) {
+        state.erase(kTlsaSection, key);
+      }
       continue;
     }
     mx.tlsa_rrset_digest = tlsa_rrset_digest(mx.tlsa);

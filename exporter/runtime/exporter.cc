@@ -5,9 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <optional>
 
+#include "exporter/runtime/adhoc_probe_slot.h"
 #include "exporter/runtime/domain_history.h"
 #include "exporter/exposition/domain_metrics.h"
 #include "exporter/exposition/metric_builder.h"
@@ -17,41 +17,19 @@
 #include "exporter/runtime/probe_response.h"
 #include "exporter/exposition/process_collector.h"
 #include "exporter/http/scrape_timeout.h"
+#include "exporter/runtime/landing_page.h"
+#include "exporter/runtime/probe_allow_list.h"
 #include "exporter/version.h"
 #include "probes/base/printable_text.h"
 #include "probes/dns/unbound_resolver.h"
+#include "probes/domain/no_verdict.h"
 
 namespace mailtls::exporter {
 namespace {
 
-// Sleeps `d`, or returns sooner once `st` asks the thread to stop.
-void sleep_unless_stopped(std::stop_token st, std::chrono::milliseconds d) {
-  std::mutex mu;
-  std::condition_variable_any cv;
-  std::unique_lock lock(mu);
-  cv.wait_for(lock, st, d, [] { return false; });
-}
-
-constexpr int kMaxConcurrentAdhocProbes = 4;
 // A reload waits this long for one already running (reloads run one at a time).
 constexpr auto kReloadWait = std::chrono::seconds(60);
 
-// One of the kMaxConcurrentAdhocProbes /probe slots, given back when it goes out of scope: a
-// probe that throws frees its slot too (it used to keep it; after four, /probe answered 429
-// for good).
-class AdhocProbeSlot {
- public:
-  explicit AdhocProbeSlot(std::atomic<int>& in_flight)
-      : in_flight_(in_flight), held_(++in_flight <= kMaxConcurrentAdhocProbes) {}
-  ~AdhocProbeSlot() { --in_flight_; }
-  AdhocProbeSlot(const AdhocProbeSlot&) = delete;
-  AdhocProbeSlot& operator=(const AdhocProbeSlot&) = delete;
-  bool held() const { return held_; }
-
- private:
-  std::atomic<int>& in_flight_;
-  const bool held_;
-};
 // Probes change the state (history) all the time; it is written at most this often, from one
 // thread, and at shutdown. Writing it after every probe cost O(domains) per probe.
 constexpr auto kStateSaveInterval = std::chrono::seconds(5);
@@ -83,48 +61,6 @@ class LiveCollector final : public prometheus::Collectable {
  private:
   std::function<void(MetricBuilder&)> fill_;
 };
-
-constexpr const char* kLandingPage = R"(<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>mailtls_exporter</title>
-<style>body{font-family:sans-serif;max-width:48em;margin:2em auto;line-height:1.4}
-code{background:#f4f4f4;padding:0 .2em}</style></head>
-<body>
-<h1>mailtls_exporter</h1>
-<p>Watches the transport security of mail domains: DANE (TLSA and DNSSEC), MTA-STS,
-TLS-RPT and STARTTLS.</p>
-<ul>
-<li><a href="metrics">Metrics</a></li>
-<li><a href="-/healthy">Health</a> and <a href="-/ready">readiness</a></li>
-</ul>
-<form action="probe" method="get">
-<label>Probe a configured domain: <input name="target" placeholder="example.com"></label>
-<label><input type="checkbox" name="debug" value="true"> debug</label>
-<input type="submit" value="Probe">
-</form>
-<p>Version {VERSION} (revision {REVISION}).</p>
-</body>
-</html>
-)";
-
-std::string landing_page() {
-  std::string page = kLandingPage;
-  auto replace = [&](const std::string& key, const std::string& value) {
-    if (auto pos = page.find(key); pos != std::string::npos) page.replace(pos, key.size(), value);
-  };
-  replace("{VERSION}", kVersion);
-  replace("{REVISION}", kRevision);
-  return page;
-}
-
-bool matches_allow_pattern(const std::string& pattern, const std::string& domain) {
-  if (pattern.rfind("*.", 0) == 0) {
-    const std::string suffix = pattern.substr(1);  // ".example.com"
-    return domain.size() > suffix.size() &&
-           domain.compare(domain.size() - suffix.size(), suffix.size(), suffix) == 0;
-  }
-  return pattern == domain;
-}
 
 }  // namespace
 
@@ -257,12 +193,7 @@ bool Exporter::start(std::string* error) {
   // Probes only change the state in memory; this thread writes it (when changed) every few
   // seconds. A crash (not a shutdown, which saves) loses at most the history of the last
   // kStateSaveInterval: first-seen times and policy changes noticed since the last write.
-  state_saver_ = std::jthread([this](std::stop_token st) {
-    while (!st.stop_requested()) {
-      sleep_unless_stopped(st, kStateSaveInterval);
-      save_state();
-    }
-  });
+  state_saver_.start(kStateSaveInterval, [this] { save_state(); });
 
   if (config_.tlsrpt_receiver.enabled) {
     const auto& t = config_.tlsrpt_receiver;
@@ -286,12 +217,8 @@ bool Exporter::start(std::string* error) {
     tlsrpt_->set_monitored_domains(domain_names(config_));
     collectables_.push_back(tlsrpt_);
     if (!t.maildir.empty()) {
-      maildir_watcher_ = std::jthread([this, dir = t.maildir, every = t.maildir_scan_interval](std::stop_token st) {
-        while (!st.stop_requested()) {
-          tlsrpt_->import_maildir(dir);
-          sleep_unless_stopped(st, every);
-        }
-      });
+      maildir_watcher_.start(t.maildir_scan_interval,
+                             [this, dir = t.maildir] { tlsrpt_->import_maildir(dir); });
     }
   }
 
@@ -322,23 +249,22 @@ bool Exporter::start(std::string* error) {
   // seconds: made here every few seconds, a gzip scrape only copies the last one out.
   // It looks twice a second, so that an answer that has just grown past the threshold gets
   // its first render at once instead of every scrape rendering until the next interval.
-  metrics_renderer_ = std::jthread([this](std::stop_token st) {
-    auto last = std::chrono::steady_clock::time_point{};
-    while (!st.stop_requested()) {
-      bool have_render;
-      {
-        std::lock_guard lock(rendered_mu_);
-        have_render = rendered_gzip_ != nullptr;
-      }
-      // A render is due when the answer crossed the threshold (either way) or is old.
-      const bool large = results_->text_size() >= metrics_cache_min_bytes_;
-      if (large != have_render || std::chrono::steady_clock::now() - last >= kMetricsRenderInterval) {
-        render_metrics_gzip();
-        last = std::chrono::steady_clock::now();
-      }
-      sleep_unless_stopped(st, std::chrono::milliseconds(500));
-    }
-  });
+  metrics_renderer_.start(std::chrono::milliseconds(500),
+                          [this, last = std::chrono::steady_clock::time_point{}]() mutable {
+                            bool have_render;
+                            {
+                              std::lock_guard lock(rendered_mu_);
+                              have_render = rendered_gzip_ != nullptr;
+                            }
+                            // A render is due when the answer crossed the threshold (either
+                            // way) or is old.
+                            const bool large = results_->text_size() >= metrics_cache_min_bytes_;
+                            if (large != have_render ||
+                                std::chrono::steady_clock::now() - last >= kMetricsRenderInterval) {
+                              render_metrics_gzip();
+                              last = std::chrono::steady_clock::now();
+                            }
+                          });
   ready_ = true;
   spdlog::info("listening on {} (port {}), {} domains configured, {} probed by this shard ({}/{})",
                flags_.listen_address, web_.port(), config_.domains.size(),
@@ -382,19 +308,10 @@ void Exporter::render_metrics_gzip() {
 void Exporter::shutdown() {
   ready_ = false;
   web_.stop();
-  if (metrics_renderer_.joinable()) {
-    metrics_renderer_.request_stop();
-    metrics_renderer_.join();
-  }
+  metrics_renderer_.stop();
   if (scheduler_) scheduler_->stop();
-  if (maildir_watcher_.joinable()) {
-    maildir_watcher_.request_stop();
-    maildir_watcher_.join();
-  }
-  if (state_saver_.joinable()) {
-    state_saver_.request_stop();
-    state_saver_.join();
-  }
+  maildir_watcher_.stop();
+  state_saver_.stop();
   save_state();
 }
 
@@ -502,7 +419,8 @@ void Exporter::run_probe(const DomainConfig& domain) {
   if (spdlog::should_log(spdlog::level::debug)) {
     log_event(spdlog::level::debug, "probed",
               {{"domain", report.domain}, {"success", report.probe_success ? "true" : "false"},
-               {"dane_status", report.dane_status}, {"mtasts_status", report.mtasts.status},
+               {"dane_status", std::string(domain::to_string(report.dane_status))},
+               {"mtasts_status", std::string(domain::to_string(report.mtasts.status))},
                {"duration_seconds", std::to_string(report.duration_seconds)}});
   }
   // A domain removed by a reload while its probe ran is not brought back.
@@ -519,25 +437,6 @@ void Exporter::run_probe(const DomainConfig& domain) {
   }
 }
 
-bool Exporter::probe_allowed(const std::string& name, DomainConfig* out) const {
-  std::lock_guard lock(config_mu_);
-  for (const auto& d : config_.domains) {
-    if (d.name == name) {
-      *out = d;
-      return true;
-    }
-  }
-  for (const auto& p : config_.probe_allow_list) {
-    if (matches_allow_pattern(p, name)) {
-      out->name = name;
-      out->interval = config_.interval;
-      out->timeout = config_.timeout;
-      return true;
-    }
-  }
-  return false;
-}
-
 HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   const std::string target = req.param("target");
   if (target.empty()) {
@@ -546,11 +445,16 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   std::string err;
   auto name = normalize_domain_name(target, &err);
   if (!name) return {400, "text/plain; charset=utf-8", printable_text(err) + "\n", {}};
-  DomainConfig domain;
-  if (!probe_allowed(*name, &domain)) {
+  std::optional<DomainConfig> target_config;
+  {
+    std::lock_guard lock(config_mu_);
+    target_config = probe_target(config_, *name);
+  }
+  if (!target_config) {
     return {403, "text/plain; charset=utf-8",
             "\"" + *name + "\" is neither configured nor in probe_allow_list\n", {}};
   }
+  DomainConfig domain = std::move(*target_config);
   std::shared_ptr<DomainProber> prober;
   {
     std::lock_guard lock(config_mu_);

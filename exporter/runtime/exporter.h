@@ -10,7 +10,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_set>
 
 #include "exporter/config/config.h"
@@ -25,6 +24,7 @@
 #include "exporter/tlsrpt/tlsrpt_receiver.h"
 #include "exporter/config/web_config.h"
 #include "exporter/http/web_server.h"
+#include "exporter/runtime/periodic_thread.h"
 
 namespace mailtls::exporter {
 
@@ -57,7 +57,6 @@ class Exporter {
   void register_routes();
   void run_probe(const DomainConfig& domain);
   HttpResponse handle_probe(const HttpRequest& req);
-  bool probe_allowed(const std::string& domain, DomainConfig* out) const;
   std::vector<DomainConfig> owned_domains(const Config& c) const;
   void save_state();
   std::function<void(const BodyPieceWriter&)> metrics_writer() const;
@@ -87,12 +86,12 @@ class Exporter {
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
   std::unique_ptr<Scheduler> scheduler_;
   std::shared_ptr<TlsRptReceiver> tlsrpt_;  // when tlsrpt_receiver.enabled
-  std::jthread maildir_watcher_;
-  std::jthread state_saver_;
+  PeriodicThread maildir_watcher_;
+  PeriodicThread state_saver_;
   // The whole /metrics answer gzipped, rendered every kMetricsRenderInterval while the probe
   // results are at least metrics_cache_min_bytes_ of text; null below that (then every scrape
   // renders).
-  std::jthread metrics_renderer_;
+  PeriodicThread metrics_renderer_;
   std::mutex rendered_mu_;
   std::shared_ptr<const std::string> rendered_gzip_;
   size_t metrics_cache_min_bytes_ = 1 << 20;  // about 150 domains

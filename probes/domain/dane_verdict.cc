@@ -94,7 +94,7 @@ void assess_dane(DomainReport& r, const std::vector<dns::TlsaBaseDomainResult>& 
     }
     m.tlsa_usable = v.usable_records;
     m.rollover_ready = v.rollover_ready;
-    m.rollover_reason = std::string(dane::to_string(v.rollover));
+    m.rollover_reason = v.rollover;
     for (const auto& a : v.addresses) {
       for (auto& report : m.addresses) {
         if (report.address != a.address) continue;
@@ -107,7 +107,7 @@ void assess_dane(DomainReport& r, const std::vector<dns::TlsaBaseDomainResult>& 
       }
     }
   }
-  r.dane_status = std::string(dane::to_string(verdict.status));
+  r.dane_status = verdict.status;
   r.dane_partial = verdict.partial_coverage;
 }
 

@@ -19,17 +19,6 @@
 namespace mailtls::domain {
 namespace {
 
-std::string dane_state_of(dns::DaneApplicability d) {
-  switch (d) {
-    case dns::DaneApplicability::kDaneAppliesUsable: return "usable";
-    case dns::DaneApplicability::kDaneAppliesNoneUsable: return "none_usable";
-    case dns::DaneApplicability::kNotApplicableInsecure: return "insecure";
-    case dns::DaneApplicability::kNotApplicableNoTlsa: return "none";
-    case dns::DaneApplicability::kLookupFailed: return "lookup_failed";
-  }
-  return "lookup_failed";
-}
-
 std::string phase_label(const char* name) { return name; }
 
 AddressReport address_report(const smtp::StarttlsResult& s, const std::string& mx_host,
@@ -49,7 +38,7 @@ AddressReport address_report(const smtp::StarttlsResult& s, const std::string& m
   put("starttls", s.durations.starttls);
   put("tls_handshake", s.durations.tls_handshake);
   if (!s.ok()) {
-    a.failure_kind = std::string(smtp::to_string(s.failure));
+    a.failure_kind = s.failure;
     a.failure = s.message;
   }
   a.tls_version = s.tls_version;
@@ -126,7 +115,7 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
     m.preference = rec.preference;
     m.implicit = mx.status == dns::MxStatus::kImplicitMx;
     m.tlsa_base_domain = h.base_domain;
-    m.dane_state = settings.check_dane ? dane_state_of(h.applicability) : "none";
+    m.dane_state = settings.check_dane ? h.applicability : dns::DaneApplicability::kNotApplicableNoTlsa;
     r.log.push_back("MX host " + rec.host + ": " + std::string(dns::to_string(h.applicability)) +
                     (h.reason.empty() ? "" : " (" + h.reason + ")") + ", " +
                     std::to_string(h.addresses.size()) + " addresses");
@@ -200,7 +189,7 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
   if (settings.check_dane) {
     assess_dane(r, hosts, results, owner, mx, now, other_key_types);
   } else {
-    r.dane_status = "not_deployed";
+    r.dane_status = dane::DaneStatus::kNotDeployed;
   }
 
   // 5. MTA-STS (its verdict needs the SMTP results above); 6. TLS-RPT. The lookups end by the
@@ -216,7 +205,8 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
   r.duration_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   r.finished = seams.clock.now();
-  r.log.push_back("verdicts: DANE " + r.dane_status + ", MTA-STS " + r.mtasts.status);
+  r.log.push_back("verdicts: DANE " + std::string(to_string(r.dane_status)) + ", MTA-STS " +
+                  std::string(to_string(r.mtasts.status)));
   make_printable(r);
   return r;
 }

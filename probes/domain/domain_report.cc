@@ -4,6 +4,17 @@
 
 namespace mailtls::domain {
 
+std::string_view dane_state_name(dns::DaneApplicability d) {
+  switch (d) {
+    case dns::DaneApplicability::kDaneAppliesUsable: return "usable";
+    case dns::DaneApplicability::kDaneAppliesNoneUsable: return "none_usable";
+    case dns::DaneApplicability::kNotApplicableInsecure: return "insecure";
+    case dns::DaneApplicability::kNotApplicableNoTlsa: return "none";
+    case dns::DaneApplicability::kLookupFailed: return "lookup_failed";
+  }
+  return "lookup_failed";
+}
+
 void add_rrset(DomainReport& r, const dns::Answer& a) {
   if (a.qname.empty()) return;
   for (const auto& existing : r.rrsets) {
@@ -35,11 +46,8 @@ void make_printable(DomainReport& r) {
   for (auto& mx : r.mx) {
     fix(mx.host);
     fix(mx.tlsa_base_domain);
-    fix(mx.dane_state);
-    fix(mx.rollover_reason);
     for (auto& t : mx.tlsa) fix(t.unusable_reason);
     for (auto& a : mx.addresses) {
-      fix(a.failure_kind);
       fix(a.failure);
       fix(a.tls_version);
       fix(a.cipher);
@@ -57,7 +65,6 @@ void make_printable(DomainReport& r) {
   fix(m.txt_error);
   fix(m.fetch_error);
   fix(m.policy_error);
-  fix(m.mode);
   fix(m.mx_patterns);
   fix(m.warnings);
   fix(r.tlsrpt.error);

@@ -3,17 +3,42 @@
 // metrics and what `check` prints. Filled by probe_domain() (domain_probe.h) from the dns,
 // smtp, tls, dane, mtasts and tlsrpt probes.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "probes/base/clock.h"
+#include "probes/dane/dane_assessment.h"
 #include "probes/dns/records.h"
 #include "probes/dns/resolver.h"
+#include "probes/dns/tlsa_base_domain.h"
+#include "probes/mtasts/mtasts_assessment.h"
+#include "probes/mtasts/sts_policy.h"
+#include "probes/smtp/starttls_probe.h"
 
 namespace mailtls::domain {
+
+// Why a probe has no verdict about the domain (docs/verdicts.md, precedence: the monitor's own
+// faults are never the domain's). Set only by mark_no_verdict() (no_verdict.h).
+enum class NoVerdictReason {
+  kTimeout,                // the probe did not finish within its timeout
+  kResolverUnreachable,    // lookups got no answer, and the resolver answers nothing at all
+  kResolverNotValidating,  // the resolver answers, but its DNSSEC self-test fails
+};
+
+// A verdict of one kind, or the reason there is none: never a free string. Renderers switch
+// over both enums (no default), so the compiler names each of them when a state is added.
+using DaneVerdict = std::variant<dane::DaneStatus, NoVerdictReason>;
+using MtaStsVerdict = std::variant<mtasts::MtaStsStatus, NoVerdictReason>;
+// What `check` and the logs call a verdict: its status's to_string() ("valid", "enforced",
+// ...), or "not checked: <why>" (not_checked_status(), no_verdict.h). Defined in no_verdict.cc.
+std::string_view to_string(const DaneVerdict& verdict);
+std::string_view to_string(const MtaStsVerdict& verdict);
 
 // One DNS RRset the probe depended on, with its DNSSEC state.
 struct RrsetStatus {
@@ -43,7 +68,7 @@ struct AddressReport {
   bool starttls_ok = false;  // handshake completed
   // Seconds per phase reached: connect, banner, ehlo, starttls, tls_handshake.
   std::map<std::string, double> phase_seconds;
-  std::string failure_kind;  // "" when all went well; a closed set from the SMTP probe
+  smtp::StarttlsFailure failure_kind = smtp::StarttlsFailure::kNone;
   std::string failure;       // free text for logs and `check`
   std::string tls_version;
   std::string cipher;
@@ -82,14 +107,15 @@ struct MxReport {
   std::uint16_t preference = 0;
   bool implicit = false;  // no MX RRset: the domain itself (RFC 5321 §5.1)
   std::string tlsa_base_domain;
-  // none | usable | none_usable | insecure | lookup_failed (RFC 7672 §2.2.3 / docs/verdicts.md T4)
-  std::string dane_state = "none";
+  // Does DANE apply to this MX host (RFC 7672 §2.2.3 / docs/verdicts.md T4); rendered by
+  // dane_state_name().
+  dns::DaneApplicability dane_state = dns::DaneApplicability::kNotApplicableNoTlsa;
   std::optional<SystemTime> tlsa_rrset_first_seen;  // filled by the exporter from its state
   std::string tlsa_rrset_digest;                      // identifies this exact RRset
   std::vector<TlsaRecordReport> tlsa;
   int tlsa_usable = 0;
   bool rollover_ready = false;
-  std::string rollover_reason;
+  dane::RolloverReadiness rollover_reason = dane::RolloverReadiness::kNotApplicable;
   bool renewed_without_tlsa_update = false;  // F1: leaf newer than the TLSA RRset, no match
   std::vector<AddressReport> addresses;
   std::optional<bool> mtasts_covered;  // empty without a valid policy
@@ -107,15 +133,14 @@ struct MtaStsReport {
   std::string fetch_result_type;  // sts-policy-fetch-error | sts-webpki-invalid | sts-policy-invalid
   bool policy_valid = false;
   std::string policy_error;
-  std::string mode;  // enforce | testing | none
+  std::optional<mtasts::StsMode> mode;  // empty without a parsed policy
   std::int64_t max_age = 0;
   std::vector<std::string> mx_patterns;
   std::string body_sha256;
   std::optional<SystemTime> policy_cert_not_after;
   std::vector<std::string> warnings;
-  // enforced | testing | degraded | broken | not_deployed | invalid; "not checked: timeout"
-  // when timed_out.
-  std::string status = "not_deployed";
+  // The verdict; NoVerdictReason::kTimeout when timed_out.
+  MtaStsVerdict status = mtasts::MtaStsStatus::kNotDeployed;
   // The check did not finish before the probe deadline, or (mode enforce) an MX host's SMTP
   // probe did not: there is no verdict, and the fields above may be partly empty.
   bool timed_out = false;
@@ -133,14 +158,6 @@ struct TlsRptReport {
   std::vector<std::string> rua;
 };
 
-// Why a probe has no verdict about the domain (docs/verdicts.md, precedence: the monitor's own
-// faults are never the domain's). Set only by mark_no_verdict() (no_verdict.h).
-enum class NoVerdictReason {
-  kTimeout,                // the probe did not finish within its timeout
-  kResolverUnreachable,    // lookups got no answer, and the resolver answers nothing at all
-  kResolverNotValidating,  // the resolver answers, but its DNSSEC self-test fails
-};
-
 struct DomainReport {
   std::string domain;
   bool probe_success = false;  // the probe ran to the end (not the verdict)
@@ -153,8 +170,7 @@ struct DomainReport {
   std::vector<RrsetStatus> rrsets;
   bool mx_null = false;  // RFC 7505: accepts no mail
   std::vector<MxReport> mx;
-  // valid | degraded | broken | not_deployed | bogus
-  std::string dane_status = "not_deployed";
+  DaneVerdict dane_status = dane::DaneStatus::kNotDeployed;
   bool dane_partial = false;  // some MX hosts without DANE while others have it (M4)
   MtaStsReport mtasts;
   TlsRptReport tlsrpt;
@@ -170,9 +186,17 @@ void add_rrset(DomainReport& r, const dns::Answer& a);
 // label or a JSON string.
 void make_printable(DomainReport& r);
 
-inline const std::vector<std::string> kDaneStatuses = {"valid", "degraded", "broken",
-                                                       "not_deployed", "bogus"};
-inline const std::vector<std::string> kMtaStsStatuses = {"enforced", "testing",     "degraded",
-                                                         "broken",   "not_deployed", "invalid"};
+// The states of the mailtls_dane_status and mailtls_mtasts_status state sets, in order.
+inline constexpr std::array kDaneStatuses = {
+    dane::DaneStatus::kValid, dane::DaneStatus::kDegraded, dane::DaneStatus::kBroken,
+    dane::DaneStatus::kNotDeployed, dane::DaneStatus::kBogus};
+inline constexpr std::array kMtaStsStatuses = {
+    mtasts::MtaStsStatus::kEnforced, mtasts::MtaStsStatus::kTesting,
+    mtasts::MtaStsStatus::kDegraded, mtasts::MtaStsStatus::kBroken,
+    mtasts::MtaStsStatus::kNotDeployed, mtasts::MtaStsStatus::kInvalid};
+
+// "none" | "usable" | "none_usable" | "insecure" | "lookup_failed": MX host's DANE state as
+// `check` shows it.
+std::string_view dane_state_name(dns::DaneApplicability d);
 
 }  // namespace mailtls::domain

@@ -29,12 +29,22 @@ std::string_view not_checked_status(NoVerdictReason reason) {
   return kNotCheckedTimeout;
 }
 
+std::string_view to_string(const DaneVerdict& verdict) {
+  if (const auto* reason = std::get_if<NoVerdictReason>(&verdict)) return not_checked_status(*reason);
+  return dane::to_string(std::get<dane::DaneStatus>(verdict));
+}
+
+std::string_view to_string(const MtaStsVerdict& verdict) {
+  if (const auto* reason = std::get_if<NoVerdictReason>(&verdict)) return not_checked_status(*reason);
+  return mtasts::to_string(std::get<mtasts::MtaStsStatus>(verdict));
+}
+
 void mark_no_verdict(DomainReport& r, NoVerdictReason reason, std::string error) {
   const std::string status(not_checked_status(reason));
   r.probe_success = false;
   r.probe_error = std::move(error);
   r.no_verdict = reason;
-  r.dane_status = status;
+  r.dane_status = reason;
   switch (reason) {
     case NoVerdictReason::kTimeout:
       // MTA-STS and TLS-RPT were judged part by part: what finished keeps its verdict, what
@@ -53,7 +63,7 @@ void mark_no_verdict(DomainReport& r, NoVerdictReason reason, std::string error)
     case NoVerdictReason::kResolverUnreachable:
       break;
   }
-  if (r.mtasts.checked) r.mtasts.status = status;
+  if (r.mtasts.checked) r.mtasts.status = reason;
   if (r.tlsrpt.checked) r.tlsrpt.error = status;
 }
 

@@ -44,7 +44,7 @@ void copy_lookup_results(MtaStsReport& m, const mtasts::MtaStsProbeResult& probe
     m.policy_valid = probe.policy->valid();
     m.policy_error = probe.policy->message;
     if (probe.policy->policy) {
-      m.mode = std::string(mtasts::to_string(probe.policy->policy->mode));
+      m.mode = probe.policy->policy->mode;
       m.max_age = probe.policy->policy->max_age_seconds;
       m.mx_patterns = probe.policy->policy->mx;
     }
@@ -79,7 +79,7 @@ void report_mtasts(DomainReport& r, const PolicyLookups& lookups,
   m.checked = true;
   if (!lookups.mtasts || !lookups.mtasts_in_time) {
     m.timed_out = true;
-    m.status = kNotCheckedTimeout;
+    m.status = NoVerdictReason::kTimeout;
     r.log.push_back("MTA-STS: not checked, the probe timeout passed before it finished");
     return;
   }
@@ -95,7 +95,7 @@ void report_mtasts(DomainReport& r, const PolicyLookups& lookups,
                     (probe.fetch->ok ? "ok" : probe.fetch->message));
   }
   const auto verdict = mtasts::assess_mtasts(probe, transports_of(r));
-  m.status = std::string(mtasts::to_string(verdict.status));
+  m.status = verdict.status;
   m.warnings = verdict.warnings;
   for (const auto& a : verdict.mx) {
     for (auto& mx : r.mx) {
@@ -106,12 +106,13 @@ void report_mtasts(DomainReport& r, const PolicyLookups& lookups,
   // neither a pass nor a failure.
   if (verdict.mode == mtasts::StsMode::kEnforce && !unfinished_mx.empty()) {
     m.timed_out = true;
-    m.status = kNotCheckedTimeout;
+    m.status = NoVerdictReason::kTimeout;
     r.log.push_back("MTA-STS: mode enforce, but the SMTP probe of " + unfinished_mx.front() +
                     " did not finish within the probe timeout: no verdict");
     return;
   }
-  r.log.push_back("MTA-STS: " + m.status + " (" + verdict.reason + ")");
+  r.log.push_back("MTA-STS: " + std::string(mtasts::to_string(verdict.status)) + " (" +
+                  verdict.reason + ")");
 }
 
 void report_tlsrpt(DomainReport& r, const PolicyLookups& lookups) {

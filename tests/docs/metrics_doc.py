@@ -7,7 +7,7 @@ and the state-set table (rows `| `metric` | `value` | meaning |`), then compares
 1. the sources (always): every metric name the code under exporter/ and probes/ registers
    (string literals of the form mailtls_..., process_..., and the tlsrpt_..._total counter
    names that the TLS-RPT receiver prefixes with mailtls_), and the state-set values of
-   probes/domain/domain_report.h (kDaneStatuses, kMtaStsStatuses);
+   probes/domain/domain_report.h (kDaneStatuses, kMtaStsStatuses, named by to_string());
 2. /metrics pages (each --page FILE, or --url URL to fetch one): every family on the page
    must be documented with exactly the labels it carries, its type must match, and every
    state-set value on the page must be documented.
@@ -113,16 +113,27 @@ def metrics_in_sources(root):
 
 
 def states_in_sources(root):
-    """{metric: set(values)} from the state lists of domain_report.h."""
+    """{metric: set(values)}: the enumerators listed in the state-set arrays of domain_report.h,
+    named as their enum's to_string() names them."""
     path = os.path.join(root, "probes", "domain", "domain_report.h")
     with open(path, encoding="utf-8") as f:
         text = f.read()
     out = {}
-    for const, metric in (("kDaneStatuses", "mailtls_dane_status"), ("kMtaStsStatuses", "mailtls_mtasts_status")):
+    for const, enum, source, metric in (
+            ("kDaneStatuses", "DaneStatus", "probes/dane/dane_assessment.cc", "mailtls_dane_status"),
+            ("kMtaStsStatuses", "MtaStsStatus", "probes/mtasts/mtasts_assessment.cc",
+             "mailtls_mtasts_status")):
         m = re.search(const + r"\s*=\s*\{([^}]*)\}", text)
         if not m:
             raise SystemExit(f"{path}: {const} not found")
-        out[metric] = set(re.findall(r'"([^"]*)"', m.group(1)))
+        with open(os.path.join(root, source), encoding="utf-8") as f:
+            names = dict(re.findall(r"case " + enum + r'::(k\w+):\s*return "([^"]*)"', f.read()))
+        values = set()
+        for enumerator in re.findall(enum + r"::(k\w+)", m.group(1)):
+            if enumerator not in names:
+                raise SystemExit(f"{source}: no to_string name for {enum}::{enumerator}")
+            values.add(names[enumerator])
+        out[metric] = values
     return out
 
 

@@ -124,8 +124,8 @@ TEST_F(WorldProbe, EveryScenarioHasItsVerdicts) {
   for (const auto& e : kScenarios) {
     const auto r = probe(e.domain);
     EXPECT_TRUE(r.probe_success) << e.domain << ": " << r.probe_error;
-    EXPECT_EQ(r.dane_status, e.dane_status) << e.domain;
-    EXPECT_EQ(r.mtasts.status, e.mtasts_status) << e.domain;
+    EXPECT_EQ(domain::to_string(r.dane_status), e.dane_status) << e.domain;
+    EXPECT_EQ(domain::to_string(r.mtasts.status), e.mtasts_status) << e.domain;
     EXPECT_EQ(r.tlsrpt.valid, e.tlsrpt_valid) << e.domain;
     const auto m = metrics(r);
     EXPECT_TRUE(has(m, "mailtls_dane_status{domain=\"" + std::string(e.domain) + "\",status=\"" + e.dane_status + "\"} 1")) << e.domain;
@@ -269,13 +269,13 @@ TEST_F(WorldProbe, KeyRotationWithoutTlsaUpdateIsF1) {
   auto state = StateStore::in_memory();
   auto before = probe("dane-good.test");
   apply_history(before, state, std::chrono::system_clock::now());
-  ASSERT_EQ(before.dane_status, "valid");
+  ASSERT_EQ(domain::to_string(before.dane_status), "valid");
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // notBefore has 1 s resolution
   ASSERT_EQ(world("mutate rotate-key"), 0);
   auto after = probe("dane-good.test");
   apply_history(after, state, std::chrono::system_clock::now());
   ASSERT_EQ(world("restore rotate-key"), 0);
-  EXPECT_EQ(after.dane_status, "broken");
+  EXPECT_EQ(domain::to_string(after.dane_status), "broken");
   ASSERT_EQ(after.mx.size(), 1u);
   EXPECT_TRUE(after.mx[0].renewed_without_tlsa_update);
   EXPECT_EQ(after.mx[0].addresses[0].dane_result_type, "tlsa-invalid");
@@ -284,7 +284,7 @@ TEST_F(WorldProbe, KeyRotationWithoutTlsaUpdateIsF1) {
   EXPECT_TRUE(has(m, "mailtls_dane_status{domain=\"dane-good.test\",status=\"broken\"} 1"));
   // The cert's notBefore is later than the RRset's first-seen time: what the F1 alert compares.
   EXPECT_GT(after.mx[0].addresses[0].leaf->not_before, *after.mx[0].tlsa_rrset_first_seen);
-  EXPECT_EQ(probe("dane-good.test").dane_status, "valid");  // restored
+  EXPECT_EQ(domain::to_string(probe("dane-good.test").dane_status), "valid");  // restored
 }
 
 // F6: the policy content changes under the same id; the history survives a restart.
@@ -342,8 +342,8 @@ TEST_F(WorldProbe, WrongTrustAnchorGivesNoVerdictNotBogus) {
   const auto r = prober->probe(d);
   EXPECT_EQ(r.no_verdict, domain::NoVerdictReason::kResolverNotValidating);
   EXPECT_FALSE(r.probe_success);
-  EXPECT_EQ(r.dane_status, "not checked: resolver not validating");
-  EXPECT_EQ(r.mtasts.status, "not checked: resolver not validating");
+  EXPECT_EQ(domain::to_string(r.dane_status), "not checked: resolver not validating");
+  EXPECT_EQ(domain::to_string(r.mtasts.status), "not checked: resolver not validating");
   ASSERT_FALSE(r.rrsets.empty());
   for (const auto& s : r.rrsets) {
     EXPECT_EQ(s.security, dns::Security::kIndeterminate) << s.name << " " << s.type;

@@ -82,7 +82,7 @@ inline std::string check_peer_text(std::string_view input) {
     domain::MxReport m;
     m.host = h;
     m.tlsa_base_domain = h;
-    m.dane_state = "usable";
+    m.dane_state = dns::DaneApplicability::kDaneAppliesUsable;
     domain::TlsaRecordReport t;
     t.record = {3, 1, 1, {1, 2, 3}};
     t.usable = true;

@@ -80,7 +80,7 @@ TEST_F(DomainProbeTest, StallingMxDoesNotStarveMtaStsAndTlsRpt) {
   EXPECT_FALSE(r.probe_success);
   ASSERT_EQ(r.mx.size(), 1u);
   ASSERT_EQ(r.mx[0].addresses.size(), 1u);
-  EXPECT_EQ(r.mx[0].addresses[0].failure_kind, "banner_timeout");
+  EXPECT_EQ(smtp::to_string(r.mx[0].addresses[0].failure_kind), "banner_timeout");
   // ... but MTA-STS was fetched while there was time left, and has its verdict.
   EXPECT_EQ(fetcher.calls(), 1);
   EXPECT_TRUE(fetcher.time_left_at_last_call());
@@ -90,8 +90,8 @@ TEST_F(DomainProbeTest, StallingMxDoesNotStarveMtaStsAndTlsRpt) {
   EXPECT_EQ(r.mtasts.txt_id, "20240101");
   EXPECT_TRUE(r.mtasts.fetch_ok);
   EXPECT_TRUE(r.mtasts.policy_valid) << r.mtasts.policy_error;
-  EXPECT_EQ(r.mtasts.mode, "testing");
-  EXPECT_EQ(r.mtasts.status, "testing");  // testing mode does not depend on the MX outcome
+  EXPECT_EQ(r.mtasts.mode, mtasts::StsMode::kTesting);
+  EXPECT_EQ(domain::to_string(r.mtasts.status), "testing");  // testing mode does not depend on the MX outcome
   EXPECT_EQ(r.mx[0].mtasts_covered, std::optional<bool>(true));
   // TLS-RPT too.
   EXPECT_TRUE(r.tlsrpt.checked);
@@ -109,9 +109,9 @@ TEST_F(DomainProbeTest, EnforceVerdictWithAStalledMxIsNotChecked) {
   const DomainReport r = probe(server, fetcher, std::chrono::milliseconds(1500));
   EXPECT_FALSE(r.probe_success);
   EXPECT_TRUE(r.mtasts.timed_out);
-  EXPECT_EQ(r.mtasts.status, kNotCheckedTimeout);
+  EXPECT_EQ(domain::to_string(r.mtasts.status), kNotCheckedTimeout);
   EXPECT_TRUE(r.mtasts.policy_valid);
-  EXPECT_EQ(r.mtasts.mode, "enforce");
+  EXPECT_EQ(r.mtasts.mode, mtasts::StsMode::kEnforce);
   EXPECT_EQ(r.mx[0].mtasts_covered, std::optional<bool>(true));
   EXPECT_TRUE(r.tlsrpt.valid);
 }
@@ -131,7 +131,7 @@ TEST_F(DomainProbeTest, PolicyHostOutlastingTheFetchTimeIsAFetchError) {
   EXPECT_TRUE(r.mtasts.fetch_attempted);
   EXPECT_FALSE(r.mtasts.fetch_ok);
   EXPECT_EQ(r.mtasts.fetch_error, "timed out");
-  EXPECT_EQ(r.mtasts.status, "broken");
+  EXPECT_EQ(domain::to_string(r.mtasts.status), "broken");
   EXPECT_TRUE(r.tlsrpt.valid);
   EXPECT_FALSE(r.tlsrpt.timed_out);
 }
@@ -145,7 +145,7 @@ TEST_F(DomainProbeTest, WithoutTimePressureEveryVerdictIsGiven) {
   const DomainReport r = probe(server, fetcher, std::chrono::milliseconds(5000));
   EXPECT_TRUE(r.probe_success) << r.probe_error;
   EXPECT_FALSE(r.mtasts.timed_out);
-  EXPECT_EQ(r.mtasts.status, "broken");  // enforce, and no MX host can pass
+  EXPECT_EQ(domain::to_string(r.mtasts.status), "broken");  // enforce, and no MX host can pass
   EXPECT_TRUE(r.tlsrpt.valid);
   EXPECT_EQ(server.connections_accepted(), 0);
 }

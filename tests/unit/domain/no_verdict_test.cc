@@ -21,9 +21,9 @@ DomainReport report_through_wrong_anchor() {
   DomainReport r;
   r.domain = "example.test";
   r.probe_success = true;
-  r.dane_status = "bogus";
+  r.dane_status = dane::DaneStatus::kBogus;
   r.mtasts.checked = true;
-  r.mtasts.status = "broken";
+  r.mtasts.status = mtasts::MtaStsStatus::kBroken;
   r.tlsrpt.checked = true;
   r.rrsets.push_back(RrsetStatus{"example.test", "MX", dns::Security::kBogus, dns::Outcome::kError,
                                  std::chrono::system_clock::now() + hours(48), "no DS"});
@@ -54,8 +54,8 @@ TEST(NoVerdict, ResolverNotValidatingMeansNoVerdictNotBogus) {
   EXPECT_EQ(r.probe_error,
             "resolver not validating: known-signed name did not validate secure: "
             "signed.test A: bogus");
-  EXPECT_EQ(r.dane_status, "not checked: resolver not validating");
-  EXPECT_EQ(r.mtasts.status, "not checked: resolver not validating");
+  EXPECT_EQ(domain::to_string(r.dane_status), "not checked: resolver not validating");
+  EXPECT_EQ(domain::to_string(r.mtasts.status), "not checked: resolver not validating");
   EXPECT_EQ(r.tlsrpt.error, "not checked: resolver not validating");
   // DNSSEC states unknown, the resolver's word kept for the log; no RRSIG expiry to alert on.
   for (const auto& s : r.rrsets) {
@@ -76,8 +76,8 @@ TEST(NoVerdict, ValidatingResolverLeavesTheDomainsVerdict) {
   EXPECT_EQ(judge(r, resolver, ResolverValidation::kValidating), std::nullopt);
   EXPECT_TRUE(r.probe_success);
   EXPECT_FALSE(r.no_verdict);
-  EXPECT_EQ(r.dane_status, "bogus");
-  EXPECT_EQ(r.mtasts.status, "broken");
+  EXPECT_EQ(domain::to_string(r.dane_status), "bogus");
+  EXPECT_EQ(domain::to_string(r.mtasts.status), "broken");
   EXPECT_EQ(r.rrsets[0].security, dns::Security::kBogus);
   EXPECT_TRUE(r.rrsets[0].rrsig_expiry);
 }
@@ -87,7 +87,7 @@ TEST(NoVerdict, SelfTestNotFinishedWithholdsNothingButSaysSo) {
   auto r = report_through_wrong_anchor();
   EXPECT_EQ(judge(r, resolver, ResolverValidation::kNotTested), std::nullopt);
   EXPECT_TRUE(r.probe_success);
-  EXPECT_EQ(r.dane_status, "bogus");
+  EXPECT_EQ(domain::to_string(r.dane_status), "bogus");
   ASSERT_FALSE(r.log.empty());
   EXPECT_NE(r.log.back().find("not confirmed"), std::string::npos);
 }
@@ -101,7 +101,7 @@ TEST(NoVerdict, UnreachableResolverIsTheReasonEvenWhenTheSelfTestFails) {
   EXPECT_EQ(judge(r, resolver, ResolverValidation::kNotValidating),
             NoVerdictReason::kResolverUnreachable);
   EXPECT_EQ(r.no_verdict, NoVerdictReason::kResolverUnreachable);
-  EXPECT_EQ(r.dane_status, kNotCheckedResolverUnreachable);
+  EXPECT_EQ(domain::to_string(r.dane_status), kNotCheckedResolverUnreachable);
   EXPECT_EQ(r.probe_error.rfind("resolver unreachable: ", 0), 0u) << r.probe_error;
 }
 
@@ -110,12 +110,12 @@ TEST(NoVerdict, ResolverReasonReplacesTimeout) {
   testing::FakeResolver resolver;
   auto r = report_through_wrong_anchor();
   mark_no_verdict(r, NoVerdictReason::kTimeout, "the probe did not finish within its timeout");
-  EXPECT_EQ(r.dane_status, "not checked: timeout");
-  EXPECT_EQ(r.mtasts.status, "broken") << "a timeout leaves the parts that finished alone";
+  EXPECT_EQ(domain::to_string(r.dane_status), "not checked: timeout");
+  EXPECT_EQ(domain::to_string(r.mtasts.status), "broken") << "a timeout leaves the parts that finished alone";
   EXPECT_EQ(judge(r, resolver, ResolverValidation::kNotValidating),
             NoVerdictReason::kResolverNotValidating);
   EXPECT_EQ(r.no_verdict, NoVerdictReason::kResolverNotValidating);
-  EXPECT_EQ(r.mtasts.status, "not checked: resolver not validating");
+  EXPECT_EQ(domain::to_string(r.mtasts.status), "not checked: resolver not validating");
 }
 
 TEST(NoVerdict, ReasonsAreBoundedLabelValues) {

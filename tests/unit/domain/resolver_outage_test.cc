@@ -11,9 +11,9 @@ DomainReport report_with_failed_mx_lookup(dns::Security security) {
   DomainReport r;
   r.domain = "example.test";
   r.probe_success = true;
-  r.dane_status = "bogus";
+  r.dane_status = dane::DaneStatus::kBogus;
   r.mtasts.checked = true;
-  r.mtasts.status = "broken";
+  r.mtasts.status = mtasts::MtaStsStatus::kBroken;
   r.tlsrpt.checked = true;
   r.rrsets.push_back(RrsetStatus{"example.test", "MX", security, dns::Outcome::kError, std::nullopt,
                                  "SERVFAIL"});
@@ -29,8 +29,8 @@ TEST(ResolverOutage, UnreachableResolverMeansNoVerdict) {
   EXPECT_EQ(r.no_verdict, NoVerdictReason::kResolverUnreachable);
   EXPECT_EQ(r.probe_error.rfind("resolver unreachable: A mailtls-", 0), 0u) << r.probe_error;
   EXPECT_NE(r.probe_error.find(".signed.test: error"), std::string::npos) << r.probe_error;
-  EXPECT_EQ(r.dane_status, kNotCheckedResolverUnreachable);
-  EXPECT_EQ(r.mtasts.status, kNotCheckedResolverUnreachable);
+  EXPECT_EQ(domain::to_string(r.dane_status), kNotCheckedResolverUnreachable);
+  EXPECT_EQ(domain::to_string(r.mtasts.status), kNotCheckedResolverUnreachable);
   EXPECT_EQ(r.tlsrpt.error, kNotCheckedResolverUnreachable);
   EXPECT_EQ(resolver.lookups(), 1);
 }
@@ -40,8 +40,8 @@ TEST(ResolverOutage, AnsweringResolverLeavesTheDomainsVerdict) {
   auto r = report_with_failed_mx_lookup(dns::Security::kIndeterminate);
   EXPECT_FALSE(mark_resolver_outage(r, resolver, "", Deadline::after(std::chrono::seconds(1))));
   EXPECT_TRUE(r.probe_success);
-  EXPECT_EQ(r.dane_status, "bogus");
-  EXPECT_EQ(r.mtasts.status, "broken");
+  EXPECT_EQ(domain::to_string(r.dane_status), "bogus");
+  EXPECT_EQ(domain::to_string(r.mtasts.status), "broken");
   ASSERT_FALSE(r.log.empty());
   EXPECT_NE(r.log.back().find("the failed lookups are the domain's"), std::string::npos);
 }
@@ -52,7 +52,7 @@ TEST(ResolverOutage, BogusAnswersAreAnswersAndNeedNoCheck) {
   auto r = report_with_failed_mx_lookup(dns::Security::kBogus);
   EXPECT_FALSE(mark_resolver_outage(r, resolver, "", Deadline::after(std::chrono::seconds(1))));
   EXPECT_TRUE(r.probe_success);
-  EXPECT_EQ(r.dane_status, "bogus");
+  EXPECT_EQ(domain::to_string(r.dane_status), "bogus");
   EXPECT_EQ(resolver.lookups(), 0);
 }
 

@@ -24,7 +24,7 @@ TEST(CheckReport, TextNamesVerdictsRecordsAndCertificates) {
 
 TEST(CheckReport, TextExplainsF1) {
   auto r = sample_report("a.example");
-  r.dane_status = "broken";
+  r.dane_status = dane::DaneStatus::kBroken;
   r.mx[0].renewed_without_tlsa_update = true;
   r.mx[0].addresses[0].dane_match = false;
   r.mx[0].addresses[0].dane_result_type = "tlsa-invalid";
@@ -43,8 +43,8 @@ const domain::ResolverSelfTestState kNotValidating{
 // What a probe through a resolver with a wrong trust anchor gives once the rule has judged it.
 domain::DomainReport not_validated_report(const std::string& name) {
   auto r = sample_report(name);
-  r.dane_status = "bogus";
-  r.mtasts.status = "broken";
+  r.dane_status = dane::DaneStatus::kBogus;
+  r.mtasts.status = mtasts::MtaStsStatus::kBroken;
   r.rrsets[0].security = dns::Security::kBogus;
   domain::mark_no_verdict(r, domain::NoVerdictReason::kResolverNotValidating,
                           "resolver not validating: " + kNotValidating.reason);
@@ -97,20 +97,20 @@ TEST(CheckReport, ExitCodes) {
   auto good = sample_report("a.example");
   EXPECT_EQ(check_exit_code({good}), 0);
   auto degraded = good;
-  degraded.dane_status = "degraded";
+  degraded.dane_status = dane::DaneStatus::kDegraded;
   EXPECT_EQ(check_exit_code({good, degraded}), 1);
   auto sts = good;
-  sts.mtasts.status = "broken";
+  sts.mtasts.status = mtasts::MtaStsStatus::kBroken;
   EXPECT_EQ(check_exit_code({sts}), 1);
   auto bogus = good;
-  bogus.dane_status = "bogus";
+  bogus.dane_status = dane::DaneStatus::kBogus;
   EXPECT_EQ(check_exit_code({bogus}), 1);
   auto failed = good;
   failed.probe_success = false;
   EXPECT_EQ(check_exit_code({degraded, failed}), 2);
   auto not_deployed = good;
-  not_deployed.dane_status = "not_deployed";
-  not_deployed.mtasts.status = "not_deployed";
+  not_deployed.dane_status = dane::DaneStatus::kNotDeployed;
+  not_deployed.mtasts.status = mtasts::MtaStsStatus::kNotDeployed;
   EXPECT_EQ(check_exit_code({not_deployed}), 0);
 }
 

@@ -36,7 +36,7 @@ TEST(DomainHistory, FailedTlsaLookupKeepsHistory) {
   apply_history(r, state, kT0);
   auto failed = sample_report("a.example");
   failed.mx[0].tlsa.clear();
-  failed.mx[0].dane_state = "lookup_failed";
+  failed.mx[0].dane_state = dns::DaneApplicability::kLookupFailed;
   apply_history(failed, state, kT0 + hours(1));
   auto back = sample_report("a.example");
   apply_history(back, state, kT0 + hours(2));

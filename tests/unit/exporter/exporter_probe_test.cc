@@ -149,7 +149,7 @@ TEST_F(ProbingExporter, IncompleteProbeKeepsTheLastCompleteVerdicts) {
     if (++calls > 1) {
       r.probe_success = false;
       r.probe_error = "the probe did not finish within its timeout";
-      r.dane_status = "bogus";
+      r.dane_status = dane::DaneStatus::kBogus;
       r.mx.clear();
     }
     return r;
@@ -173,8 +173,8 @@ TEST_F(ProbingExporter, ResolverNotValidatingKeepsTheLastVerdictsAndSaysWhy) {
   script_ = [&calls](const DomainConfig& d) {
     auto r = sample_report(d.name);
     if (++calls > 1) {
-      r.dane_status = "bogus";
-      r.mtasts.status = "broken";
+      r.dane_status = dane::DaneStatus::kBogus;
+      r.mtasts.status = mtasts::MtaStsStatus::kBroken;
       for (auto& s : r.rrsets) s.security = dns::Security::kBogus;
       mailtls::testing::FakeResolver resolver;
       domain::judge_resolver_faults(

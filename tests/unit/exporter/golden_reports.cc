@@ -58,7 +58,7 @@ void tlsrpt_valid(DomainReport& r) {
   r.tlsrpt.rua = {"mailto:tlsrpt@" + r.domain};
 }
 
-void mtasts_policy(DomainReport& r, const std::string& mode, const std::string& status) {
+void mtasts_policy(DomainReport& r, mtasts::StsMode mode, mtasts::MtaStsStatus status) {
   auto& m = r.mtasts;
   m.checked = m.txt_present = m.txt_valid = true;
   m.txt_id = "20260101T000000";
@@ -82,26 +82,42 @@ DomainReport base(const std::string& name) {
   return r;
 }
 
+MxReport mx_host(const std::string& host, std::uint16_t preference, dns::DaneApplicability state) {
+  MxReport mx;
+  mx.host = host;
+  mx.preference = preference;
+  mx.dane_state = state;
+  if (state == dns::DaneApplicability::kDaneAppliesUsable) mx.tlsa_base_domain = host;
+  return mx;
+}
+
+// A domain in an unsigned zone with one MX host doing STARTTLS at `address`, without DANE.
+DomainReport insecure_domain(const std::string& name, const std::string& address) {
+  auto r = base(name);
+  r.rrsets = {rrset(r.domain, "MX", dns::Security::kInsecure)};
+  auto mx = mx_host("mx." + name, 10, dns::DaneApplicability::kNotApplicableNoTlsa);
+  mx.addresses = {tls_address(address, mx.host)};
+  r.mx = {mx};
+  r.dane_status = dane::DaneStatus::kNotDeployed;
+  return r;
+}
+
 DomainReport dane_good(const std::string& name = "dane-good.example") {
   auto r = base(name);
   r.rrsets = {rrset(r.domain, "MX", dns::Security::kSecure, at(48h)),
               rrset("_25._tcp.mx." + name, "TLSA", dns::Security::kSecure, at(72h))};
-  MxReport mx;
-  mx.host = "mx." + name;
-  mx.preference = 10;
-  mx.tlsa_base_domain = mx.host;
-  mx.dane_state = "usable";
+  auto mx = mx_host("mx." + name, 10, dns::DaneApplicability::kDaneAppliesUsable);
   mx.tlsa = {tlsa(3, 0xab), tlsa(3, 0xcd)};
   mx.tlsa_usable = 2;
   mx.tlsa_rrset_first_seen = at(-20 * kDay);
   mx.rollover_ready = true;
-  mx.rollover_reason = "next-key-published";
+  mx.rollover_reason = dane::RolloverReadiness::kNextKeyPublished;
   mx.addresses = {tls_address("127.0.2.1", mx.host)};
   dane_matches(mx);
   mx.mtasts_covered = true;
   r.mx = {mx};
-  r.dane_status = "valid";
-  mtasts_policy(r, "enforce", "enforced");
+  r.dane_status = dane::DaneStatus::kValid;
+  mtasts_policy(r, mtasts::StsMode::kEnforce, mtasts::MtaStsStatus::kEnforced);
   tlsrpt_valid(r);
   return r;
 }
@@ -111,17 +127,13 @@ DomainReport dane_broken() {
   auto r = base("dane-broken.example");
   r.rrsets = {rrset(r.domain, "MX", dns::Security::kSecure, at(48h)),
               rrset("_25._tcp.mx.dane-broken.example", "TLSA", dns::Security::kSecure, at(72h))};
-  MxReport mx;
-  mx.host = "mx.dane-broken.example";
-  mx.preference = 5;
-  mx.tlsa_base_domain = mx.host;
-  mx.dane_state = "usable";
+  auto mx = mx_host("mx.dane-broken.example", 5, dns::DaneApplicability::kDaneAppliesUsable);
   mx.tlsa = {tlsa(3, 0x11), tlsa(0, 0x22, false)};
   mx.tlsa[1].unusable_reason = "pkix_usage";
   mx.tlsa_usable = 1;
   mx.tlsa_rrset_first_seen = at(-90 * kDay);
   mx.rollover_ready = false;
-  mx.rollover_reason = "no-current-match";
+  mx.rollover_reason = dane::RolloverReadiness::kNoCurrentMatch;
   mx.renewed_without_tlsa_update = true;
   auto a = tls_address("127.0.2.2", mx.host);
   a.dane_applies = true;
@@ -130,7 +142,7 @@ DomainReport dane_broken() {
   mx.addresses = {a};
   mx.tlsa[0].matches[a.address] = false;
   r.mx = {mx};
-  r.dane_status = "broken";
+  r.dane_status = dane::DaneStatus::kBroken;
   r.mtasts.checked = true;  // no _mta-sts record
   r.mtasts.txt_error = "no v=STSv1 TXT record";
   return r;
@@ -141,10 +153,7 @@ DomainReport dane_broken() {
 DomainReport dane_none() {
   auto r = base("dane-none.example");
   r.rrsets = {rrset(r.domain, "MX", dns::Security::kInsecure)};
-  MxReport mx;
-  mx.host = "mx.dane-none.example";
-  mx.preference = 10;
-  mx.dane_state = "insecure";
+  auto mx = mx_host("mx.dane-none.example", 10, dns::DaneApplicability::kNotApplicableInsecure);
   auto bad_name = tls_address("127.0.2.3", "other.example");
   bad_name.pkix_valid = false;
   bad_name.pkix_result_type = "certificate-host-mismatch";
@@ -153,11 +162,11 @@ DomainReport dane_none() {
   plain.family = "ipv4";
   plain.connect_ok = true;
   plain.phase_seconds = {{"connect", 0.001}, {"banner", 0.002}, {"ehlo", 0.001}};
-  plain.failure_kind = "starttls_not_offered";
+  plain.failure_kind = smtp::StarttlsFailure::kStarttlsNotOffered;
   plain.failure = "EHLO reply has no STARTTLS";
   mx.addresses = {bad_name, plain};
   r.mx = {mx};
-  r.dane_status = "not_deployed";
+  r.dane_status = dane::DaneStatus::kNotDeployed;
   r.mtasts.checked = true;
   r.mtasts.txt_error = "no v=STSv1 TXT record";
   r.tlsrpt.checked = true;
@@ -167,18 +176,10 @@ DomainReport dane_none() {
 
 // F6: the policy content changed and the TXT id did not.
 DomainReport sts_enforce() {
-  auto r = base("sts-enforce.example");
-  r.rrsets = {rrset(r.domain, "MX", dns::Security::kInsecure),
-              rrset("_mta-sts.sts-enforce.example", "TXT", dns::Security::kInsecure)};
-  MxReport mx;
-  mx.host = "mx.sts-enforce.example";
-  mx.preference = 10;
-  mx.dane_state = "none";
-  mx.addresses = {tls_address("127.0.2.5", mx.host)};
-  mx.mtasts_covered = true;
-  r.mx = {mx};
-  r.dane_status = "not_deployed";
-  mtasts_policy(r, "enforce", "enforced");
+  auto r = insecure_domain("sts-enforce.example", "127.0.2.5");
+  r.rrsets.push_back(rrset("_mta-sts.sts-enforce.example", "TXT", dns::Security::kInsecure));
+  r.mx[0].mtasts_covered = true;
+  mtasts_policy(r, mtasts::StsMode::kEnforce, mtasts::MtaStsStatus::kEnforced);
   r.mtasts.changed_without_id_change = true;
   r.mtasts.warnings = {"max_age below one week"};
   tlsrpt_valid(r);
@@ -186,15 +187,7 @@ DomainReport sts_enforce() {
 }
 
 DomainReport sts_broken() {
-  auto r = base("sts-broken.example");
-  r.rrsets = {rrset(r.domain, "MX", dns::Security::kInsecure)};
-  MxReport mx;
-  mx.host = "mx.sts-broken.example";
-  mx.preference = 10;
-  mx.dane_state = "none";
-  mx.addresses = {tls_address("127.0.2.6", mx.host)};
-  r.mx = {mx};
-  r.dane_status = "not_deployed";
+  auto r = insecure_domain("sts-broken.example", "127.0.2.6");
   auto& m = r.mtasts;
   m.checked = m.txt_present = m.txt_valid = true;
   m.txt_id = "v2";
@@ -202,7 +195,7 @@ DomainReport sts_broken() {
   m.fetch_error = "certificate of mta-sts.sts-broken.example has expired";
   m.fetch_result_type = "sts-webpki-invalid";
   m.id_last_change = at(-3 * kDay);
-  m.status = "broken";
+  m.status = mtasts::MtaStsStatus::kBroken;
   r.tlsrpt.checked = r.tlsrpt.present = true;
   r.tlsrpt.error = "rua: not a mailto: or https: URI";
   return r;
@@ -218,31 +211,24 @@ DomainReport multi_mx() {
               rrset("mx1.multi-mx.example", "AAAA", dns::Security::kSecure, at(48h)),
               rrset("_25._tcp.mx1.multi-mx.example", "TLSA", dns::Security::kSecure, at(72h)),
               rrset("mx2.other-provider.example", "A", dns::Security::kInsecure)};
-  MxReport mx1;
-  mx1.host = "mx1.multi-mx.example";
-  mx1.preference = 10;
-  mx1.tlsa_base_domain = mx1.host;
-  mx1.dane_state = "usable";
+  auto mx1 = mx_host("mx1.multi-mx.example", 10, dns::DaneApplicability::kDaneAppliesUsable);
   mx1.tlsa = {tlsa(2, 0x33)};
   mx1.tlsa_usable = 1;
   mx1.tlsa_rrset_first_seen = at(-40 * kDay);
   mx1.rollover_ready = true;
-  mx1.rollover_reason = "trust-anchor";
+  mx1.rollover_reason = dane::RolloverReadiness::kTrustAnchorMatches;
   mx1.addresses = {tls_address("127.0.2.7", mx1.host), tls_address("::1", mx1.host)};
   mx1.addresses[1].tls_version = "TLSv1.2";
   mx1.addresses[1].cipher = "ECDHE-RSA-AES256-GCM-SHA384";
   dane_matches(mx1);
   mx1.mtasts_covered = true;
-  MxReport mx2;
-  mx2.host = "mx2.other-provider.example";
-  mx2.preference = 20;
-  mx2.dane_state = "insecure";
+  auto mx2 = mx_host("mx2.other-provider.example", 20, dns::DaneApplicability::kNotApplicableInsecure);
   mx2.addresses = {tls_address("127.0.2.8", mx2.host), tls_address("::2", mx2.host)};
   mx2.mtasts_covered = false;
   r.mx = {mx1, mx2};
-  r.dane_status = "valid";
+  r.dane_status = dane::DaneStatus::kValid;
   r.dane_partial = true;
-  mtasts_policy(r, "testing", "testing");
+  mtasts_policy(r, mtasts::StsMode::kTesting, mtasts::MtaStsStatus::kTesting);
   r.mtasts.mx_patterns = {"mx1.multi-mx.example"};
   r.mtasts.warnings = {"mx2.other-provider.example is not covered by the policy"};
   tlsrpt_valid(r);
@@ -253,7 +239,7 @@ DomainReport null_mx() {
   auto r = base("null-mx.example");
   r.rrsets = {rrset(r.domain, "MX", dns::Security::kSecure, at(48h))};
   r.mx_null = true;
-  r.dane_status = "not_deployed";
+  r.dane_status = dane::DaneStatus::kNotDeployed;
   return r;
 }
 
@@ -262,20 +248,17 @@ DomainReport timeout() {
   auto r = base("timeout.example");
   r.duration_seconds = 10;
   r.rrsets = {rrset(r.domain, "MX", dns::Security::kSecure, at(48h))};
-  MxReport mx;
-  mx.host = "mx.timeout.example";
-  mx.preference = 10;
-  mx.dane_state = "lookup_failed";
+  auto mx = mx_host("mx.timeout.example", 10, dns::DaneApplicability::kLookupFailed);
   AddressReport a;
   a.address = "127.0.2.9";
   a.family = "ipv4";
-  a.failure_kind = "connect_timeout";
+  a.failure_kind = smtp::StarttlsFailure::kConnectTimeout;
   a.failure = "connect timed out";
   mx.addresses = {a};
   r.mx = {mx};
   r.mtasts.checked = true;
   r.mtasts.timed_out = true;
-  r.mtasts.status = "not checked: timeout";
+  r.mtasts.status = domain::NoVerdictReason::kTimeout;
   r.tlsrpt.checked = true;
   r.tlsrpt.timed_out = true;
   r.tlsrpt.error = "not checked: timeout";
@@ -299,8 +282,8 @@ DomainReport golden_no_verdict_report() {
   r.finished = golden_now();
   r.rrsets[0].security = dns::Security::kBogus;
   r.rrsets[0].reason = "validation failure <no-verdict.example. MX IN>";
-  r.dane_status = "bogus";
-  r.mtasts.status = "broken";
+  r.dane_status = dane::DaneStatus::kBogus;
+  r.mtasts.status = mtasts::MtaStsStatus::kBroken;
   domain::mark_no_verdict(r, domain::NoVerdictReason::kResolverNotValidating,
                           "resolver not validating: signed.test A: bogus");
   return r;

@@ -17,7 +17,7 @@ domain::DomainReport sample_report(const std::string& name) {
   mx.host = "mx." + name;
   mx.preference = 10;
   mx.tlsa_base_domain = mx.host;
-  mx.dane_state = "usable";
+  mx.dane_state = dns::DaneApplicability::kDaneAppliesUsable;
   domain::TlsaRecordReport t;
   t.record = {3, 1, 1, std::vector<std::uint8_t>(32, 0xab)};
   t.usable = true;
@@ -43,16 +43,16 @@ domain::DomainReport sample_report(const std::string& name) {
   mx.tlsa.push_back(t);
   mx.mtasts_covered = true;
   r.mx.push_back(mx);
-  r.dane_status = "valid";
+  r.dane_status = dane::DaneStatus::kValid;
   r.mtasts.checked = r.tlsrpt.checked = true;
   r.mtasts.txt_present = r.mtasts.txt_valid = true;
   r.mtasts.txt_id = "20240101";
   r.mtasts.fetch_attempted = r.mtasts.fetch_ok = r.mtasts.policy_valid = true;
-  r.mtasts.mode = "enforce";
+  r.mtasts.mode = mtasts::StsMode::kEnforce;
   r.mtasts.max_age = 604800;
   r.mtasts.body_sha256 = std::string(64, 'c');
   r.mtasts.policy_cert_not_after = system_clock::now() + hours(24 * 80);
-  r.mtasts.status = "enforced";
+  r.mtasts.status = mtasts::MtaStsStatus::kEnforced;
   r.tlsrpt.present = r.tlsrpt.valid = true;
   r.tlsrpt.rua = {"mailto:tlsrpt@" + name};
   r.log = {"looked up MX for " + name, "all good"};
