@@ -1,6 +1,7 @@
 #include "exporter/domain_metrics.h"
 
 #include "exporter/metric_builder.h"
+#include "probes/dane/tlsa_presentation.h"
 #include "probes/domain/no_verdict.h"
 
 namespace mailtls::exporter {
@@ -75,18 +76,15 @@ void mx_hosts(MetricBuilder& m, const DomainReport& r) {
     }
     for (const auto& t : mx.tlsa) {
       for (const auto& [address, matched] : t.matches) {
-        std::string hex;
-        static const char* digits = "0123456789abcdef";
-        for (auto byte : t.record.data) {
-          hex += digits[byte >> 4];
-          hex += digits[byte & 15];
-        }
         m.gauge("mailtls_dane_tlsa_record_match",
-                "1 if this TLSA record matches the chain presented at this address.",
+                "1 if this TLSA record matches the chain presented at this address. data: the "
+                "digest in hex; for matching type 0 (a whole certificate or key) and data over "
+                "64 bytes, sha256: and the SHA-256 of the data.",
                 {{"domain", r.domain}, {"mx", mx.host}, {"address", address},
                  {"usage", std::to_string(t.record.usage)},
                  {"selector", std::to_string(t.record.selector)},
-                 {"matching_type", std::to_string(t.record.matching_type)}, {"data", hex}},
+                 {"matching_type", std::to_string(t.record.matching_type)},
+                 {"data", dane::tlsa_data_label(t.record)}},
                 b(matched));
       }
     }

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <vector>
 
+#include "probes/tls/certificate.h"
+
 namespace mailtls::dane {
 namespace {
 
@@ -100,6 +102,12 @@ std::string to_hex(const std::vector<std::uint8_t>& bytes) {
     out.push_back(kDigits[b & 0xf]);
   }
   return out;
+}
+
+std::string tlsa_data_label(const dns::TlsaRecord& record) {
+  const bool digest = record.matching_type == 1 || record.matching_type == 2;
+  if (digest && record.data.size() <= kMaxShownTlsaDataBytes) return to_hex(record.data);
+  return "sha256:" + tls::sha256_hex(record.data);
 }
 
 }  // namespace mailtls::dane
