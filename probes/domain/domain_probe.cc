@@ -154,7 +154,7 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
   }
   const auto results = smtp::probe_addresses(
       seams.starttls, targets, deadline, smtp::kDefaultMaxParallelProbes,
-      {seams.observations, settings.observation_max_age});
+      {seams.observations, settings.observation_max_age, domain});
   const bool smtp_cut_off = deadline.expired();
   for (size_t t = 0; t < results.size() && t < owner.size(); ++t) {
     auto& m = r.mx[owner[t].first];

@@ -47,7 +47,7 @@ StarttlsResult StarttlsObservationCache::probe_and_count(const StarttlsProber& p
 StarttlsResult StarttlsObservationCache::observe(const StarttlsProber& prober,
                                                  const std::string& ip_literal,
                                                  const std::string& sni_name, Deadline deadline,
-                                                 Duration max_age) {
+                                                 Duration max_age, const std::string& requester) {
   if (max_age <= Duration::zero()) return probe_and_count(prober, ip_literal, sni_name, deadline);
   const ObservationKey key{ip_literal, prober.settings().port, sni_name, ""};
   std::unique_lock lock(mu_);
@@ -55,7 +55,8 @@ StarttlsResult StarttlsObservationCache::observe(const StarttlsProber& prober,
     auto& e = entries_[key];
     e.max_age = std::min(e.max_age, max_age);
     const auto now = std::chrono::steady_clock::now();
-    if (e.result && now - e.observed_at <= e.max_age) {
+    if (e.result && now - e.observed_at <= e.max_age && !e.used_by.contains(requester)) {
+      e.used_by.insert(requester);
       if (counter_) counter_->count_reuse();
       return *e.result;
     }
@@ -84,9 +85,11 @@ StarttlsResult StarttlsObservationCache::observe(const StarttlsProber& prober,
   lock.lock();
   auto& done = entries_[key];
   done.in_progress = false;
+  done.used_by.clear();
   if (shareable(r)) {
     done.result = std::make_shared<const StarttlsResult>(r);
     done.observed_at = std::chrono::steady_clock::now();
+    done.used_by.insert(requester);
   }
   if (entries_.size() > sweep_at_) sweep_expired(std::chrono::steady_clock::now());
   done_.notify_all();

@@ -8,7 +8,10 @@
 //
 // The cache keeps one observation per key for at most the shortest max_age any domain asked it
 // with (each domain passes its own interval), and lets a probe that finds one in progress wait
-// for it instead of opening a second session. What is per domain stays per domain: TLSA
+// for it instead of opening a second session. A domain never gets the same observation twice:
+// its next probe (a round later, or an ad-hoc one at once) makes or waits for a new one, which
+// the other domains then share; so each endpoint is observed once per round, and a domain's
+// own observations are never older than its previous probe. What is per domain stays per domain: TLSA
 // matching, the WebPKI name check and the verdicts are made by each domain's probe from the
 // shared observation. Observations cut off by a deadline (connect, banner or later timeouts) are
 // not shared: they say more about the prober's deadline than about the server.
@@ -27,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "probes/base/deadline.h"
@@ -57,10 +61,13 @@ class StarttlsObservationCache {
                                     PolitenessSettings politeness = {});
 
   // The observation of (ip_literal, prober's port, sni_name): one made at most `max_age` ago
-  // (and at most the shortest max_age any caller gave for this key), one in progress (waited
+  // (and at most the shortest max_age any caller gave for this key) that `requester` has not had
+  // yet, one in progress (waited
   // for until `deadline`), or a new probe with `prober`. A max_age of 0 always probes anew.
+  // `requester` names the probing domain.
   StarttlsResult observe(const StarttlsProber& prober, const std::string& ip_literal,
-                         const std::string& sni_name, Deadline deadline, Duration max_age);
+                         const std::string& sni_name, Deadline deadline, Duration max_age,
+                         const std::string& requester);
 
   // Entries held (kept and in progress), for tests and sizing.
   std::size_t size() const;
@@ -70,6 +77,7 @@ class StarttlsObservationCache {
     std::shared_ptr<const StarttlsResult> result;  // null while in progress or after a cut-off
     std::chrono::steady_clock::time_point observed_at{};
     Duration max_age = Duration::max();  // the shortest max_age asked for this key
+    std::set<std::string> used_by;  // the domains that had this observation
     bool in_progress = false;
   };
 
@@ -86,10 +94,11 @@ class StarttlsObservationCache {
 };
 
 // How a probe uses the cache: none (each address probed anew), or `cache` with the probing
-// domain's `max_age` (its interval).
+// domain's name and `max_age` (its interval).
 struct ObservationSharing {
   StarttlsObservationCache* cache = nullptr;
   StarttlsObservationCache::Duration max_age{};
+  std::string requester;  // the probing domain
 };
 
 // Whether an observation says something about the server rather than about the deadline of

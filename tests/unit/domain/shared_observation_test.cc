@@ -131,6 +131,18 @@ TEST_F(SharedObservationTest, ADomainWithItsOwnSniNameDoesNotShare) {
   EXPECT_EQ(only_address(hosted).pkix_valid, std::optional<bool>(true));
 }
 
+// A domain never gets the same observation twice: its next probe (here at once, as /probe
+// after a scheduled one) observes anew, and the others share the newer observation.
+TEST_F(SharedObservationTest, ADomainsNextProbeObservesAnew) {
+  SmtpTestServer server(script());
+  smtp::StarttlsObservationCache cache;
+  probe("hosted-1.example", server, &cache);
+  probe("hosted-1.example", server, &cache);
+  EXPECT_EQ(server.connections_accepted(), 2);
+  probe("hosted-2.example", server, &cache);
+  EXPECT_EQ(server.connections_accepted(), 2);
+}
+
 TEST_F(SharedObservationTest, WithoutSharingEveryDomainOpensASession) {
   SmtpTestServer server(script());
   auto sessions = std::make_shared<smtp::SmtpSessionCounter>();
