@@ -24,9 +24,6 @@ struct TlsaParseResult {
 // and is then classified unusable by tlsa_unusable_reason().
 TlsaParseResult parse_tlsa_presentation(std::string_view text);
 
-// Lower-case hex without separators.
-std::string to_hex(const std::vector<std::uint8_t>& bytes);
-
 // Association data longer than this is not shown as hex where the length must stay bounded (a
 // metric label): 64 bytes is a SHA2-512 digest, the longest matching type 1 and 2 carry.
 inline constexpr std::size_t kMaxShownTlsaDataBytes = 64;
