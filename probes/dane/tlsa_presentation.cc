@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "probes/base/hex.h"
-#include "probes/tls/certificate.h"
+#include "probes/base/sha256.h"
 
 namespace mailtls::dane {
 namespace {
@@ -86,7 +86,7 @@ TlsaParseResult parse_tlsa_presentation(std::string_view text) {
 std::string tlsa_data_label(const dns::TlsaRecord& record) {
   const bool digest = record.matching_type == 1 || record.matching_type == 2;
   if (digest && record.data.size() <= kMaxShownTlsaDataBytes) return to_hex(record.data);
-  return "sha256:" + tls::sha256_hex(record.data);
+  return "sha256:" + sha256_hex(record.data);
 }
 
 }  // namespace mailtls::dane

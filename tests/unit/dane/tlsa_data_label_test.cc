@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "probes/base/hex.h"
 #include "probes/dane/tlsa_presentation.h"
 
 namespace mailtls::dane {
@@ -20,7 +21,7 @@ TEST(TlsaDataLabel, DigestRecordsAreShownAsHex) {
   std::string ab;
   for (int i = 0; i < 32; ++i) ab += "ab";
   EXPECT_EQ(tlsa_data_label(record(1, std::vector<std::uint8_t>(32, 0xab))), ab);
-  EXPECT_EQ(tlsa_data_label(record(2, std::vector<std::uint8_t>(64, 0x01))), to_hex(std::vector<std::uint8_t>(64, 0x01)));
+  EXPECT_EQ(tlsa_data_label(record(2, std::vector<std::uint8_t>(64, 0x01))), mailtls::to_hex(std::vector<std::uint8_t>(64, 0x01)));
 }
 
 TEST(TlsaDataLabel, FullDataRecordsAreHashed) {
