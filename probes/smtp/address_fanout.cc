@@ -21,8 +21,9 @@ std::vector<StarttlsResult> probe_addresses(const StarttlsProber& prober,
     for (std::size_t i = next.fetch_add(1); i < targets.size(); i = next.fetch_add(1)) {
       const auto& t = targets[i];
       results[i] = sharing.cache ? sharing.cache->observe(prober, t.ip, t.sni_name, deadline,
-                                                          sharing.max_age, sharing.requester)
-                                 : prober.probe(t.ip, t.sni_name, deadline);
+                                                          sharing.max_age, sharing.requester,
+                                                          t.only)
+                                 : prober.probe(t.ip, t.sni_name, deadline, t.only);
     }
   };
   if (workers == 1) {

@@ -25,7 +25,8 @@ StarttlsObservationCache::StarttlsObservationCache(std::shared_ptr<SmtpSessionCo
 StarttlsResult StarttlsObservationCache::probe_and_count(const StarttlsProber& prober,
                                                          const std::string& ip_literal,
                                                          const std::string& sni_name,
-                                                         Deadline deadline) {
+                                                         Deadline deadline,
+                                                         std::optional<tls::HandshakeKeyType> only) {
   const auto started = std::chrono::steady_clock::now();
   const AddressGate::Pass pass = gate_.enter(ip_literal, deadline);
   if (counter_) counter_->count_wait(std::chrono::steady_clock::now() - started);
@@ -41,15 +42,19 @@ StarttlsResult StarttlsObservationCache::probe_and_count(const StarttlsProber& p
     return r;
   }
   if (counter_) counter_->count_session();
-  return prober.probe(ip_literal, sni_name, deadline);
+  return prober.probe(ip_literal, sni_name, deadline, only);
 }
 
 StarttlsResult StarttlsObservationCache::observe(const StarttlsProber& prober,
                                                  const std::string& ip_literal,
                                                  const std::string& sni_name, Deadline deadline,
-                                                 Duration max_age, const std::string& requester) {
-  if (max_age <= Duration::zero()) return probe_and_count(prober, ip_literal, sni_name, deadline);
-  const ObservationKey key{ip_literal, prober.settings().port, sni_name, ""};
+                                                 Duration max_age, const std::string& requester,
+                                                 std::optional<tls::HandshakeKeyType> only) {
+  if (max_age <= Duration::zero()) {
+    return probe_and_count(prober, ip_literal, sni_name, deadline, only);
+  }
+  const ObservationKey key{ip_literal, prober.settings().port, sni_name,
+                           only ? std::string(tls::to_string(*only)) : std::string()};
   std::unique_lock lock(mu_);
   for (;;) {
     auto& e = entries_[key];
@@ -74,7 +79,7 @@ StarttlsResult StarttlsObservationCache::observe(const StarttlsProber& prober,
 
   StarttlsResult r;
   try {
-    r = probe_and_count(prober, ip_literal, sni_name, deadline);
+    r = probe_and_count(prober, ip_literal, sni_name, deadline, only);
   } catch (...) {
     lock.lock();
     entries_[key].in_progress = false;

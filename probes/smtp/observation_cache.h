@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -40,10 +41,8 @@
 
 namespace mailtls::smtp {
 
-// What determines a STARTTLS observation. `key_type` names the certificate key type the client
-// asked for when a prober restricts its signature algorithms to get one certificate of a
-// dual-certificate server; "" when it offers them all, as StarttlsProber does (the server then
-// picks one certificate, the same for every domain).
+// What determines a STARTTLS observation. `key_type` is the key type the handshake was limited
+// to ("ecdsa", "rsa"; "" when it offered every one): the server picks its certificate by it.
 struct ObservationKey {
   std::string address;
   std::uint16_t port = 0;
@@ -67,7 +66,8 @@ class StarttlsObservationCache {
   // `requester` names the probing domain.
   StarttlsResult observe(const StarttlsProber& prober, const std::string& ip_literal,
                          const std::string& sni_name, Deadline deadline, Duration max_age,
-                         const std::string& requester);
+                         const std::string& requester,
+                         std::optional<tls::HandshakeKeyType> only = std::nullopt);
 
   // Entries held (kept and in progress), for tests and sizing.
   std::size_t size() const;
@@ -82,7 +82,8 @@ class StarttlsObservationCache {
   };
 
   StarttlsResult probe_and_count(const StarttlsProber& prober, const std::string& ip_literal,
-                                 const std::string& sni_name, Deadline deadline);
+                                 const std::string& sni_name, Deadline deadline,
+                                 std::optional<tls::HandshakeKeyType> only);
   void sweep_expired(std::chrono::steady_clock::time_point now);  // mu_ held
 
   std::shared_ptr<SmtpSessionCounter> counter_;
