@@ -210,8 +210,11 @@ int main(int argc, char** argv) {
   spdlog::info("starting mailtls_exporter version {} revision {}", mailtls::kVersion,
                mailtls::kRevision);
   // The server listens at once; the resolver's first self-test runs beside it (O3).
-  auto prober_factory = [](const mailtls::exporter::Config& c, std::string* e) {
-    return mailtls::exporter::make_real_domain_prober(c, e, mailtls::exporter::FirstSelfTest::kInBackground);
+  // One session counter for every prober a reload builds: the counts go on across reloads.
+  auto prober_factory = [sessions = std::make_shared<mailtls::smtp::SmtpSessionCounter>()](
+                            const mailtls::exporter::Config& c, std::string* e) {
+    return mailtls::exporter::make_real_domain_prober(
+        c, e, mailtls::exporter::FirstSelfTest::kInBackground, sessions);
   };
   Exporter exporter(flags, std::move(*loaded.config), web_config, prober_factory, sharding);
   std::string error;

@@ -231,7 +231,11 @@ Config read_config(const Reader& r, const YAML::Node& root) {
   }
   if (root["resolver"]) read_resolver(r, root["resolver"], c.resolver);
   if (const auto& s = root["smtp"]) {
-    r.expect_map(s, "smtp", {"ehlo_name", "port", "probe_special_addresses"});
+    r.expect_map(s, "smtp", {"ehlo_name", "port", "probe_special_addresses", "share_observations",
+                             "max_sessions_per_address", "min_session_gap"});
+    if (s["max_sessions_per_address"]) c.smtp.max_sessions_per_address = static_cast<int>(r.integer(s["max_sessions_per_address"], "smtp.max_sessions_per_address", 1, 1000));
+    if (s["min_session_gap"]) c.smtp.min_session_gap = r.duration(s["min_session_gap"], "smtp.min_session_gap");
+    if (s["share_observations"]) c.smtp.share_observations = r.boolean(s["share_observations"], "smtp.share_observations");
     if (s["probe_special_addresses"]) c.smtp.probe_special_addresses = r.boolean(s["probe_special_addresses"], "smtp.probe_special_addresses");
     if (s["ehlo_name"]) c.smtp.ehlo_name = r.domain(s["ehlo_name"], "smtp.ehlo_name");
     if (s["port"]) c.smtp.port = static_cast<std::uint16_t>(r.integer(s["port"], "smtp.port", 1, 65535));

@@ -32,6 +32,13 @@ struct SmtpConfig {
   // cannot point the exporter at internal hosts; on for test worlds and for operators whose MX
   // hosts are on private networks.
   bool probe_special_addresses = false;
+  // Domains that lead to the same endpoint (address, port, SNI name) share one STARTTLS
+  // observation per interval instead of each opening a session (probes/smtp/observation_cache.h).
+  bool share_observations = true;
+  // Politeness towards each MX address (probes/smtp/address_gate.h): sessions open at once, and
+  // the least time between the starts of two sessions.
+  int max_sessions_per_address = 2;
+  Millis min_session_gap{100};
 };
 
 struct TlsConfig {

@@ -4,7 +4,7 @@
 #include <variant>
 
 #include "exporter/exposition/metric_builder.h"
-#include "probes/base/hex.h"
+#include "probes/dane/tlsa_presentation.h"
 #include "probes/domain/no_verdict.h"
 
 namespace mailtls::exporter {
@@ -106,11 +106,14 @@ void mx_hosts(MetricBuilder& m, const DomainReport& r) {
     for (const auto& t : mx.tlsa) {
       for (const auto& [address, matched] : t.matches) {
         m.gauge("mailtls_dane_tlsa_record_match",
-                "1 if this TLSA record matches the chain presented at this address.",
+                "1 if this TLSA record matches the chain presented at this address. data: the "
+                "digest in hex; for matching type 0 (a whole certificate or key) and data over "
+                "64 bytes, sha256: and the SHA-256 of the data.",
                 {{"domain", r.domain}, {"mx", mx.host}, {"address", address},
                  {"usage", std::to_string(t.record.usage)},
                  {"selector", std::to_string(t.record.selector)},
-                 {"matching_type", std::to_string(t.record.matching_type)}, {"data", to_hex(t.record.data)}},
+                 {"matching_type", std::to_string(t.record.matching_type)},
+                 {"data", dane::tlsa_data_label(t.record)}},
                 b(matched));
       }
     }

@@ -11,6 +11,7 @@
 #include "exporter/config/config.h"
 #include "probes/domain/domain_report.h"
 #include "probes/domain/no_verdict.h"
+#include "probes/smtp/observation_cache.h"
 
 namespace mailtls::exporter {
 
@@ -31,6 +32,8 @@ class DomainProber {
     }
     return s;
   }
+  // SMTP sessions opened and STARTTLS observations reused (null: not counted).
+  virtual std::shared_ptr<const smtp::SmtpSessionCounter> smtp_sessions() const { return nullptr; }
 };
 
 // Builds the prober for a configuration (resolver, trust anchors, SMTP and TLS settings).

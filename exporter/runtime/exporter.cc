@@ -113,6 +113,21 @@ Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config,
       prober = prober_;
     }
     if (prober) {
+      if (auto sessions = prober->smtp_sessions()) {
+        b.counter("mailtls_smtp_sessions_total",
+                  "SMTP sessions (connect, STARTTLS, handshake) opened to MX addresses; its "
+                  "increase over the probe interval is the handshakes per round.",
+                  {}, static_cast<double>(sessions->sessions()));
+        b.counter("mailtls_smtp_observations_reused_total",
+                  "Address probes answered by the STARTTLS observation another domain's probe "
+                  "made of the same address, port and SNI name within the interval.",
+                  {}, static_cast<double>(sessions->reused()));
+        b.counter("mailtls_smtp_politeness_wait_seconds_total",
+                  "Time address probes waited for their turn at an MX address (at most "
+                  "smtp.max_sessions_per_address open at once, smtp.min_session_gap between "
+                  "starts).",
+                  {}, sessions->waited_seconds());
+      }
       if (auto v = prober->resolver_validating()) {
         b.gauge("mailtls_resolver_dnssec_validating",
                 "1 when the resolver's self-test passes (a known-signed name validates secure); "

@@ -32,12 +32,15 @@ class RealDomainProber final : public DomainProber {
  public:
   RealDomainProber(Config config, std::unique_ptr<dns::UnboundResolver> resolver,
                    std::shared_ptr<const tls::WebPkiVerifier> webpki,
-                   std::unique_ptr<mtasts::CurlPolicyFetcher> fetcher)
+                   std::unique_ptr<mtasts::CurlPolicyFetcher> fetcher,
+                   std::shared_ptr<smtp::SmtpSessionCounter> sessions)
       : config_(std::move(config)),
         resolver_(std::move(resolver)),
         webpki_(std::move(webpki)),
         fetcher_(std::move(fetcher)),
-        starttls_(make_settings(config_), connector_) {}
+        starttls_(make_settings(config_), connector_),
+        sessions_(sessions ? std::move(sessions) : std::make_shared<smtp::SmtpSessionCounter>()),
+        observations_(sessions_, make_politeness(config_)) {}
 
   domain::DomainReport probe(const DomainConfig& d) override {
     refresh_self_test();
@@ -48,7 +51,10 @@ class RealDomainProber final : public DomainProber {
     s.check_mtasts = d.check_mtasts;
     s.check_tlsrpt = d.check_tlsrpt;
     s.probe_special_addresses = config_.smtp.probe_special_addresses;
-    domain::DomainProbeSeams seams{*resolver_, starttls_, *webpki_, *fetcher_, clock_};
+    // Without sharing every address is probed anew (max age 0), and still counted.
+    s.observation_max_age = config_.smtp.share_observations ? d.interval : Millis{0};
+    domain::DomainProbeSeams seams{*resolver_, starttls_, *webpki_, *fetcher_, clock_,
+                                   &observations_};
     auto report = domain::probe_domain(d.name, s, seams);
     // A verdict published before the first self-test ends could be a wrong trust anchor's
     // "bogus" (right after start or a reload): wait for it, as long as it may take at most.
@@ -71,6 +77,10 @@ class RealDomainProber final : public DomainProber {
     refresh_self_test();
     if (!tested_.load()) return std::nullopt;
     return validating_.load();
+  }
+
+  std::shared_ptr<const smtp::SmtpSessionCounter> smtp_sessions() const override {
+    return sessions_;
   }
 
   domain::ResolverSelfTestState resolver_self_test() override {
@@ -125,6 +135,12 @@ class RealDomainProber final : public DomainProber {
     s.port = c.smtp.port;
     return s;
   }
+  static smtp::PolitenessSettings make_politeness(const Config& c) {
+    smtp::PolitenessSettings p;
+    p.max_sessions = static_cast<std::size_t>(c.smtp.max_sessions_per_address);
+    p.min_gap = c.smtp.min_session_gap;
+    return p;
+  }
   static bool looks_bogus(const domain::DomainReport& r) {
     for (const auto& s : r.rrsets) {
       if (s.security == dns::Security::kBogus) return true;
@@ -164,6 +180,8 @@ class RealDomainProber final : public DomainProber {
   std::unique_ptr<mtasts::CurlPolicyFetcher> fetcher_;
   smtp::TcpConnector connector_;
   smtp::StarttlsProber starttls_;
+  std::shared_ptr<smtp::SmtpSessionCounter> sessions_;
+  smtp::StarttlsObservationCache observations_;
   SystemClock clock_;
   std::atomic<bool> validating_{false};
   std::atomic<bool> tested_{false};  // a self-test has finished
@@ -178,8 +196,9 @@ class RealDomainProber final : public DomainProber {
 
 }  // namespace
 
-std::shared_ptr<DomainProber> make_real_domain_prober(const Config& config, std::string* error,
-                                                      FirstSelfTest first) {
+std::shared_ptr<DomainProber> make_real_domain_prober(
+    const Config& config, std::string* error, FirstSelfTest first,
+    std::shared_ptr<smtp::SmtpSessionCounter> sessions) {
   auto resolver = dns::UnboundResolver::create(config.resolver);
   if (!resolver.resolver) {
     if (error) *error = "resolver: " + resolver.error;
@@ -203,7 +222,7 @@ std::shared_ptr<DomainProber> make_real_domain_prober(const Config& config, std:
   }
   auto prober = std::make_shared<RealDomainProber>(config, std::move(resolver.resolver),
                                                    std::move(webpki.verifier),
-                                                   std::move(fetcher.fetcher));
+                                                   std::move(fetcher.fetcher), std::move(sessions));
   if (first == FirstSelfTest::kInBackground) {
     prober->first_self_test_in_background();
   } else {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "exporter/runtime/domain_prober.h"
+#include "probes/smtp/observation_cache.h"
 
 namespace mailtls::exporter {
 
@@ -17,7 +18,12 @@ enum class FirstSelfTest { kWait, kInBackground };
 // Builds the real prober, or nullptr with a reason (bad trust anchor, unreadable CA file...).
 // Runs the resolver's DNSSEC self-test once at creation and again every 10 minutes. Until the
 // first one has finished, resolver_validating() is empty and probes note it in their log.
-std::shared_ptr<DomainProber> make_real_domain_prober(const Config& config, std::string* error,
-                                                      FirstSelfTest first = FirstSelfTest::kWait);
+// With smtp.share_observations, domains share STARTTLS observations through a cache of the
+// prober's own (emptied by a reload, which builds a new prober). `sessions` counts the SMTP
+// sessions opened and the observations reused; the server passes the same one to every prober
+// it builds, so the counts survive reloads (null: a counter of the prober's own).
+std::shared_ptr<DomainProber> make_real_domain_prober(
+    const Config& config, std::string* error, FirstSelfTest first = FirstSelfTest::kWait,
+    std::shared_ptr<smtp::SmtpSessionCounter> sessions = nullptr);
 
 }  // namespace mailtls::exporter

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "probes/base/hex.h"
+#include "probes/base/sha256.h"
 
 namespace mailtls::dane {
 namespace {
@@ -80,6 +81,12 @@ TlsaParseResult parse_tlsa_presentation(std::string_view text) {
   r.data = std::move(*data);
   out.record = std::move(r);
   return out;
+}
+
+std::string tlsa_data_label(const dns::TlsaRecord& record) {
+  const bool digest = record.matching_type == 1 || record.matching_type == 2;
+  if (digest && record.data.size() <= kMaxShownTlsaDataBytes) return to_hex(record.data);
+  return "sha256:" + sha256_hex(record.data);
 }
 
 }  // namespace mailtls::dane

@@ -24,4 +24,14 @@ struct TlsaParseResult {
 // and is then classified unusable by tlsa_unusable_reason().
 TlsaParseResult parse_tlsa_presentation(std::string_view text);
 
+// Association data longer than this is not shown as hex where the length must stay bounded (a
+// metric label): 64 bytes is a SHA2-512 digest, the longest matching type 1 and 2 carry.
+inline constexpr std::size_t kMaxShownTlsaDataBytes = 64;
+
+// The association data as a bounded label value: lower-case hex for a digest record (matching
+// type 1 or 2, at most kMaxShownTlsaDataBytes); otherwise "sha256:" and the lower-case hex
+// SHA-256 of the data. A matching-type-0 record holds a whole certificate or
+// SubjectPublicKeyInfo (kilobytes), and a malformed record any length up to 64 KiB.
+std::string tlsa_data_label(const dns::TlsaRecord& record);
+
 }  // namespace mailtls::dane

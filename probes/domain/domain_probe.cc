@@ -143,7 +143,9 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
       owner.emplace_back(i, addr.ip);
     }
   }
-  const auto results = smtp::probe_addresses(seams.starttls, targets, deadline);
+  const auto results = smtp::probe_addresses(
+      seams.starttls, targets, deadline, smtp::kDefaultMaxParallelProbes,
+      {seams.observations, settings.observation_max_age, domain});
   const bool smtp_cut_off = deadline.expired();
   for (size_t t = 0; t < results.size() && t < owner.size(); ++t) {
     auto& m = r.mx[owner[t].first];

@@ -14,6 +14,7 @@
 #include "probes/dns/resolver.h"
 #include "probes/domain/domain_report.h"
 #include "probes/mtasts/policy_fetcher.h"
+#include "probes/smtp/observation_cache.h"
 #include "probes/smtp/starttls_probe.h"
 #include "probes/tls/webpki_verifier.h"
 
@@ -28,6 +29,9 @@ struct DomainProbeSettings {
   // Probe MX addresses in special-purpose ranges (loopback, private, ...). Off by default: a
   // hostile MX record must not turn the exporter into a scanner of internal hosts.
   bool probe_special_addresses = false;
+  // How old a STARTTLS observation made for another domain may be to stand for this domain's
+  // (its interval); used with DomainProbeSeams::observations.
+  std::chrono::milliseconds observation_max_age{0};
 };
 
 struct DomainProbeSeams {
@@ -36,6 +40,8 @@ struct DomainProbeSeams {
   const tls::WebPkiVerifier& webpki;
   mtasts::PolicyFetcher& policy_fetcher;
   const Clock& clock;
+  // Observations shared with other domains' probes (observation_cache.h); null: none shared.
+  smtp::StarttlsObservationCache* observations = nullptr;
 };
 
 DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& settings,

@@ -8,7 +8,8 @@ namespace mailtls::smtp {
 
 std::vector<StarttlsResult> probe_addresses(const StarttlsProber& prober,
                                             const std::vector<StarttlsTarget>& targets,
-                                            Deadline deadline, std::size_t max_parallel) {
+                                            Deadline deadline, std::size_t max_parallel,
+                                            ObservationSharing sharing) {
   std::vector<StarttlsResult> results(targets.size());
   if (targets.empty()) return results;
   if (max_parallel == 0) max_parallel = kDefaultMaxParallelProbes;
@@ -18,7 +19,11 @@ std::vector<StarttlsResult> probe_addresses(const StarttlsProber& prober,
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (std::size_t i = next.fetch_add(1); i < targets.size(); i = next.fetch_add(1)) {
-      results[i] = prober.probe(targets[i].ip, targets[i].sni_name, deadline, targets[i].only);
+      const auto& t = targets[i];
+      results[i] = sharing.cache ? sharing.cache->observe(prober, t.ip, t.sni_name, deadline,
+                                                          sharing.max_age, sharing.requester,
+                                                          t.only)
+                                 : prober.probe(t.ip, t.sni_name, deadline, t.only);
     }
   };
   if (workers == 1) {

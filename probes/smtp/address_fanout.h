@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "probes/base/deadline.h"
+#include "probes/smtp/observation_cache.h"
 #include "probes/smtp/starttls_probe.h"
 
 namespace mailtls::smtp {
@@ -32,10 +33,13 @@ inline constexpr std::size_t kDefaultMaxParallelProbes = 64;
 // Probes every target with `prober` (shared settings and TLS context) within `deadline`, at most
 // `max_parallel` at a time (0 means kDefaultMaxParallelProbes). Results come back in the order
 // of `targets`. Targets not started before the deadline passes still get a result (a timeout
-// in the connect phase), so the output always has one entry per target.
+// in the connect phase), so the output always has one entry per target. With `sharing.cache`,
+// an endpoint observed recently enough, or being observed now, for another domain is not
+// probed again (observation_cache.h).
 std::vector<StarttlsResult> probe_addresses(const StarttlsProber& prober,
                                             const std::vector<StarttlsTarget>& targets,
                                             Deadline deadline,
-                                            std::size_t max_parallel = kDefaultMaxParallelProbes);
+                                            std::size_t max_parallel = kDefaultMaxParallelProbes,
+                                            ObservationSharing sharing = {});
 
 }  // namespace mailtls::smtp

@@ -142,6 +142,19 @@ def wait_probed(server, domains, after=0.0, timeout=150):
     raise SystemExit(f"not every domain of {domains} was probed after {after} within {timeout} s")
 
 
+def wait_saved(server, since, timeout=30):
+    """Until the server has written its state file after `since` (Unix time): it saves every
+    5 s when the state changed, and `check` reads the history (first-seen times) from that
+    file; compared before the save, `check` sees none yet."""
+    path = os.path.join(server.storage, "state.json")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path) and os.path.getmtime(path) > since:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"the server did not save {path} within {timeout} s")
+
+
 def compare(exporter, server, config, domains, what):
     scraped = verdicts_from_metrics(server.metrics())
     compared = []
@@ -183,6 +196,7 @@ def main():
     server = Server(args.exporter, work, config)
     try:
         wait_probed(server, domains)
+        wait_saved(server, time.time())
         compare(args.exporter, server, config, domains, "world as started")
 
         for mutation, domain, check in (

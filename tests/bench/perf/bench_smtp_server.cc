@@ -34,6 +34,9 @@ namespace {
 constexpr int kMaxSessions = 256;
 constexpr int kSessionTimeoutSeconds = 10;
 std::atomic<int> sessions{0};
+// TLS handshakes completed since start: what the benchmark counts as "handshakes per round" on
+// the server's side (--handshake-count FILE), independently of the prober's own counters.
+std::atomic<long> handshakes{0};
 volatile std::sig_atomic_t stop_requested = 0;
 
 void on_signal(int) { stop_requested = 1; }
@@ -69,6 +72,7 @@ void serve(int fd, SSL_CTX* ctx) {
           ssl.reset();
           break;
         }
+        ++handshakes;
         chan.set_tls(ssl.get());
       } else if (starts_with_verb(*line, "QUIT")) {
         chan.write_all("221 2.0.0 Bye\r\n");
@@ -85,6 +89,17 @@ void serve(int fd, SSL_CTX* ctx) {
   ssl.reset();
   ::close(fd);
   --sessions;
+}
+
+// Replaces `path` with the number (written to a temporary file, then renamed: a reader never
+// sees half of it).
+void write_count(const std::string& path, long n) {
+  const std::string tmp = path + ".tmp";
+  if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+    std::fprintf(f, "%ld\n", n);
+    std::fclose(f);
+    std::rename(tmp.c_str(), path.c_str());
+  }
 }
 
 int listen_on(const std::string& address, int port) {
@@ -106,7 +121,7 @@ int listen_on(const std::string& address, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string cert, key, addresses_file;
+  std::string cert, key, addresses_file, count_file;
   int port = 25;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -114,9 +129,10 @@ int main(int argc, char** argv) {
     else if (flag == "--key") key = argv[i + 1];
     else if (flag == "--addresses") addresses_file = argv[i + 1];
     else if (flag == "--port") port = std::atoi(argv[i + 1]);
+    else if (flag == "--handshake-count") count_file = argv[i + 1];
   }
   if (cert.empty() || key.empty() || addresses_file.empty()) {
-    std::fprintf(stderr, "usage: bench_smtp_server --cert chain.pem --key key.pem --addresses FILE [--port 25]\n");
+    std::fprintf(stderr, "usage: bench_smtp_server --cert chain.pem --key key.pem --addresses FILE [--port 25] [--handshake-count FILE]\n");
     return 2;
   }
   std::vector<std::string> addresses;
@@ -156,7 +172,12 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   std::fprintf(stderr, "bench_smtp_server: listening on %zu addresses, port %d\n", fds.size(), port);
 
+  long written = -1;
   while (!stop_requested) {
+    if (!count_file.empty() && handshakes.load() != written) {
+      written = handshakes.load();
+      write_count(count_file, written);
+    }
     int n = ::poll(fds.data(), fds.size(), 500);
     if (n <= 0) continue;
     for (auto& p : fds) {

@@ -116,6 +116,8 @@ cpu_seconds() {  # pid -> utime+stime in seconds (fields 14, 15 of /proc/pid/sta
   awk -v t="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"
 }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# The bench server's handshake count, once it has settled (it rewrites the file every 0.5 s).
+server_handshakes() { sleep 1.2; cat "$HANDSHAKES" 2>/dev/null || echo 0; }
 
 address_of() {  # 1-based index -> 127.0.(9 + (i-1)/250).(1 + (i-1)%250)
   echo "127.0.$((9 + ($1 - 1) / 250)).$((1 + ($1 - 1) % 250))"
@@ -200,8 +202,9 @@ keymgr -c "$KNOT/knot.conf" "$ZONE" ds 2>/dev/null | awk '$2 == "DS" && $5 == "2
 log "knot (PID $KNOT_PID) serves $ZONE signed on $DNS_ADDR@$DNS_PORT"
 
 # --- our SMTP listeners -------------------------------------------------------------------------
+HANDSHAKES=$DIR/handshakes.txt  # TLS handshakes the server completed, rewritten as they happen
 "$SERVER" --cert "$PKI/mx.chain.pem" --key "$PKI/mx.key" --addresses "$DIR/addresses.txt" \
-  >"$DIR/server.out" 2>&1 &
+  --handshake-count "$HANDSHAKES" >"$DIR/server.out" 2>&1 &
 SERVER_PID=$!
 PIDS+=($SERVER_PID)
 banner() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/25; head -c3 <&3" 2>/dev/null | grep -q 220; }
@@ -385,6 +388,7 @@ for d in $SCALE; do
   exporter_yaml 32 24h | grep -v '^probe_allow_list' >"$cfg"
   echo "domains:" >>"$cfg"
   for ((i = 1; i <= d; i++)); do echo "  - $(domain_of "$i")"; done >>"$cfg"
+  hs0=$(server_handshakes)
   t0=$(date +%s.%N)
   start_exporter "$cfg" "$EX_LISTEN" "$DIR/scale/storage-$d" "$DIR/scale/exporter-$d.log"
   pid=$EX_PID
@@ -409,7 +413,15 @@ for d in $SCALE; do
   hwm=$(hwm_kb "$pid")
   ok=$(grep -cE '^mailtls_probe_success\{[^}]*\} 1$' "$DIR/scale/metrics.txt" || true)
   lines=$(wc -l <"$DIR/scale/metrics.txt")
+  # Handshakes per round, counted by the server and by the exporter (its own counters, from a
+  # last uncompressed scrape).
+  curl -s --max-time 60 -o "$DIR/scale/metrics-last-$d.txt" "http://$EX_LISTEN/metrics" || true
   stop_pid "$pid"
+  hs1=$(server_handshakes)
+  ex_sessions=$(awk '$1 == "mailtls_smtp_sessions_total" {print $2}' "$DIR/scale/metrics-last-$d.txt")
+  ex_reused=$(awk '$1 == "mailtls_smtp_observations_reused_total" {print $2}' "$DIR/scale/metrics-last-$d.txt")
+  ex_wait=$(awk '$1 == "mailtls_smtp_politeness_wait_seconds_total" {print $2}' "$DIR/scale/metrics-last-$d.txt")
+  endpoints=$((d < NMAX ? d : NMAX))
   scr=$(grep -v fail "$DIR/scale/scrapes-$d.txt" | sort -g)
   nscr=$(grep -vc fail "$DIR/scale/scrapes-$d.txt" || true)
   med=$(median <<<"$scr")
@@ -420,6 +432,9 @@ for d in $SCALE; do
     "(first probes spread over 10 s), CPU total ${cpu}s = $(awk -v c="$cpu" -v n="$done_count" 'BEGIN {if (n > 0) printf "%.2f", 1000 * c / n; else print "nan"}') ms/domain probe" \
     "(startup included), peak RSS $(awk -v k="$hwm" 'BEGIN {printf "%.1f", k / 1024}') MiB," \
     "/metrics scrapes=$nscr median=${med}s p99=${p99}s max=${mx}s, last scrape $lines lines"
+  say "scale D=$d: handshakes in the round: $((hs1 - hs0)) counted by bench_smtp_server," \
+    "${ex_sessions:-?} SMTP sessions and ${ex_reused:-?} reused observations counted by the exporter," \
+    "${ex_wait:-?} s waited for politeness; distinct endpoints $endpoints"
 
   # The same round without scrapes during it (peak RSS of probing alone), then scrapes of the
   # finished state one after another: waits 1.5 x the scraped round + 5 s, no completion polling.

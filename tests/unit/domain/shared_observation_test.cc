@@ -1,0 +1,175 @@
+// Domains that lead to the same endpoint share one STARTTLS observation (issue 19): counted at
+// the SMTP server, two domains with the same MX host cause one session, and a domain whose MX
+// host has another name (another SNI name) at the same address gets its own. What stays per
+// domain (the WebPKI name check) is still made per domain from the shared chain.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "probes/domain/domain_probe.h"
+#include "tests/fakes/fake_policy_fetcher.h"
+#include "tests/fakes/fake_resolver.h"
+#include "tests/fakes/smtp_test_server.h"
+#include "tests/fakes/test_certs.h"
+
+namespace mailtls::domain {
+namespace {
+
+using testing::FakePolicyFetcher;
+using testing::FakeResolver;
+using testing::SmtpServerMode;
+using testing::SmtpServerScript;
+using testing::SmtpTestServer;
+
+class SharedObservationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // hosted-1 and hosted-2 point at the provider's MX host; own.example has an MX host of its
+    // own name on the same address.
+    resolver_.set("hosted-1.example", dns::RrType::kMx, {dns::encode_mx(10, "mx.provider.example")});
+    resolver_.set("hosted-2.example", dns::RrType::kMx, {dns::encode_mx(10, "mx.provider.example")});
+    resolver_.set("own.example", dns::RrType::kMx, {dns::encode_mx(10, "mail.own.example")});
+    resolver_.set("mx.provider.example", dns::RrType::kA, {dns::encode_address("127.0.0.1")});
+    resolver_.set("mail.own.example", dns::RrType::kA, {dns::encode_address("127.0.0.1")});
+    ca_ = std::make_unique<testing::TestCert>(testing::make_test_ca("Shared Test Root"));
+    leaf_ = std::make_unique<testing::TestCert>(testing::make_test_leaf(
+        {.common_name = "mx.provider.example", .dns_names = {"mx.provider.example"}}, *ca_));
+    tls::TrustStoreConfig trust;
+    trust.use_system_roots = false;
+    trust.extra_ca_der = {ca_->der()};
+    auto created = tls::WebPkiVerifier::create(trust);
+    ASSERT_TRUE(created.verifier) << created.error;
+    webpki_ = created.verifier;
+  }
+
+  SmtpServerScript script() const {
+    SmtpServerScript s;
+    s.cert_chain_pem = leaf_->pem() + ca_->pem();
+    s.key_pem = leaf_->key_pem();
+    return s;
+  }
+
+  DomainReport probe(const std::string& domain, const SmtpTestServer& server,
+                     smtp::StarttlsObservationCache* cache,
+                     std::chrono::milliseconds max_age = std::chrono::hours(1),
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    smtp::StarttlsSettings smtp;
+    smtp.port = server.port();
+    smtp::StarttlsProber prober(smtp, connector_);
+    DomainProbeSettings s;
+    s.timeout = timeout;
+    s.smtp_port = server.port();
+    s.probe_special_addresses = true;  // the server is on 127.0.0.1
+    s.check_mtasts = false;
+    s.check_tlsrpt = false;
+    s.observation_max_age = max_age;
+    return probe_domain(domain, s,
+                        DomainProbeSeams{resolver_, prober, *webpki_, fetcher_, clock_, cache});
+  }
+
+  static const AddressReport& only_address(const DomainReport& r) {
+    EXPECT_EQ(r.mx.size(), 1u);
+    EXPECT_EQ(r.mx.at(0).addresses.size(), 1u);
+    return r.mx.at(0).addresses.at(0);
+  }
+
+  FakeResolver resolver_;
+  FakePolicyFetcher fetcher_{FakePolicyFetcher::served("")};
+  smtp::TcpConnector connector_;
+  SystemClock clock_;
+  std::unique_ptr<testing::TestCert> ca_;
+  std::unique_ptr<testing::TestCert> leaf_;
+  std::shared_ptr<const tls::WebPkiVerifier> webpki_;
+};
+
+TEST_F(SharedObservationTest, TwoDomainsSharingAnMxCauseOneSession) {
+  SmtpTestServer server(script());
+  auto sessions = std::make_shared<smtp::SmtpSessionCounter>();
+  smtp::StarttlsObservationCache cache(sessions);
+  const auto first = probe("hosted-1.example", server, &cache);
+  const auto second = probe("hosted-2.example", server, &cache);
+  EXPECT_EQ(server.connections_accepted(), 1);
+  EXPECT_EQ(sessions->sessions(), 1u);
+  EXPECT_EQ(sessions->reused(), 1u);
+  for (const auto* r : {&first, &second}) {
+    const auto& a = only_address(*r);
+    EXPECT_TRUE(a.starttls_ok) << r->domain << ": " << a.failure;
+    ASSERT_TRUE(a.leaf) << r->domain;
+    EXPECT_EQ(a.leaf->subject, first.mx[0].addresses[0].leaf->subject);
+    EXPECT_EQ(a.pkix_valid, std::optional<bool>(true)) << r->domain;
+  }
+}
+
+TEST_F(SharedObservationTest, DomainsProbedAtTheSameTimeWaitForOneSession) {
+  SmtpTestServer server(script());
+  smtp::StarttlsObservationCache cache;
+  DomainReport a, b;
+  {
+    std::jthread t1([&] { a = probe("hosted-1.example", server, &cache); });
+    std::jthread t2([&] { b = probe("hosted-2.example", server, &cache); });
+  }
+  EXPECT_EQ(server.connections_accepted(), 1);
+  EXPECT_TRUE(only_address(a).starttls_ok);
+  EXPECT_TRUE(only_address(b).starttls_ok);
+}
+
+TEST_F(SharedObservationTest, ADomainWithItsOwnSniNameDoesNotShare) {
+  SmtpTestServer server(script());
+  smtp::StarttlsObservationCache cache;
+  const auto hosted = probe("hosted-1.example", server, &cache);
+  EXPECT_EQ(server.last_sni(), "mx.provider.example");
+  const auto own = probe("own.example", server, &cache);
+  EXPECT_EQ(server.connections_accepted(), 2);
+  EXPECT_EQ(server.last_sni(), "mail.own.example");
+  // Same address, same certificate, but the name check is own.example's: the provider's
+  // certificate does not name mail.own.example.
+  EXPECT_TRUE(only_address(own).starttls_ok);
+  EXPECT_EQ(only_address(own).pkix_valid, std::optional<bool>(false));
+  EXPECT_EQ(only_address(hosted).pkix_valid, std::optional<bool>(true));
+}
+
+// A domain never gets the same observation twice: its next probe (here at once, as /probe
+// after a scheduled one) observes anew, and the others share the newer observation.
+TEST_F(SharedObservationTest, ADomainsNextProbeObservesAnew) {
+  SmtpTestServer server(script());
+  smtp::StarttlsObservationCache cache;
+  probe("hosted-1.example", server, &cache);
+  probe("hosted-1.example", server, &cache);
+  EXPECT_EQ(server.connections_accepted(), 2);
+  probe("hosted-2.example", server, &cache);
+  EXPECT_EQ(server.connections_accepted(), 2);
+}
+
+TEST_F(SharedObservationTest, WithoutSharingEveryDomainOpensASession) {
+  SmtpTestServer server(script());
+  auto sessions = std::make_shared<smtp::SmtpSessionCounter>();
+  smtp::StarttlsObservationCache cache(sessions);
+  probe("hosted-1.example", server, &cache, std::chrono::milliseconds(0));
+  probe("hosted-2.example", server, &cache, std::chrono::milliseconds(0));
+  probe("hosted-1.example", server, nullptr);
+  EXPECT_EQ(server.connections_accepted(), 3);
+  EXPECT_EQ(sessions->sessions(), 2u);
+  EXPECT_EQ(sessions->reused(), 0u);
+}
+
+// A session cut off by the deadline says nothing about the server: the next domain tries
+// itself instead of inheriting a timeout.
+TEST_F(SharedObservationTest, ACutOffObservationIsNotShared) {
+  SmtpServerScript stalling;
+  stalling.mode = SmtpServerMode::kStallBeforeBanner;
+  SmtpTestServer server(stalling);
+  smtp::StarttlsObservationCache cache;
+  const auto first = probe("hosted-1.example", server, &cache, std::chrono::hours(1),
+                           std::chrono::milliseconds(300));
+  const auto second = probe("hosted-2.example", server, &cache, std::chrono::hours(1),
+                            std::chrono::milliseconds(300));
+  EXPECT_EQ(only_address(first).failure_kind, "banner_timeout");
+  EXPECT_EQ(only_address(second).failure_kind, "banner_timeout");
+  EXPECT_EQ(server.connections_accepted(), 2);
+}
+
+}  // namespace
+}  // namespace mailtls::domain
