@@ -10,6 +10,7 @@
 
 #include "exporter/domain_history.h"
 #include "exporter/domain_metrics.h"
+#include "exporter/file_fingerprint.h"
 #include "exporter/metric_builder.h"
 #include "exporter/logging.h"
 #include "exporter/metrics_text.h"
@@ -169,6 +170,10 @@ Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config,
     b.gauge("mailtls_scheduler_lag_seconds",
             "How far behind schedule the oldest due probe is.", {},
             scheduler_ ? scheduler_->lag_seconds() : 0);
+    b.counter("mailtls_web_tls_reload_failures_total",
+              "Times the web TLS certificate, key or client CA files changed on disk but did not "
+              "load; the ones loaded before are still served.",
+              {}, static_cast<double>(web_.tls_reload_failures()));
     std::shared_ptr<DomainProber> prober;
     {
       std::lock_guard lock(config_mu_);
@@ -261,6 +266,10 @@ bool Exporter::start(std::string* error) {
       save_state();
     }
   });
+
+  if (flags_.config_watch_interval.count() > 0) {
+    config_watcher_ = std::jthread([this](std::stop_token st) { watch_config_files(st); });
+  }
 
   if (config_.tlsrpt_receiver.enabled) {
     const auto& t = config_.tlsrpt_receiver;
@@ -379,11 +388,35 @@ void Exporter::shutdown() {
     maildir_watcher_.request_stop();
     maildir_watcher_.join();
   }
+  if (config_watcher_.joinable()) {
+    config_watcher_.request_stop();
+    config_watcher_.join();
+  }
   if (state_saver_.joinable()) {
     state_saver_.request_stop();
     state_saver_.join();
   }
   save_state();
+}
+
+// A Kubernetes ConfigMap or Secret volume replaces its files by swapping a symlink, and editors
+// may keep time stamps: the contents are compared. A change is reloaded once; a broken file is
+// not retried until it changes again (the reload metrics say it failed).
+void Exporter::watch_config_files(std::stop_token st) {
+  const auto fingerprints = [this] {
+    return std::make_pair(file_fingerprint(flags_.config_file),
+                          flags_.web_config_file.empty() ? "" : file_fingerprint(flags_.web_config_file));
+  };
+  auto seen = fingerprints();
+  for (;;) {
+    sleep_unless_stopped(st, flags_.config_watch_interval);
+    if (st.stop_requested()) return;
+    auto now = fingerprints();
+    if (now == seen) continue;
+    seen = std::move(now);
+    spdlog::info("config file {} or web config file changed on disk: reloading", flags_.config_file);
+    reload(nullptr);
+  }
 }
 
 void Exporter::save_state() {

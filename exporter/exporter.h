@@ -60,6 +60,7 @@ class Exporter {
   bool probe_allowed(const std::string& domain, DomainConfig* out) const;
   std::vector<DomainConfig> owned_domains(const Config& c) const;
   void save_state();
+  void watch_config_files(std::stop_token st);
   std::function<void(const BodyPieceWriter&)> metrics_writer() const;
   void render_metrics_gzip();
 
@@ -89,6 +90,8 @@ class Exporter {
   std::shared_ptr<TlsRptReceiver> tlsrpt_;  // when tlsrpt_receiver.enabled
   std::jthread maildir_watcher_;
   std::jthread state_saver_;
+  // With --config.watch-interval: reloads when the config or web config file changed.
+  std::jthread config_watcher_;
   // The whole /metrics answer gzipped, rendered every kMetricsRenderInterval while the probe
   // results are at least metrics_cache_min_bytes_ of text; null below that (then every scrape
   // renders).
