@@ -5,6 +5,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <vector>
@@ -91,10 +93,9 @@ bool use_certificate_chain(SSL_CTX* ctx, const std::string& pem) {
   return true;
 }
 
-bool use_private_key(SSL_CTX* ctx, const std::string& pem) {
+EvpPkeyPtr read_private_key(const std::string& pem) {
   auto bio = memory_bio(pem);
-  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  return key && SSL_CTX_use_PrivateKey(ctx, key.get()) == 1;
+  return EvpPkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
 // Trusts the CAs for client certificates and names them in the certificate request.
@@ -110,17 +111,17 @@ bool use_client_cas(SSL_CTX* ctx, const std::string& pem) {
   return n > 0;
 }
 
-std::optional<std::string> read_bounded(const std::string& path, std::string* error) {
+std::optional<std::string> read_bounded(const std::string& what, const std::string& path, std::string* error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    *error = "cannot read " + path;
+    *error = "cannot load " + what + " " + path + ": " + std::strerror(errno);
     return std::nullopt;
   }
   std::string text(kMaxPemFileBytes + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
   if (text.size() > kMaxPemFileBytes) {
-    *error = path + " is larger than " + std::to_string(kMaxPemFileBytes) + " bytes";
+    *error = "cannot load " + what + " " + path + ": larger than " + std::to_string(kMaxPemFileBytes) + " bytes";
     return std::nullopt;
   }
   return text;
@@ -130,12 +131,17 @@ std::optional<std::string> read_bounded(const std::string& path, std::string* er
 
 std::optional<TlsPem> read_tls_pem(const WebTlsConfig& t, std::string* error) {
   TlsPem pem{t.cert_pem, t.key_pem, t.client_ca_pem};
-  for (auto [path, out] : {std::pair{&t.cert_file, &pem.cert}, std::pair{&t.key_file, &pem.key},
-                           std::pair{&t.client_ca_file, &pem.client_ca}}) {
-    if (path->empty()) continue;
-    auto text = read_bounded(*path, error);
+  struct PemFile {
+    const char* what;
+    const std::string* path;
+    std::string* out;
+  };
+  for (const PemFile f : {PemFile{"certificate", &t.cert_file, &pem.cert}, PemFile{"private key", &t.key_file, &pem.key},
+                          PemFile{"client CA", &t.client_ca_file, &pem.client_ca}}) {
+    if (f.path->empty()) continue;
+    auto text = read_bounded(f.what, *f.path, error);
     if (!text) return std::nullopt;
-    *out = std::move(*text);
+    *f.out = std::move(*text);
   }
   return pem;
 }
@@ -167,8 +173,9 @@ SslCtxPtr make_server_ssl_ctx(const WebTlsConfig& t, const TlsPem& pem, std::str
   const std::string cert_source = t.cert_file.empty() ? "tls_server_config.cert" : t.cert_file;
   const std::string key_source = t.key_file.empty() ? "tls_server_config.key" : t.key_file;
   if (!use_certificate_chain(c, pem.cert)) return fail("cannot load certificate " + cert_source);
-  if (!use_private_key(c, pem.key)) return fail("cannot load private key " + key_source);
-  if (SSL_CTX_check_private_key(c) != 1) {
+  const EvpPkeyPtr key = read_private_key(pem.key);
+  if (!key) return fail("cannot load private key " + key_source);
+  if (SSL_CTX_use_PrivateKey(c, key.get()) != 1 || SSL_CTX_check_private_key(c) != 1) {
     return fail("private key " + key_source + " does not match certificate " + cert_source);
   }
   if (!pem.client_ca.empty() && !use_client_cas(c, pem.client_ca)) {
