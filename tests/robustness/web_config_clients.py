@@ -26,6 +26,7 @@ import argparse
 import http.client
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -101,7 +102,6 @@ class Exporter:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"exporter exited {self.proc.returncode}, see {self.log.name}")
             try:
-                import socket
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
             except OSError:
@@ -159,22 +159,17 @@ class Checks:
 
 
 def t_versions(binary, tmp, pki, c):
-    e = Exporter(binary, tmp, tls_web(pki, extra="  max_version: TLS12\n"))
-    try:
-        ok, out = s_client(e.port, "-tls1_3")
-        c.expect("max_version TLS12 refuses TLS 1.3", not ok, out)
-        ok, out = s_client(e.port, "-tls1_2")
-        c.expect("max_version TLS12 takes TLS 1.2", ok and field(out, "Protocol version") == "TLSv1.2", out)
-    finally:
-        e.stop()
-    e = Exporter(binary, tmp, tls_web(pki, extra="  min_version: TLS13\n"))
-    try:
-        ok, out = s_client(e.port, "-tls1_2")
-        c.expect("min_version TLS13 refuses TLS 1.2", not ok, out)
-        ok, out = s_client(e.port, "-tls1_3")
-        c.expect("min_version TLS13 takes TLS 1.3", ok and field(out, "Protocol version") == "TLSv1.3", out)
-    finally:
-        e.stop()
+    # (key, refused client version, taken client version)
+    for key, refused, taken in (("max_version: TLS12", "1_3", "1_2"), ("min_version: TLS13", "1_2", "1_3")):
+        e = Exporter(binary, tmp, tls_web(pki, extra=f"  {key}\n"))
+        try:
+            ok, out = s_client(e.port, "-tls" + refused)
+            c.expect(f"{key} refuses TLS {refused}", not ok, out)
+            ok, out = s_client(e.port, "-tls" + taken)
+            c.expect(f"{key} takes TLS {taken}",
+                     ok and field(out, "Protocol version") == "TLSv" + taken.replace("_", "."), out)
+        finally:
+            e.stop()
 
 
 def t_ciphers(binary, tmp, pki, c):
@@ -274,7 +269,7 @@ def swap_link(link, target):
 
 def served_cn(port, ca):
     ctx = ssl.create_default_context(cafile=ca)
-    with ctx.wrap_socket(__import__("socket").create_connection(("127.0.0.1", port), timeout=10),
+    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
                          server_hostname="localhost") as s:
         return dict(x[0] for x in s.getpeercert()["subject"])["commonName"]
 
