@@ -88,7 +88,10 @@ std::shared_ptr<const Security> make_security(const WebConfig& wc, std::function
 // The configured headers, unless the answer sets its own.
 void add_configured_headers(const Security& security, std::multimap<std::string, std::string>* headers) {
   for (const auto& [name, value] : security.headers) {
-    if (headers->count(name) == 0) headers->emplace(name, value);
+    const bool own = std::any_of(headers->begin(), headers->end(), [&name = name](const auto& h) {
+      return strcasecmp(h.first.c_str(), name.c_str()) == 0;
+    });
+    if (!own) headers->emplace(name, value);
   }
 }
 
