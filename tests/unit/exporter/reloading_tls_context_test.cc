@@ -1,7 +1,7 @@
 // ReloadingTlsContext: a certificate and key replaced on disk are served to new connections
 // without a restart; a pair that does not load keeps the one in use and is counted once.
 
-#include "exporter/reloading_tls_context.h"
+#include "exporter/http/reloading_tls_context.h"
 
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>

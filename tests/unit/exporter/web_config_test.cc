@@ -1,6 +1,6 @@
 // --web.config.file: parsing errors, bcrypt, and TLS + basic auth through a real HTTPS client.
 
-#include "exporter/web_config.h"
+#include "exporter/config/web_config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "exporter/exporter.h"
+#include "exporter/runtime/exporter.h"
 
 namespace mailtls::exporter {
 namespace {
