@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "exporter/config/config.h"
 #include "probes/dns/resolver_config.h"
 
 namespace mailtls::exporter {
@@ -32,6 +33,15 @@ const std::map<std::string, FlagSpec>& specs() {
         [](Flags& f, const std::string& v) {
           f.config_file = v;
           f.config_file_given = true;
+          return std::string();
+        }}},
+      {"config.watch-interval",
+       {"How often to look whether --config.file or --web.config.file changed (e.g. a Kubernetes "
+        "ConfigMap or Secret update) and reload them as SIGHUP does; 0 turns it off.",
+        [](Flags& f, const std::string& v) {
+          const auto d = v == "0" ? std::optional<Millis>(Millis(0)) : parse_duration(v);
+          if (!d) return "invalid value \"" + v + "\" for --config.watch-interval (a duration such as 30s, or 0)";
+          f.config_watch_interval = *d;
           return std::string();
         }}},
       {"web.listen-address",
@@ -167,7 +177,7 @@ std::string flags_usage(const std::string& program) {
   }
   out << "\nDefaults: --config.file=" << d.config_file << " --web.listen-address="
       << d.listen_address << " --log.level=" << d.log_level << " --log.format="
-      << d.log_format << " --storage.path=" << d.storage_path << "\n";
+      << d.log_format << " --storage.path=" << d.storage_path << " --config.watch-interval=0 (off)\n";
   return out.str();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Command-line flags in the Prometheus style (--name=value or --name value).
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,9 @@ struct Flags {
   bool config_file_given = false;  // --config.file was on the command line
   std::string listen_address = ":9925";
   std::string web_config_file;  // exporter-toolkit format; empty: plain HTTP, no auth
+  // How often the config and web config files are compared with what was last read; a change
+  // reloads as SIGHUP does. 0: never.
+  std::chrono::milliseconds config_watch_interval{0};
   std::string log_level = "info";
   std::string log_format = "logfmt";
   std::string storage_path = "data";

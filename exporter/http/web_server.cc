@@ -27,6 +27,7 @@
 
 #include "exporter/http/basic_auth.h"
 #include "exporter/http/http_request_head.h"
+#include "exporter/http/reloading_tls_context.h"
 #include "exporter/http/response_compression.h"
 #include "exporter/http/worker_pool.h"
 
@@ -64,47 +65,34 @@ constexpr auto kResponseDeadline = std::chrono::minutes(2);
 constexpr size_t kChunkBytes = 64 << 10;
 
 // What --web.config.file decides, swapped whole by a reload. TLS applies to connections
-// accepted after the swap; basic auth to every request after it.
+// accepted after the swap (and follows the certificate files as they change); basic auth and
+// the configured headers to every request after it.
 struct Security {
-  std::shared_ptr<asio::ssl::context> tls;  // null: plain HTTP
-  std::shared_ptr<const BasicAuth> auth;    // null: no basic auth
+  std::shared_ptr<ReloadingTlsContext> tls;  // null: plain HTTP
+  std::shared_ptr<const BasicAuth> auth;     // null: no basic auth
+  std::vector<std::pair<std::string, std::string>> headers;  // http_server_config.headers
 };
 
-std::shared_ptr<asio::ssl::context> make_tls_context(const WebTlsConfig& t, std::string* error) {
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  SSL_CTX* c = ctx->native_handle();
-  SSL_CTX_set_min_proto_version(c, t.min_version ? t.min_version : TLS1_2_VERSION);
-  // Client-initiated renegotiation costs the server a handshake each: none.
-  SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
-  if (SSL_CTX_use_certificate_chain_file(c, t.cert_file.c_str()) != 1) {
-    *error = "cannot load certificate " + t.cert_file;
-    return nullptr;
-  }
-  if (SSL_CTX_use_PrivateKey_file(c, t.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-      SSL_CTX_check_private_key(c) != 1) {
-    *error = "cannot load private key " + t.key_file;
-    return nullptr;
-  }
-  if (!t.client_ca_file.empty()) {
-    if (SSL_CTX_load_verify_locations(c, t.client_ca_file.c_str(), nullptr) != 1) {
-      *error = "cannot load client CA file " + t.client_ca_file;
-      return nullptr;
-    }
-    if (t.require_client_cert) {
-      SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-    }
-  }
-  return ctx;
-}
-
-std::shared_ptr<const Security> make_security(const WebConfig& wc, std::string* error) {
+std::shared_ptr<const Security> make_security(const WebConfig& wc, std::function<void()> on_tls_reload_failure,
+                                              std::string* error) {
   auto s = std::make_shared<Security>();
   if (wc.tls) {
-    s->tls = make_tls_context(*wc.tls, error);
+    s->tls = ReloadingTlsContext::load(*wc.tls, std::move(on_tls_reload_failure), error);
     if (!s->tls) return nullptr;
   }
   if (!wc.basic_auth_users.empty()) s->auth = std::make_shared<BasicAuth>(wc.basic_auth_users);
+  s->headers = wc.response_headers;
   return s;
+}
+
+// The configured headers, unless the answer sets its own.
+void add_configured_headers(const Security& security, std::multimap<std::string, std::string>* headers) {
+  for (const auto& [name, value] : security.headers) {
+    const bool own = std::any_of(headers->begin(), headers->end(), [&name = name](const auto& h) {
+      return strcasecmp(h.first.c_str(), name.c_str()) == 0;
+    });
+    if (!own) headers->emplace(name, value);
+  }
 }
 
 std::string reason_phrase(int status) {
@@ -153,6 +141,7 @@ struct WebServer::Impl {
   std::mutex security_mu;
   std::shared_ptr<const Security> security;  // guarded by security_mu
   std::string security_error;                // why the constructor's web config failed
+  std::atomic<std::uint64_t> tls_reload_failures{0};
   std::atomic<int> port{-1};
   std::atomic<bool> stop_requested{false};
   std::atomic<size_t> connections{0};
@@ -173,6 +162,9 @@ struct WebServer::Impl {
     if (error_observer) error_observer(path, status);
   }
   void accept();
+  std::function<void()> count_tls_reload_failure() {
+    return [this] { ++tls_reload_failures; };
+  }
   template <class Stream>
   void start_session(tcp::socket socket, std::shared_ptr<const Security> security);
 };
@@ -187,10 +179,10 @@ template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <class... Args>
-  Session(WebServer::Impl& impl, std::string remote, std::shared_ptr<const Security> security,
+  Session(WebServer::Impl& impl, std::string remote, std::shared_ptr<asio::ssl::context> tls_context,
           Args&&... stream_args)
       : impl_(impl),
-        security_(std::move(security)),
+        tls_context_(std::move(tls_context)),
         stream_(std::forward<Args>(stream_args)...),
         remote_(std::move(remote)),
         // A head, and what the body parser has not taken yet (at most one 64 KiB read): a
@@ -335,6 +327,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     const bool gzip = accepts_gzip(req.header("Accept-Encoding")) && res.content_type.rfind("text/", 0) == 0;
     res.headers.emplace("Vary", "Accept-Encoding");
+    add_configured_headers(*security, &res.headers);
     if (res.body_writer) return stream(res, gzip);
     answer(res, gzip);
   }
@@ -464,7 +457,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     head_only_ = false;
     auto out = std::make_shared<Outgoing>();
     out->body = std::to_string(status) + " " + reason_phrase(status) + "\n";
-    out->head = response_head(status, "text/plain; charset=utf-8", {}, out->body.size(), keep_alive);
+    std::multimap<std::string, std::string> headers;
+    add_configured_headers(*impl_.current_security(), &headers);
+    out->head = response_head(status, "text/plain; charset=utf-8", headers, out->body.size(), keep_alive);
     write(out);
   }
 
@@ -475,7 +470,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   WebServer::Impl& impl_;
-  const std::shared_ptr<const Security> security_;  // holds the TLS context stream_ uses
+  // The TLS context stream_ uses, as it was when the connection came: a certificate reread
+  // later is for new connections.
+  const std::shared_ptr<asio::ssl::context> tls_context_;
   Stream stream_;
   const std::string remote_;
   beast::flat_buffer buffer_;
@@ -497,10 +494,10 @@ void WebServer::Impl::start_session(tcp::socket socket, std::shared_ptr<const Se
   socket.set_option(tcp::no_delay(true), ec);
   ++connections;
   if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-    std::make_shared<Session<Stream>>(*this, remote, snapshot, std::move(socket))->start();
+    std::make_shared<Session<Stream>>(*this, remote, nullptr, std::move(socket))->start();
   } else {
-    auto& tls = *snapshot->tls;
-    std::make_shared<Session<Stream>>(*this, remote, snapshot, std::move(socket), tls)->start();
+    auto tls = snapshot->tls->current();
+    std::make_shared<Session<Stream>>(*this, remote, tls, std::move(socket), *tls)->start();
   }
 }
 
@@ -542,7 +539,7 @@ WebServer::WebServer(WebServerOptions options, const WebConfig& web_config)
   size_t fds = 1024;
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) fds = nofile.rlim_cur;
   impl_->max_connections = std::min(impl_->options.max_connections, fds > 512 ? fds - 256 : fds / 2);
-  impl_->security = make_security(web_config, &impl_->security_error);
+  impl_->security = make_security(web_config, impl_->count_tls_reload_failure(), &impl_->security_error);
   impl_->workers = std::make_unique<WorkerPool>(impl_->options.worker_threads, impl_->options.max_queued_requests);
   impl_->reserved_workers = std::make_unique<WorkerPool>(impl_->options.reserved_worker_threads,
                                                          impl_->options.max_queued_requests);
@@ -568,7 +565,7 @@ void WebServer::route(const std::string& method, const std::string& path, HttpHa
 
 bool WebServer::set_web_config(const WebConfig& web_config, std::string* error) {
   std::string why;
-  auto security = make_security(web_config, &why);
+  auto security = make_security(web_config, impl_->count_tls_reload_failure(), &why);
   if (!security) {
     if (error) *error = why;
     return false;
@@ -615,6 +612,8 @@ bool WebServer::bind(const ListenAddress& address, std::string* error) {
 }
 
 int WebServer::port() const { return impl_->port; }
+
+std::uint64_t WebServer::tls_reload_failures() const { return impl_->tls_reload_failures; }
 
 void WebServer::serve() {
   if (!impl_->acceptor || impl_->stop_requested) return;

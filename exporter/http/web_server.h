@@ -79,9 +79,13 @@ class WebServer {
   void post_ignoring_body(const std::string& path, HttpHandler h);
 
   // Takes a re-read web config: its certificate for connections accepted from now on, its
-  // users for every request from now on. False with a reason (the old one stays) when its
+  // users and headers for every request from now on. False with a reason (the old one stays) when its
   // files cannot be loaded.
   bool set_web_config(const WebConfig& web_config, std::string* error);
+
+  // Certificate, key or client CA files that changed on disk but did not load (the ones in
+  // use stayed), since start.
+  std::uint64_t tls_reload_failures() const;
 
   // Binds the listening socket; false with a reason when the address is taken or invalid.
   bool bind(const ListenAddress& address, std::string* error);

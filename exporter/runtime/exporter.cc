@@ -9,6 +9,7 @@
 
 #include "exporter/runtime/adhoc_probe_slot.h"
 #include "exporter/runtime/domain_history.h"
+#include "exporter/runtime/file_fingerprint.h"
 #include "exporter/exposition/domain_metrics.h"
 #include "exporter/exposition/metric_builder.h"
 #include "exporter/runtime/logging.h"
@@ -107,6 +108,10 @@ Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config,
     b.gauge("mailtls_scheduler_lag_seconds",
             "How far behind schedule the oldest due probe is.", {},
             scheduler_ ? scheduler_->lag_seconds() : 0);
+    b.counter("mailtls_web_tls_reload_failures_total",
+              "Times the web TLS certificate, key or client CA files changed on disk but did not "
+              "load; the ones loaded before are still served.",
+              {}, static_cast<double>(web_.tls_reload_failures()));
     std::shared_ptr<DomainProber> prober;
     {
       std::lock_guard lock(config_mu_);
@@ -209,6 +214,11 @@ bool Exporter::start(std::string* error) {
   // seconds. A crash (not a shutdown, which saves) loses at most the history of the last
   // kStateSaveInterval: first-seen times and policy changes noticed since the last write.
   state_saver_.start(kStateSaveInterval, [this] { save_state(); });
+
+  if (flags_.config_watch_interval.count() > 0) {
+    config_seen_ = config_fingerprints();
+    config_watcher_.start(flags_.config_watch_interval, [this] { reload_if_config_files_changed(); });
+  }
 
   if (config_.tlsrpt_receiver.enabled) {
     const auto& t = config_.tlsrpt_receiver;
@@ -326,8 +336,25 @@ void Exporter::shutdown() {
   metrics_renderer_.stop();
   if (scheduler_) scheduler_->stop();
   maildir_watcher_.stop();
+  config_watcher_.stop();
   state_saver_.stop();
   save_state();
+}
+
+// A Kubernetes ConfigMap or Secret volume replaces its files by swapping a symlink, and editors
+// may keep time stamps: the contents are compared. A change is reloaded once; a broken file is
+// not retried until it changes again (the reload metrics say it failed).
+std::pair<std::string, std::string> Exporter::config_fingerprints() const {
+  return {file_fingerprint(flags_.config_file),
+          flags_.web_config_file.empty() ? "" : file_fingerprint(flags_.web_config_file)};
+}
+
+void Exporter::reload_if_config_files_changed() {
+  auto now = config_fingerprints();
+  if (now == config_seen_) return;
+  config_seen_ = std::move(now);
+  spdlog::info("config file {} or web config file changed on disk: reloading", flags_.config_file);
+  reload(nullptr);
 }
 
 void Exporter::save_state() {

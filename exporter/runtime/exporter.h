@@ -59,6 +59,8 @@ class Exporter {
   HttpResponse handle_probe(const HttpRequest& req);
   std::vector<DomainConfig> owned_domains(const Config& c) const;
   void save_state();
+  std::pair<std::string, std::string> config_fingerprints() const;
+  void reload_if_config_files_changed();
   std::function<void(const BodyPieceWriter&)> metrics_writer() const;
   void render_metrics_gzip();
 
@@ -88,6 +90,9 @@ class Exporter {
   std::shared_ptr<TlsRptReceiver> tlsrpt_;  // when tlsrpt_receiver.enabled
   PeriodicThread maildir_watcher_;
   PeriodicThread state_saver_;
+  // With --config.watch-interval: reloads when the config or web config file changed.
+  PeriodicThread config_watcher_;
+  std::pair<std::string, std::string> config_seen_;  // fingerprints of the two files
   // The whole /metrics answer gzipped, rendered every kMetricsRenderInterval while the probe
   // results are at least metrics_cache_min_bytes_ of text; null below that (then every scrape
   // renders).

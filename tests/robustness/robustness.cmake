@@ -76,6 +76,13 @@ if(TARGET mailtls_exporter AND Python3_Interpreter_FOUND)
     COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/config_check_web.py
             --exporter $<TARGET_FILE:mailtls_exporter>)
   set_tests_properties(robustness_config_check_web_config PROPERTIES LABELS "robustness;integration")
+  # Every --web.config.file key with openssl s_client and curl, certificate rotation without a
+  # restart, --config.watch-interval (issue 20).
+  add_test(NAME robustness_web_config_clients
+    COMMAND ${Python3_EXECUTABLE} ${robustness_dir}/web_config_clients.py
+            --exporter $<TARGET_FILE:mailtls_exporter>)
+  set_tests_properties(robustness_web_config_clients PROPERTIES
+    LABELS "robustness;integration" TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()
 
 # Load: wrk against GET /metrics and POST /tlsrpt while the exporter probes the world; fails on

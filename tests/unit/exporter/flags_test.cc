@@ -19,6 +19,21 @@ TEST(Flags, Defaults) {
   EXPECT_FALSE(r.flags->config_check);
 }
 
+TEST(Flags, ConfigWatchInterval) {
+  auto r = parse({});
+  ASSERT_TRUE(r.flags);
+  EXPECT_EQ(r.flags->config_watch_interval.count(), 0) << "off by default";
+  r = parse({"--config.watch-interval=30s"});
+  ASSERT_TRUE(r.flags) << r.error;
+  EXPECT_EQ(r.flags->config_watch_interval.count(), 30000);
+  r = parse({"--config.watch-interval", "0"});
+  ASSERT_TRUE(r.flags) << r.error;
+  EXPECT_EQ(r.flags->config_watch_interval.count(), 0);
+  r = parse({"--config.watch-interval=often"});
+  EXPECT_FALSE(r.flags);
+  EXPECT_EQ(r.error, "invalid value \"often\" for --config.watch-interval (a duration such as 30s, or 0)");
+}
+
 TEST(Flags, EqualsAndSpaceForms) {
   auto r = parse({"--config.file=a.yml", "--web.listen-address", "127.0.0.1:1234",
                   "--log.format=json", "--storage.path", "/var/lib/x"});

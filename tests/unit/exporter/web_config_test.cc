@@ -9,7 +9,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <openssl/ssl.h>
+
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "exporter/runtime/exporter.h"
 
@@ -34,12 +38,79 @@ TEST(WebConfig, Errors) {
   EXPECT_FALSE(r.config);
   EXPECT_NE(r.error.find("cannot load certificate /nonexistent.crt"), std::string::npos) << r.error;
   r = load_web_config_text("tls_server_config:\n  cert_file: a\n", "web.yml");
-  EXPECT_NE(r.error.find("cert_file and key_file are required"), std::string::npos) << r.error;
+  EXPECT_EQ(r.error, "web.yml:2: tls_server_config: cert_file (or cert) and key_file (or key) are required");
   r = load_web_config_text("tls_config: {}\n", "web.yml");
   EXPECT_NE(r.error.find("web.yml:1: tls_config: unknown key"), std::string::npos) << r.error;
   r = load_web_config_text("", "web.yml");
   ASSERT_TRUE(r.config);
   EXPECT_FALSE(r.config->tls);
+}
+
+// Every key the exporter-toolkit format has that this server cannot honour, and every value
+// it cannot take, is refused with file, line and key (before any file is read).
+TEST(WebConfig, RefusesWhatItDoesNotHonour) {
+  const std::string tls = "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"rate_limit:\n  interval: 1s\n  burst: 5\n", "web.yml:1: rate_limit: not supported"},
+      {"http_server_config:\n  http2: true\n",
+       "web.yml:2: http_server_config.http2: not supported: this server speaks HTTP/1.1 only (set false or "
+       "remove it)"},
+      {"http_server_config:\n  mystery: 1\n", "web.yml:2: http_server_config.mystery: unknown key"},
+      {"http_server_config:\n  headers:\n    Server: x\n",
+       "web.yml:3: http_server_config.headers.Server: not supported (Content-Security-Policy, X-Frame-Options, "
+       "X-Content-Type-Options, X-XSS-Protection, Strict-Transport-Security)"},
+      {"http_server_config:\n  headers:\n    X-Frame-Options: allow-from x\n",
+       "web.yml:3: http_server_config.headers.X-Frame-Options: deny or sameorigin"},
+      {"http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n",
+       "web.yml:3: http_server_config.headers.X-Content-Type-Options: nosniff"},
+      {tls + "  cipher_suites:\n    - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n    - TLS_AES_128_GCM_SHA256\n",
+       "web.yml:6: tls_server_config.cipher_suites: TLS_AES_128_GCM_SHA256 is a TLS 1.3 suite; TLS 1.3 suites "
+       "are not configurable (as in Go): all three are always offered with TLS 1.3; list only TLS 1.2 suites"},
+      {tls + "  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256]\n",
+       "web.yml:4: tls_server_config.cipher_suites: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256 is insecure and not "
+       "supported"},
+      {tls + "  cipher_suites: [ECDHE-RSA-AES128-GCM-SHA256]\n",
+       "web.yml:4: tls_server_config.cipher_suites: unknown cipher suite ECDHE-RSA-AES128-GCM-SHA256 (Go's "
+       "names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)"},
+      {tls + "  curve_preferences: [X25519MLKEM768]\n",
+       "web.yml:4: tls_server_config.curve_preferences: X25519MLKEM768 is not supported by this OpenSSL"},
+      {tls + "  curve_preferences: [P-256]\n",
+       "web.yml:4: tls_server_config.curve_preferences: unknown curve P-256 (one of CurveP256, CurveP384, "
+       "CurveP521, X25519)"},
+      {tls + "  min_version: TLS14\n", "web.yml:4: tls_server_config.min_version: one of TLS10, TLS11, TLS12, TLS13"},
+      {tls + "  min_version: TLS13\n  max_version: TLS12\n",
+       "web.yml:2: tls_server_config: min_version is above max_version"},
+      {tls + "  prefer_server_cipher_suites: sometimes\n",
+       "web.yml:4: tls_server_config.prefer_server_cipher_suites: must be true or false"},
+      {tls + "  client_auth_type: RequireClientCert\n",
+       "web.yml:4: tls_server_config.client_auth_type: one of NoClientCert, RequestClientCert, "
+       "RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert"},
+      {tls + "  client_auth_type: VerifyClientCertIfGiven\n",
+       "web.yml:2: tls_server_config: client_auth_type VerifyClientCertIfGiven needs client_ca_file (or "
+       "client_ca)"},
+      {tls + "  client_ca_file: ca.crt\n",
+       "web.yml:2: tls_server_config: client_ca_file (or client_ca) without client_auth_type: say which client "
+       "certificates to ask for"},
+      {tls + "  client_auth_type: RequestClientCert\n  client_allowed_sans: [a]\n",
+       "web.yml:2: tls_server_config: client_allowed_sans needs client_auth_type RequireAnyClientCert or "
+       "RequireAndVerifyClientCert"},
+      {tls + "  cert: inline\n", "web.yml:2: tls_server_config: give cert_file or cert, not both"},
+      {tls + "  client_cas: x\n", "web.yml:4: tls_server_config.client_cas: unknown key"},
+  };
+  for (const auto& [text, want] : cases) {
+    const auto r = load_web_config_text(text, "web.yml");
+    EXPECT_FALSE(r.config) << text;
+    EXPECT_EQ(r.error, want) << text;
+  }
+}
+
+TEST(WebConfig, NothingToHonourIsPlainHttp) {
+  for (const char* text : {"tls_server_config:\n", "tls_server_config: {}\nhttp_server_config:\n  http2: false\n"}) {
+    const auto r = load_web_config_text(text, "web.yml");
+    ASSERT_TRUE(r.config) << r.error;
+    EXPECT_FALSE(r.config->tls);
+    EXPECT_TRUE(r.config->response_headers.empty());
+  }
 }
 
 class SecuredExporter : public ::testing::Test {
@@ -93,6 +164,58 @@ class SecuredExporter : public ::testing::Test {
   std::unique_ptr<Exporter> exporter_;
   std::thread server_;
 };
+
+// Every key that is honoured lands in the config the server uses, in OpenSSL's terms.
+TEST_F(SecuredExporter, ParsesEveryKey) {
+  const auto r = load_web_config_text(
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+      "  client_auth_type: RequireAnyClientCert\n  client_ca_file: ca.crt\n"
+      "  client_allowed_sans: [prometheus.test, 10.0.0.1]\n  min_version: TLS12\n  max_version: TLS12\n"
+      "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]\n"
+      "  prefer_server_cipher_suites: false\n  curve_preferences: [X25519, CurveP256]\n"
+      "http_server_config:\n  http2: false\n  headers:\n    X-Frame-Options: sameorigin\n"
+      "    Content-Security-Policy: \"\"\n",
+      (dir_ / "web.yml").string());
+  ASSERT_TRUE(r.config) << r.error;
+  ASSERT_TRUE(r.config->tls);
+  const WebTlsConfig& t = *r.config->tls;
+  EXPECT_EQ(t.cert_file, (dir_ / "server.crt").string());
+  EXPECT_EQ(t.client_ca_file, (dir_ / "ca.crt").string());
+  EXPECT_EQ(t.client_auth, ClientAuthType::kRequireAnyClientCert);
+  EXPECT_EQ(t.client_allowed_sans, (std::vector<std::string>{"prometheus.test", "10.0.0.1"}));
+  EXPECT_EQ(t.min_version, TLS1_2_VERSION);
+  EXPECT_EQ(t.max_version, TLS1_2_VERSION);
+  EXPECT_EQ(t.cipher_list, "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305");
+  EXPECT_FALSE(t.prefer_server_cipher_suites);
+  EXPECT_EQ(t.groups_list, "X25519:P-256");
+  // A blank header is not sent, as in exporter-toolkit.
+  EXPECT_EQ(r.config->response_headers,
+            (std::vector<std::pair<std::string, std::string>>{{"X-Frame-Options", "sameorigin"}}));
+}
+
+TEST_F(SecuredExporter, InlinePemIsLoadedAndChecked) {
+  auto indented = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::string line, out;
+    while (std::getline(in, line)) out += "    " + line + "\n";
+    return out;
+  };
+  auto r = load_web_config_text("tls_server_config:\n  cert: |\n" + indented(dir_ / "server.crt") +
+                                    "  key: |\n" + indented(dir_ / "server.key") + "",
+                                "web.yml");
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_TRUE(r.config->tls->cert_file.empty());
+  EXPECT_NE(r.config->tls->cert_pem.find("BEGIN CERTIFICATE"), std::string::npos);
+  // A key of another certificate: refused at load, as for files.
+  r = load_web_config_text("tls_server_config:\n  cert: |\n" + indented(dir_ / "server.crt") +
+                               "  key: |\n" + indented(dir_ / "client.key"),
+                           "web.yml");
+  ASSERT_FALSE(r.config);
+  EXPECT_NE(r.error.find("web.yml:2: tls_server_config: private key tls_server_config.key does not match "
+                         "certificate tls_server_config.cert"),
+            std::string::npos)
+      << r.error;
+}
 
 TEST_F(SecuredExporter, TlsAndBasicAuth) {
   start(std::string("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
