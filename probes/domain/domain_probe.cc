@@ -55,8 +55,8 @@ AddressReport address_report(const smtp::StarttlsResult& s, const std::string& m
   a.cipher = s.cipher;
   if (!s.chain.empty()) {
     auto inspected = tls::inspect_x509(s.chain.leaf());
-    if (inspected.facts) {
-      const auto& f = *inspected.facts;
+    if (inspected) {
+      const auto& f = *inspected;
       a.leaf = CertificateSummary{f.subject, f.issuer, f.spki_sha256, f.dns_names, f.not_before,
                                   f.not_after};
     }
