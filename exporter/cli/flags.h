@@ -1,9 +1,10 @@
 #pragma once
 // Command-line flags in the Prometheus style (--name=value or --name value).
 
-#include <optional>
 #include <string>
 #include <vector>
+
+#include "probes/base/expected.h"
 
 namespace mailtls::exporter {
 
@@ -24,10 +25,8 @@ struct Flags {
   std::vector<std::string> args;
 };
 
-struct FlagsResult {
-  std::optional<Flags> flags;
-  std::string error;  // set when flags is empty
-};
+// The flags, or what is wrong with the command line.
+using FlagsResult = Expected<Flags, std::string>;
 
 FlagsResult parse_flags(const std::vector<std::string>& argv);
 std::string flags_usage(const std::string& program);
