@@ -25,7 +25,7 @@ ConfigResult load_config_for_check(const Flags& flags, std::string* note) {
             (have_anchor ? "" : " (missing: install Debian's dns-root-data)") +
             " and default settings";
   }
-  return {std::move(config), ""};
+  return config;
 }
 
 }  // namespace mailtls::exporter

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "exporter/config/config.h"
@@ -125,24 +126,24 @@ FlagsResult parse_flags(const std::vector<std::string>& argv) {
       negated = it != specs().end() && it->second.is_bool;
     }
     if (it == specs().end()) {
-      return {std::nullopt, "unknown flag --" + name + " (see --help)"};
+      return Unexpected("unknown flag --" + name + " (see --help)");
     }
     const FlagSpec& spec = it->second;
     if (spec.is_bool) {
       if (value && *value != "true" && *value != "false") {
-        return {std::nullopt, "flag --" + name + " takes true or false, not \"" + *value + "\""};
+        return Unexpected("flag --" + name + " takes true or false, not \"" + *value + "\"");
       }
       bool on = !negated && (!value || *value == "true");
       if (on) spec.set(flags, "");
       continue;
     }
     if (!value) {
-      if (i + 1 >= argv.size()) return {std::nullopt, "flag --" + name + " needs a value"};
+      if (i + 1 >= argv.size()) return Unexpected("flag --" + name + " needs a value");
       value = argv[++i];
     }
-    if (std::string err = spec.set(flags, *value); !err.empty()) return {std::nullopt, err};
+    if (std::string err = spec.set(flags, *value); !err.empty()) return Unexpected(err);
   }
-  return {flags, ""};
+  return flags;
 }
 
 std::string flags_usage(const std::string& program) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "probes/base/expected.h"
+
 namespace mailtls::exporter {
 
 struct Flags {
@@ -28,10 +30,8 @@ struct Flags {
   std::vector<std::string> args;
 };
 
-struct FlagsResult {
-  std::optional<Flags> flags;
-  std::string error;  // set when flags is empty
-};
+// The flags, or what is wrong with the command line.
+using FlagsResult = Expected<Flags, std::string>;
 
 FlagsResult parse_flags(const std::vector<std::string>& argv);
 std::string flags_usage(const std::string& program);

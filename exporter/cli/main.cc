@@ -91,10 +91,9 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
   if (!state_warning.empty()) std::fprintf(stderr, "mailtls_exporter: %s\n", state_warning.c_str());
   std::vector<mailtls::domain::DomainReport> reports;
   for (const auto& n : names) {
-    std::string err;
-    auto name = normalize_domain_name(n, &err);
+    auto name = normalize_domain_name(n);
     if (!name) {
-      std::fprintf(stderr, "mailtls_exporter: %s\n", err.c_str());
+      std::fprintf(stderr, "mailtls_exporter: %s\n", name.error().c_str());
       return 2;
     }
     DomainConfig d;
@@ -127,11 +126,11 @@ int main(int argc, char** argv) {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 4);
   std::vector<std::string> args(argv, argv + argc);
   auto parsed = mailtls::exporter::parse_flags(args);
-  if (!parsed.flags) {
-    std::fprintf(stderr, "mailtls_exporter: %s\n", parsed.error.c_str());
+  if (!parsed) {
+    std::fprintf(stderr, "mailtls_exporter: %s\n", parsed.error().c_str());
     return 1;
   }
-  auto flags = *parsed.flags;
+  auto flags = *parsed;
   if (flags.show_help) {
     std::cout << mailtls::exporter::flags_usage("mailtls_exporter");
     return 0;
@@ -153,8 +152,8 @@ int main(int argc, char** argv) {
   auto loaded = check ? mailtls::exporter::load_config_for_check(flags, &note)
                       : mailtls::exporter::load_config_file(flags.config_file);
   if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
-  if (!loaded.config) {
-    std::fprintf(stderr, "mailtls_exporter: invalid config: %s\n", loaded.error.c_str());
+  if (!loaded) {
+    std::fprintf(stderr, "mailtls_exporter: invalid config: %s\n", loaded.error().c_str());
     return 1;
   }
   // Before --config.check returns: a systemd ExecStartPre check must fail on what start would.
@@ -168,12 +167,12 @@ int main(int argc, char** argv) {
     web_config = *wc.config;
   }
   if (flags.config_check) {
-    std::printf("%s: valid, %zu domains\n", flags.config_file.c_str(), loaded.config->domains.size());
+    std::printf("%s: valid, %zu domains\n", flags.config_file.c_str(), loaded->domains.size());
     if (!flags.web_config_file.empty()) std::printf("%s: valid\n", flags.web_config_file.c_str());
     return 0;
   }
   if (!flags.args.empty()) {
-    if (flags.args.front() == "check") return run_check(flags, *loaded.config);
+    if (flags.args.front() == "check") return run_check(flags, *loaded);
     std::fprintf(stderr, "mailtls_exporter: unknown command \"%s\" (see --help)\n",
                  flags.args.front().c_str());
     return 1;
@@ -216,7 +215,7 @@ int main(int argc, char** argv) {
     return mailtls::exporter::make_real_domain_prober(
         c, e, mailtls::exporter::FirstSelfTest::kInBackground, sessions);
   };
-  Exporter exporter(flags, std::move(*loaded.config), web_config, prober_factory, sharding);
+  Exporter exporter(flags, std::move(*loaded), web_config, prober_factory, sharding);
   std::string error;
   if (!exporter.start(&error)) {
     spdlog::error("{}", error);

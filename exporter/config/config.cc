@@ -15,7 +15,7 @@ namespace {
 constexpr std::uint64_t kMaxConfigBytes = 16 << 20;
 constexpr int kMaxIncludeFiles = 10000;
 
-// Thrown inside the loader only; turned into ConfigResult::error at the boundary.
+// Thrown inside the loader only; turned into the ConfigResult's error at the boundary.
 struct ConfigError {
   std::string message;
 };
@@ -93,9 +93,8 @@ class Reader {
     return out;
   }
   std::string domain(const YAML::Node& n, const std::string& key) const {
-    std::string err;
-    auto name = normalize_domain_name(string(n, key), &err);
-    if (!name) fail(n, key, err);
+    auto name = normalize_domain_name(string(n, key));
+    if (!name) fail(n, key, name.error());
     return *name;
   }
   const std::string& file() const { return file_; }
@@ -276,9 +275,8 @@ Config read_config(const Reader& r, const YAML::Node& root) {
       const std::string key = "probe_allow_list[" + std::to_string(i) + "]";
       const std::string entry = r.string(list[i], key);
       const bool wildcard = entry.rfind("*.", 0) == 0;
-      std::string err;
-      const auto name = normalize_domain_name(wildcard ? entry.substr(2) : entry, &err);
-      if (!name) r.fail(list[i], key, err);
+      const auto name = normalize_domain_name(wildcard ? entry.substr(2) : entry);
+      if (!name) r.fail(list[i], key, name.error());
       c.probe_allow_list.push_back((wildcard ? "*." : "") + *name);
     }
   }
@@ -364,10 +362,9 @@ std::optional<Millis> parse_duration(const std::string& text) {
   return Millis(static_cast<long long>(total_ms));
 }
 
-std::optional<std::string> normalize_domain_name(const std::string& in, std::string* error) {
-  auto bad = [&](const std::string& why) -> std::optional<std::string> {
-    if (error) *error = "invalid domain name \"" + in + "\": " + why;
-    return std::nullopt;
+Expected<std::string, std::string> normalize_domain_name(const std::string& in) {
+  auto bad = [&](const std::string& why) -> Expected<std::string, std::string> {
+    return Unexpected("invalid domain name \"" + in + "\": " + why);
   };
   std::string name = in;
   if (!name.empty() && name.back() == '.') name.pop_back();
@@ -401,13 +398,13 @@ std::optional<std::string> normalize_domain_name(const std::string& in, std::str
 ConfigResult load_config_text(const std::string& text, const std::string& name) {
   try {
     Reader r(name);
-    return {read_config(r, parse_yaml(text, name)), ""};
+    return read_config(r, parse_yaml(text, name));
   } catch (const ConfigError& e) {
-    return {std::nullopt, e.message};
+    return Unexpected(e.message);
   } catch (const YAML::Exception& e) {
     std::ostringstream out;
     out << name << ":" << e.mark.line + 1 << ": " << e.msg;
-    return {std::nullopt, out.str()};
+    return Unexpected(out.str());
   }
 }
 
@@ -415,7 +412,7 @@ ConfigResult load_config_file(const std::string& path) {
   try {
     return load_config_text(read_file_bounded(path), path);
   } catch (const ConfigError& e) {
-    return {std::nullopt, e.message};
+    return Unexpected(e.message);
   }
 }
 

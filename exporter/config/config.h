@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "probes/base/expected.h"
 #include "probes/dns/resolver_config.h"
 
 namespace mailtls::exporter {
@@ -79,10 +80,8 @@ struct Config {
   std::vector<DomainConfig> domains;
 };
 
-struct ConfigResult {
-  std::optional<Config> config;
-  std::string error;  // "file:line: key: message" when config is empty
-};
+// The configuration, or one line "file:line: key: message" saying what is wrong.
+using ConfigResult = Expected<Config, std::string>;
 
 ConfigResult load_config_file(const std::string& path);
 // For tests and /probe: parse text as if it were the file `name`.
@@ -91,6 +90,6 @@ ConfigResult load_config_text(const std::string& text, const std::string& name);
 // "30s", "5m", "1h30m", "500ms", "2d", "1w" (the Prometheus duration syntax).
 std::optional<Millis> parse_duration(const std::string& text);
 // Lower-cases and drops one trailing dot; returns an error message for invalid names.
-std::optional<std::string> normalize_domain_name(const std::string& name, std::string* error);
+Expected<std::string, std::string> normalize_domain_name(const std::string& name);
 
 }  // namespace mailtls::exporter

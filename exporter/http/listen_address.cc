@@ -4,10 +4,9 @@
 
 namespace mailtls::exporter {
 
-std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string* error) {
-  auto bad = [&](const std::string& why) -> std::optional<ListenAddress> {
-    if (error) *error = "invalid listen address \"" + text + "\": " + why;
-    return std::nullopt;
+Expected<ListenAddress, std::string> parse_listen_address(const std::string& text) {
+  auto bad = [&](const std::string& why) -> Expected<ListenAddress, std::string> {
+    return Unexpected("invalid listen address \"" + text + "\": " + why);
   };
   auto colon = text.rfind(':');
   if (colon == std::string::npos) return bad("expected host:port");

@@ -1,8 +1,9 @@
 #pragma once
 // Parsing of --web.listen-address values: ":9925", "127.0.0.1:9925", "[::1]:9925", "host:0".
 
-#include <optional>
 #include <string>
+
+#include "probes/base/expected.h"
 
 namespace mailtls::exporter {
 
@@ -11,6 +12,7 @@ struct ListenAddress {
   int port = 0;      // 0: any free port (tests)
 };
 
-std::optional<ListenAddress> parse_listen_address(const std::string& text, std::string* error);
+// The address, or "invalid listen address \"...\": why".
+Expected<ListenAddress, std::string> parse_listen_address(const std::string& text);
 
 }  // namespace mailtls::exporter

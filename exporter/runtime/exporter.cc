@@ -259,9 +259,9 @@ bool Exporter::start(std::string* error) {
   }
 
   std::string err;
-  auto address = parse_listen_address(flags_.listen_address, &err);
+  auto address = parse_listen_address(flags_.listen_address);
   if (!address || !web_.bind(*address, &err)) {
-    if (error) *error = err;
+    if (error) *error = address ? err : address.error();
     return false;
   }
   if (prober_) {
@@ -392,7 +392,7 @@ bool Exporter::reload(std::string* error) {
     return false;
   };
   auto loaded = load_config_file(flags_.config_file);
-  if (!loaded.config) return fail(loaded.error);
+  if (!loaded) return fail(loaded.error());
   // The web config too (a revoked password, a renewed certificate); checked before anything
   // changes, so a broken one keeps both running.
   std::optional<WebConfig> web_config;
@@ -404,14 +404,14 @@ bool Exporter::reload(std::string* error) {
   std::shared_ptr<DomainProber> prober;
   if (prober_factory_) {
     std::string err;
-    prober = prober_factory_(*loaded.config, &err);
+    prober = prober_factory_(*loaded, &err);
     if (!prober) return fail("cannot set up probing: " + err);
   }
   if (web_config) {
     std::string err;
     if (!web_.set_web_config(*web_config, &err)) return fail("web config: " + err);
   }
-  Config config = std::move(*loaded.config);
+  Config config = std::move(*loaded);
   const auto owned = owned_domains(config);
   std::set<std::string> names;
   for (const auto& d : owned) names.insert(d.name);
@@ -484,9 +484,8 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   if (target.empty()) {
     return {400, "text/plain; charset=utf-8", "target parameter is missing\n", {}};
   }
-  std::string err;
-  auto name = normalize_domain_name(target, &err);
-  if (!name) return {400, "text/plain; charset=utf-8", printable_text(err) + "\n", {}};
+  auto name = normalize_domain_name(target);
+  if (!name) return {400, "text/plain; charset=utf-8", printable_text(name.error()) + "\n", {}};
   std::optional<DomainConfig> target_config;
   {
     std::lock_guard lock(config_mu_);

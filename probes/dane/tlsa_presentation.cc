@@ -50,37 +50,31 @@ std::optional<std::uint8_t> parse_field(std::string_view token,
 }  // namespace
 
 TlsaParseResult parse_tlsa_presentation(std::string_view text) {
-  TlsaParseResult out;
   auto tokens = split_whitespace(text);
   if (tokens.size() < 4) {
-    out.error = "expected \"usage selector matching-type data\"";
-    return out;
+    return Unexpected("expected \"usage selector matching-type data\"");
   }
   auto usage = parse_field(tokens[0], {"PKIX-TA", "PKIX-EE", "DANE-TA", "DANE-EE"});
   auto selector = parse_field(tokens[1], {"Cert", "SPKI"});
   auto matching = parse_field(tokens[2], {"Full", "SHA2-256", "SHA2-512"});
   if (!usage || !selector || !matching) {
-    out.error = "usage, selector and matching type must be 0-255 or RFC 7218 mnemonics";
-    return out;
+    return Unexpected("usage, selector and matching type must be 0-255 or RFC 7218 mnemonics");
   }
   std::string hex;
   for (size_t i = 3; i < tokens.size(); ++i) hex.append(tokens[i]);
   if (hex.size() % 2 != 0) {
-    out.error = "association data has an odd number of hex digits";
-    return out;
+    return Unexpected("association data has an odd number of hex digits");
   }
   auto data = from_hex(hex);
   if (!data) {
-    out.error = "association data is not hex";
-    return out;
+    return Unexpected("association data is not hex");
   }
   dns::TlsaRecord r;
   r.usage = *usage;
   r.selector = *selector;
   r.matching_type = *matching;
   r.data = std::move(*data);
-  out.record = std::move(r);
-  return out;
+  return r;
 }
 
 std::string tlsa_data_label(const dns::TlsaRecord& record) {

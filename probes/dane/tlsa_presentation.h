@@ -11,14 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "probes/base/expected.h"
 #include "probes/dns/records.h"
 
 namespace mailtls::dane {
 
-struct TlsaParseResult {
-  std::optional<dns::TlsaRecord> record;
-  std::string error;  // set when record is empty
-};
+// The record, or why the text is not one.
+using TlsaParseResult = Expected<dns::TlsaRecord, std::string>;
 
 // Parses "usage selector matching-type hex...". Syntax only: a well-formed "3 1 1 abcd" parses
 // and is then classified unusable by tlsa_unusable_reason().

@@ -11,7 +11,7 @@ namespace {
 std::string spki_of(const tls::X509Chain& chain) {
   if (chain.empty()) return "";
   const auto inspected = tls::inspect_x509(chain.leaf());
-  return inspected.facts ? inspected.facts->spki_sha256 : "";
+  return inspected ? inspected->spki_sha256 : "";
 }
 
 // The per-key-type matches of one address, with each key type's leaf key.

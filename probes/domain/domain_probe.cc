@@ -46,8 +46,8 @@ AddressReport address_report(const smtp::StarttlsResult& s, const std::string& m
   if (s.key_type) a.key_type = std::string(tls::to_string(*s.key_type));
   if (!s.chain.empty()) {
     auto inspected = tls::inspect_x509(s.chain.leaf());
-    if (inspected.facts) {
-      const auto& f = *inspected.facts;
+    if (inspected) {
+      const auto& f = *inspected;
       a.leaf = CertificateSummary{f.subject, f.issuer, f.spki_sha256, f.dns_names, f.not_before,
                                   f.not_after};
     }

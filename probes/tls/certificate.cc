@@ -118,31 +118,21 @@ X509Ptr parse_certificate_der(std::span<const std::uint8_t> der) {
 }
 
 CertificateInspection inspect_certificate(std::span<const std::uint8_t> der) {
-  CertificateInspection out;
-  if (der.empty()) {
-    out.error = "empty certificate";
-    return out;
-  }
+  if (der.empty()) return Unexpected("empty certificate");
   if (der.size() > kMaxCertificateDerBytes) {
-    out.error = "certificate of " + std::to_string(der.size()) + " bytes exceeds the limit of " +
-                std::to_string(kMaxCertificateDerBytes);
-    return out;
+    return Unexpected("certificate of " + std::to_string(der.size()) + " bytes exceeds the limit of " +
+                      std::to_string(kMaxCertificateDerBytes));
   }
   X509Ptr cert = parse_certificate_der(der);
   if (!cert) {
     const std::string why = drain_openssl_errors();
-    out.error = "not a DER certificate" + (why.empty() ? std::string() : ": " + why);
-    return out;
+    return Unexpected("not a DER certificate" + (why.empty() ? std::string() : ": " + why));
   }
   return inspect_x509(cert.get());
 }
 
 CertificateInspection inspect_x509(X509* cert) {
-  CertificateInspection out;
-  if (cert == nullptr) {
-    out.error = "no certificate";
-    return out;
-  }
+  if (cert == nullptr) return Unexpected("no certificate");
   CertificateFacts f;
   f.subject = one_line_name(X509_get_subject_name(cert));
   f.issuer = one_line_name(X509_get_issuer_name(cert));
@@ -152,8 +142,7 @@ CertificateInspection inspect_x509(X509* cert) {
   const auto na = to_system_time(X509_get0_notAfter(cert));
   if (!nb || !na) {
     drain_openssl_errors();
-    out.error = "certificate validity dates unreadable";
-    return out;
+    return Unexpected("certificate validity dates unreadable");
   }
   f.not_before = *nb;
   f.not_after = *na;
@@ -162,8 +151,7 @@ CertificateInspection inspect_x509(X509* cert) {
   unsigned char* spki_der = nullptr;
   const int spki_len = spki ? i2d_X509_PUBKEY(spki, &spki_der) : -1;
   if (spki_len <= 0) {
-    out.error = "certificate public key unreadable: " + drain_openssl_errors();
-    return out;
+    return Unexpected("certificate public key unreadable: " + drain_openssl_errors());
   }
   f.spki_sha256 = sha256_hex({spki_der, static_cast<std::size_t>(spki_len)});
   OPENSSL_free(spki_der);
@@ -171,15 +159,13 @@ CertificateInspection inspect_x509(X509* cert) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
   if (X509_digest(cert, EVP_sha256(), digest, &digest_len) != 1) {
-    out.error = "certificate cannot be encoded: " + drain_openssl_errors();
-    return out;
+    return Unexpected("certificate cannot be encoded: " + drain_openssl_errors());
   }
   f.cert_sha256 = to_hex(std::span(digest, digest_len));
   fill_key(cert, f);
   f.serial_hex = serial_hex(cert);
   drain_openssl_errors();
-  out.facts = std::move(f);
-  return out;
+  return f;
 }
 
 }  // namespace mailtls::tls

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "probes/base/clock.h"
+#include "probes/base/expected.h"
 #include "probes/tls/der_chain.h"
 #include "probes/tls/openssl_ptr.h"
 
@@ -35,10 +36,8 @@ struct CertificateFacts {
   bool self_issued = false;  // subject == issuer
 };
 
-struct CertificateInspection {
-  std::optional<CertificateFacts> facts;
-  std::string error;  // set when facts is empty
-};
+// The facts, or why the certificate could not be read.
+using CertificateInspection = Expected<CertificateFacts, std::string>;
 
 // Certificates larger than this are refused (real ones are 1-4 KiB).
 inline constexpr std::size_t kMaxCertificateDerBytes = 64 * 1024;

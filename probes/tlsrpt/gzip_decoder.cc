@@ -29,11 +29,7 @@ class InflateStream {
 };
 
 GunzipResult failure(GunzipError e, std::string message, std::size_t consumed) {
-  GunzipResult r;
-  r.error = e;
-  r.message = std::move(message);
-  r.input_consumed = consumed;
-  return r;
+  return Unexpected(GunzipFailure{e, std::move(message), consumed});
 }
 
 }  // namespace
@@ -63,7 +59,7 @@ GunzipResult gunzip(std::string_view input, const GunzipLimits& limits) {
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
   zs.avail_in = static_cast<uInt>(input.size());
 
-  GunzipResult result;
+  std::string output;
   // The trailer's ISIZE (RFC 1952 §2.3.1: the size mod 2^32 of the last member) as a hint, so
   // that the output is allocated once: growing by doubling held up to 2.4x the output (old and
   // new buffer while a 16 MiB string moved to 32 MiB). A lie costs at most the cap, untouched.
@@ -71,7 +67,7 @@ GunzipResult gunzip(std::string_view input, const GunzipLimits& limits) {
     const auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(input[i])); };
     const std::size_t n = input.size();
     const std::uint32_t isize = b(n - 4) | (b(n - 3) << 8) | (b(n - 2) << 16) | (b(n - 1) << 24);
-    result.output.reserve(std::min<std::size_t>(isize, limits.max_output_bytes));
+    output.reserve(std::min<std::size_t>(isize, limits.max_output_bytes));
   }
   std::array<unsigned char, kChunkBytes> chunk{};
   while (true) {
@@ -84,12 +80,12 @@ GunzipResult gunzip(std::string_view input, const GunzipLimits& limits) {
       return failure(GunzipError::kCorrupt,
                      std::string("gzip data is corrupt: ") + (zs.msg != nullptr ? zs.msg : "inflate error"), consumed);
     }
-    if (produced > limits.max_output_bytes - result.output.size()) {
+    if (produced > limits.max_output_bytes - output.size()) {
       return failure(GunzipError::kOutputTooLarge,
                      "decompressed report would exceed " + std::to_string(limits.max_output_bytes) + " bytes",
                      consumed);
     }
-    result.output.append(reinterpret_cast<const char*>(chunk.data()), produced);
+    output.append(reinterpret_cast<const char*>(chunk.data()), produced);
     if (rc == Z_STREAM_END) {
       if (zs.avail_in == 0) break;
       // Another member may follow (gzip a b > c); anything else after the trailer is corrupt.
@@ -104,8 +100,7 @@ GunzipResult gunzip(std::string_view input, const GunzipLimits& limits) {
       return failure(GunzipError::kTruncated, "gzip stream ends early (truncated body)", consumed);
     }
   }
-  result.input_consumed = input.size();
-  return result;
+  return output;
 }
 
 }  // namespace mailtls::tlsrpt

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include "probes/base/expected.h"
 
 namespace mailtls::tlsrpt {
 
@@ -15,7 +16,6 @@ struct GunzipLimits {
 };
 
 enum class GunzipError {
-  kNone,
   kInputTooLarge,   // refused before inflating anything
   kNotGzip,         // no gzip magic (1f 8b)
   kCorrupt,         // zlib reported a data or header error, or bytes follow the last member
@@ -23,13 +23,14 @@ enum class GunzipError {
   kOutputTooLarge,  // inflating stopped at max_output_bytes
 };
 
-struct GunzipResult {
-  GunzipError error = GunzipError::kNone;
+struct GunzipFailure {
+  GunzipError kind = GunzipError::kCorrupt;
   std::string message;
-  std::string output;              // complete only when ok()
-  std::size_t input_consumed = 0;  // bytes of input zlib read before it finished or stopped
-  bool ok() const { return error == GunzipError::kNone; }
+  std::size_t input_consumed = 0;  // bytes of input zlib read before it stopped
 };
+
+// The whole inflated output, or why there is none (a partial output is never returned).
+using GunzipResult = Expected<std::string, GunzipFailure>;
 
 // True if the bytes begin with the gzip magic number.
 bool looks_like_gzip(std::string_view bytes);

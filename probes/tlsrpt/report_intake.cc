@@ -150,15 +150,15 @@ IntakeResult ReportIntake::accept(std::string_view body, std::string_view conten
   // +gzip must be gzip (docs/verdicts.md R3: a non-gzip body under +gzip is a delivery failure).
   if (looks_like_gzip(body)) {
     GunzipResult g = gunzip(body, GunzipLimits{limits_.max_body_bytes, limits_.max_decompressed_bytes});
-    if (!g.ok()) {
-      return rejected(g.error == GunzipError::kOutputTooLarge ? RejectionReason::kDecompressedTooLarge
-                                                              : RejectionReason::kBadGzip,
-                      g.message);
+    if (!g) {
+      return rejected(g.error().kind == GunzipError::kOutputTooLarge ? RejectionReason::kDecompressedTooLarge
+                                                                     : RejectionReason::kBadGzip,
+                      g.error().message);
     }
     if (!strict_gzip && type != "application/gzip" && type != "application/x-gzip") {
       result.notes.push_back("gzip body under Content-Type " + type);
     }
-    inflated = std::move(g.output);
+    inflated = std::move(g).value();
     json = inflated;
   } else if (strict_gzip || type == "application/gzip" || type == "application/x-gzip") {
     return rejected(RejectionReason::kBadGzip, "Content-Type " + type + " but the body is not gzip");
@@ -167,13 +167,13 @@ IntakeResult ReportIntake::accept(std::string_view body, std::string_view conten
   ReportParseLimits parse_limits;
   parse_limits.max_json_bytes = limits_.max_decompressed_bytes;
   ReportParseResult parsed = parse_report(json, parse_limits);
-  if (!parsed.ok()) {
+  if (!parsed) {
     IntakeResult r;
-    r.rejection = std::move(parsed.rejection);
+    r.rejection = std::move(parsed).error();
     // An uncompressed body over the JSON cap is simply too large.
     return r;
   }
-  result.report = std::move(parsed.report);
+  result.report = std::move(parsed).value();
   return result;
 }
 

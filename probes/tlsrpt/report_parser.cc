@@ -521,19 +521,17 @@ std::optional<ParsedDateTime> parse_rfc3339(std::string_view s) {
 }
 
 ReportParseResult parse_report(std::string_view text, const ReportParseLimits& limits) {
-  ReportParseResult result;
   if (text.size() > limits.max_json_bytes) {
-    result.rejection = Rejection{RejectionReason::kTooLarge, "report is " + std::to_string(text.size()) +
-                                                                 " bytes, over the limit of " +
-                                                                 std::to_string(limits.max_json_bytes)};
-    return result;
+    return Unexpected(Rejection{RejectionReason::kTooLarge, "report is " + std::to_string(text.size()) +
+                                                                " bytes, over the limit of " +
+                                                                std::to_string(limits.max_json_bytes)});
   }
-  ReportSax reader(limits, result.report);
+  TlsRptReport report;
+  ReportSax reader(limits, report);
   const bool parsed = json::sax_parse(text.begin(), text.end(), &reader);
-  result.rejection = reader.rejection();
-  if (!parsed && !result.rejection) result.rejection = Rejection{RejectionReason::kBadJson, "not a complete JSON document"};
-  if (!result.ok()) result.report = {};
-  return result;
+  if (auto rejection = reader.rejection()) return Unexpected(std::move(*rejection));
+  if (!parsed) return Unexpected(Rejection{RejectionReason::kBadJson, "not a complete JSON document"});
+  return report;
 }
 
 }  // namespace mailtls::tlsrpt

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string_view>
 
+#include "probes/base/expected.h"
 #include "probes/tlsrpt/rejection.h"
 #include "probes/tlsrpt/report.h"
 
@@ -29,11 +30,8 @@ struct ReportParseLimits {
   std::uint64_t max_session_count = 1'000'000'000'000;
 };
 
-struct ReportParseResult {
-  TlsRptReport report;                 // meaningful only when ok()
-  std::optional<Rejection> rejection;  // kTooLarge, kBadJson or kSchema
-  bool ok() const { return !rejection.has_value(); }
-};
+// The report, or why it was refused (kTooLarge, kBadJson or kSchema).
+using ReportParseResult = Expected<TlsRptReport, Rejection>;
 
 ReportParseResult parse_report(std::string_view json, const ReportParseLimits& limits = {});
 

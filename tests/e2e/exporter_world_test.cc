@@ -51,8 +51,8 @@ class WorldProbe : public ::testing::Test {
     const auto cfg = world_dir() / "exporter.yaml";
     ASSERT_TRUE(fs::exists(cfg)) << cfg << " is missing: start the world with tests/world/world.sh start";
     auto loaded = load_config_file(cfg.string());
-    ASSERT_TRUE(loaded.config) << loaded.error;
-    config_ = new Config(*loaded.config);
+    ASSERT_TRUE(loaded) << loaded.error();
+    config_ = new Config(*loaded);
     std::string error;
     prober_ = make_real_domain_prober(*config_, &error);
     ASSERT_TRUE(prober_) << error;

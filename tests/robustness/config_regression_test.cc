@@ -19,8 +19,8 @@ TEST(ConfigRegression, DomainFileNameLongerThanNameMaxIsAnError) {
       "domains: [main.example]\ndomain_files: [\"" + std::string(300, 'a') + "\"]\n";
   ConfigResult result;
   EXPECT_NO_THROW(result = load_config_text(text, "/tmp/r6.yaml"));
-  EXPECT_FALSE(result.config.has_value());
-  EXPECT_NE(result.error.find("domain_files"), std::string::npos) << result.error;
+  EXPECT_FALSE(result.has_value());
+  EXPECT_NE(result.error().find("domain_files"), std::string::npos) << result.error();
 }
 
 TEST(ConfigRegression, FuzzerCrashInputIsAnError) {
@@ -33,7 +33,7 @@ TEST(ConfigRegression, FuzzerCrashInputIsAnError) {
   bytes << in.rdbuf();
   ConfigResult result;
   EXPECT_NO_THROW(result = load_config_text(bytes.str(), "fuzz.yaml"));
-  EXPECT_FALSE(result.config.has_value());
+  EXPECT_FALSE(result.has_value());
 }
 
 }  // namespace

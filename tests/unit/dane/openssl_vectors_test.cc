@@ -83,8 +83,8 @@ std::vector<Vector> load_vectors() {
       out.push_back(std::move(v));
     } else if (kind == "tlsa" && !out.empty()) {
       auto parsed = parse_tlsa_presentation(line.substr(line.find(' ') + 1));
-      if (!parsed.record) throw std::runtime_error("bad record: " + line);
-      out.back().records.push_back(*parsed.record);
+      if (!parsed) throw std::runtime_error("bad record: " + line);
+      out.back().records.push_back(*parsed);
     } else if (kind == "chain" && !out.empty()) {
       for (std::string f; words >> f;) out.back().chain_files.push_back(f);
     } else {

@@ -16,42 +16,42 @@ using testing::tlsa;
 
 TEST(TlsaPresentation, ParsesT5VectorUpperCase) {
   auto r = parse_tlsa_presentation("3 1 1 000C701618C4D3B00F049424C49CB81C5CE2F78C164CA8C7DAC46C360E994EE3");
-  ASSERT_TRUE(r.record) << r.error;
-  EXPECT_EQ(r.record->usage, 3);
-  EXPECT_EQ(r.record->selector, 1);
-  EXPECT_EQ(r.record->matching_type, 1);
-  EXPECT_EQ(to_hex(r.record->data), kW1Leaf311);
-  EXPECT_EQ(r.record->data.size(), 32u);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->usage, 3);
+  EXPECT_EQ(r->selector, 1);
+  EXPECT_EQ(r->matching_type, 1);
+  EXPECT_EQ(to_hex(r->data), kW1Leaf311);
+  EXPECT_EQ(r->data.size(), 32u);
 }
 
 TEST(TlsaPresentation, HexSplitByDigIsTheSameRecord) {
   auto split = parse_tlsa_presentation("3 1 1 000C701618C4D3B00F049424C49CB81C5CE2F78C164CA8C7 DAC46C360E994EE3");
   auto whole = parse_tlsa_presentation(std::string("3 1 1 ") + kW1Leaf311);
-  ASSERT_TRUE(split.record && whole.record);
-  EXPECT_EQ(*split.record, *whole.record);
+  ASSERT_TRUE(split && whole);
+  EXPECT_EQ(*split, *whole);
   auto tabs = parse_tlsa_presentation("  3\t1 1  000c7016 18c4d3b0 0f049424c49cb81c5ce2f78c164ca8c7dac46c360e994ee3\n");
-  ASSERT_TRUE(tabs.record) << tabs.error;
-  EXPECT_EQ(*tabs.record, *whole.record);
+  ASSERT_TRUE(tabs) << tabs.error();
+  EXPECT_EQ(*tabs, *whole);
 }
 
 TEST(TlsaPresentation, AcceptsRfc7218Mnemonics) {
   auto r = parse_tlsa_presentation(std::string("DANE-EE SPKI SHA2-256 ") + kW1Leaf311);
-  ASSERT_TRUE(r.record) << r.error;
-  EXPECT_EQ(*r.record, tlsa(std::string("3 1 1 ") + kW1Leaf311));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(*r, tlsa(std::string("3 1 1 ") + kW1Leaf311));
   auto ta = parse_tlsa_presentation("dane-ta cert sha2-512 00");
-  ASSERT_TRUE(ta.record);
-  EXPECT_EQ(ta.record->usage, 2);
-  EXPECT_EQ(ta.record->selector, 0);
-  EXPECT_EQ(ta.record->matching_type, 2);
+  ASSERT_TRUE(ta);
+  EXPECT_EQ(ta->usage, 2);
+  EXPECT_EQ(ta->selector, 0);
+  EXPECT_EQ(ta->matching_type, 2);
 }
 
 TEST(TlsaPresentation, RejectsMalformedText) {
-  EXPECT_FALSE(parse_tlsa_presentation("3 1 1").record);
-  EXPECT_FALSE(parse_tlsa_presentation("3 1 1 abc").record);   // odd number of digits
-  EXPECT_FALSE(parse_tlsa_presentation("3 1 1 zz").record);    // not hex
-  EXPECT_FALSE(parse_tlsa_presentation("256 1 1 00").record);  // out of range
-  EXPECT_FALSE(parse_tlsa_presentation("3 x 1 00").record);
-  EXPECT_FALSE(parse_tlsa_presentation("").record);
+  EXPECT_FALSE(parse_tlsa_presentation("3 1 1"));
+  EXPECT_EQ(parse_tlsa_presentation("3 1 1 abc").error(), "association data has an odd number of hex digits");
+  EXPECT_EQ(parse_tlsa_presentation("3 1 1 zz").error(), "association data is not hex");
+  EXPECT_FALSE(parse_tlsa_presentation("256 1 1 00"));  // out of range
+  EXPECT_FALSE(parse_tlsa_presentation("3 x 1 00"));
+  EXPECT_FALSE(parse_tlsa_presentation(""));
 }
 
 TEST(TlsaUsability, T5Vectors) {

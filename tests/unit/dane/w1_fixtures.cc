@@ -40,8 +40,8 @@ TestCert make_w1_leaf(const TestCert& ca, const TestCertSpec& spec) {
 
 dns::TlsaRecord tlsa(const std::string& presentation) {
   auto parsed = parse_tlsa_presentation(presentation);
-  if (!parsed.record) throw std::runtime_error("bad TLSA in test: " + presentation + ": " + parsed.error);
-  return *parsed.record;
+  if (!parsed) throw std::runtime_error("bad TLSA in test: " + presentation + ": " + parsed.error());
+  return *parsed;
 }
 
 }  // namespace mailtls::dane::testing

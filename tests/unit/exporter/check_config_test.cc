@@ -31,13 +31,13 @@ class CheckConfig : public ::testing::Test {
 TEST_F(CheckConfig, NoFileAndNoFlagUsesTheSystemResolverAndSaysSo) {
   std::string note;
   const auto r = load_config_for_check(flags_, &note);
-  ASSERT_TRUE(r.config) << r.error;
-  EXPECT_TRUE(r.config->domains.empty());
-  EXPECT_TRUE(r.config->resolver.use_resolv_conf);
-  EXPECT_TRUE(r.config->resolver.forwarders.empty());
-  EXPECT_EQ(r.config->resolver.root_trust_anchor_file, "/usr/share/dns/root.key");
-  EXPECT_FALSE(r.config->smtp.probe_special_addresses);
-  EXPECT_EQ(r.config->timeout, Config{}.timeout);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_TRUE(r->domains.empty());
+  EXPECT_TRUE(r->resolver.use_resolv_conf);
+  EXPECT_TRUE(r->resolver.forwarders.empty());
+  EXPECT_EQ(r->resolver.root_trust_anchor_file, "/usr/share/dns/root.key");
+  EXPECT_FALSE(r->smtp.probe_special_addresses);
+  EXPECT_EQ(r->timeout, Config{}.timeout);
   EXPECT_NE(note.find("/etc/resolv.conf"), std::string::npos) << note;
   EXPECT_NE(note.find("/usr/share/dns/root.key"), std::string::npos) << note;
   EXPECT_NE(note.find("no --config.file"), std::string::npos) << note;
@@ -48,8 +48,8 @@ TEST_F(CheckConfig, AMissingFileNamedWithTheFlagIsAnError) {
   flags_.config_file_given = true;
   std::string note;
   const auto r = load_config_for_check(flags_, &note);
-  EXPECT_FALSE(r.config);
-  EXPECT_NE(r.error.find("mailtls_exporter.yml: cannot read"), std::string::npos) << r.error;
+  EXPECT_FALSE(r);
+  EXPECT_NE(r.error().find("mailtls_exporter.yml: cannot read"), std::string::npos) << r.error();
   EXPECT_EQ(note, "");
 }
 
@@ -57,15 +57,15 @@ TEST_F(CheckConfig, TheDefaultFileIsUsedWhenItExists) {
   std::ofstream(flags_.config_file) << "domains: [example.org]\nsmtp: {port: 2525}\n";
   std::string note;
   const auto r = load_config_for_check(flags_, &note);
-  ASSERT_TRUE(r.config) << r.error;
-  EXPECT_EQ(r.config->smtp.port, 2525);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->smtp.port, 2525);
   EXPECT_EQ(note, "");
 }
 
 TEST_F(CheckConfig, AnInvalidDefaultFileIsStillAnError) {
   std::ofstream(flags_.config_file) << "domains: [exa mple.org]\n";
   std::string note;
-  EXPECT_FALSE(load_config_for_check(flags_, &note).config);
+  EXPECT_FALSE(load_config_for_check(flags_, &note));
   EXPECT_EQ(note, "");
 }
 
@@ -73,15 +73,15 @@ TEST_F(CheckConfig, ADanglingSymlinkIsAFileTheOperatorMeant) {
   std::filesystem::create_symlink(dir_ / "elsewhere.yml", flags_.config_file);
   std::string note;
   const auto r = load_config_for_check(flags_, &note);
-  EXPECT_FALSE(r.config);
-  EXPECT_NE(r.error.find("cannot read"), std::string::npos) << r.error;
+  EXPECT_FALSE(r);
+  EXPECT_NE(r.error().find("cannot read"), std::string::npos) << r.error();
 }
 
 TEST(Flags, ConfigFileGivenIsRecorded) {
-  EXPECT_FALSE(parse_flags({"mailtls_exporter", "check", "example.com"}).flags->config_file_given);
-  EXPECT_TRUE(parse_flags({"mailtls_exporter", "--config.file=x.yml", "check"}).flags->config_file_given);
+  EXPECT_FALSE(parse_flags({"mailtls_exporter", "check", "example.com"})->config_file_given);
+  EXPECT_TRUE(parse_flags({"mailtls_exporter", "--config.file=x.yml", "check"})->config_file_given);
   // Naming the default file explicitly still makes a missing one an error.
-  EXPECT_TRUE(parse_flags({"mailtls_exporter", "--config.file", "mailtls_exporter.yml"}).flags->config_file_given);
+  EXPECT_TRUE(parse_flags({"mailtls_exporter", "--config.file", "mailtls_exporter.yml"})->config_file_given);
 }
 
 TEST(Flags, UsageListsTheCommandsTheirFlagsAndExitCodes) {

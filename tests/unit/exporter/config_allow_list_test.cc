@@ -23,9 +23,9 @@ TEST(ConfigAllowList, EntriesAreNormalisedLikeDomainNames) {
   };
   for (const auto& c : cases) {
     const auto r = load_config_text(std::string("probe_allow_list: [\"") + c.written + "\"]\n", "t.yml");
-    ASSERT_TRUE(r.config) << c.written << ": " << r.error;
-    ASSERT_EQ(r.config->probe_allow_list.size(), 1u);
-    EXPECT_EQ(r.config->probe_allow_list[0], c.kept) << c.written;
+    ASSERT_TRUE(r) << c.written << ": " << r.error();
+    ASSERT_EQ(r->probe_allow_list.size(), 1u);
+    EXPECT_EQ(r->probe_allow_list[0], c.kept) << c.written;
   }
 }
 
@@ -44,22 +44,20 @@ TEST(ConfigAllowList, BadEntriesNameTheirLineAndIndex) {
     const auto r = load_config_text(std::string("probe_allow_list:\n  - ok.example\n  - \"") +
                                         c.written + "\"\n",
                                     "t.yml");
-    EXPECT_FALSE(r.config) << c.written;
-    EXPECT_EQ(r.error, c.error);
+    EXPECT_FALSE(r) << c.written;
+    EXPECT_EQ(r.error(), c.error);
   }
   const auto not_a_list = load_config_text("probe_allow_list: example.org\n", "t.yml");
-  EXPECT_EQ(not_a_list.error, "t.yml:1: probe_allow_list: must be a list of strings");
+  EXPECT_EQ(not_a_list.error(), "t.yml:1: probe_allow_list: must be a list of strings");
 }
 
 // The same for configured domain names: one trailing dot is dropped, a second is an error
 // (it used to leave "example.org." configured, a name /probe could never ask for).
 TEST(ConfigAllowList, DomainNamesWithTwoTrailingDotsAreRefused) {
-  std::string err;
-  EXPECT_EQ(normalize_domain_name("example.org.", &err), "example.org");
-  EXPECT_FALSE(normalize_domain_name("example.org..", &err));
-  EXPECT_EQ(err, "invalid domain name \"example.org..\": empty label");
+  EXPECT_EQ(normalize_domain_name("example.org."), "example.org");
+  EXPECT_EQ(normalize_domain_name("example.org..").error(), "invalid domain name \"example.org..\": empty label");
   const auto r = load_config_text("domains:\n  - Example.ORG.\n  - b.example..\n", "d.yml");
-  EXPECT_EQ(r.error, "d.yml:3: domains[1]: invalid domain name \"b.example..\": empty label");
+  EXPECT_EQ(r.error(), "d.yml:3: domains[1]: invalid domain name \"b.example..\": empty label");
 }
 
 }  // namespace

@@ -52,12 +52,12 @@ class ProbingExporter : public ::testing::Test {
     flags.config_file = (dir_ / "config.yml").string();
     flags.storage_path = (dir_ / "state").string();
     auto loaded = load_config_file(flags.config_file);
-    ASSERT_TRUE(loaded.config) << loaded.error;
+    ASSERT_TRUE(loaded) << loaded.error();
     prober_ = std::make_shared<ScriptedProber>(script_);
     auto factory = [this](const Config&, std::string*) -> std::shared_ptr<DomainProber> {
       return prober_;
     };
-    exporter_ = std::make_unique<Exporter>(flags, *loaded.config, WebConfig{}, factory);
+    exporter_ = std::make_unique<Exporter>(flags, *loaded, WebConfig{}, factory);
     std::string error;
     ASSERT_TRUE(exporter_->start(&error)) << error;
     server_ = std::thread([this] { exporter_->serve(); });

@@ -12,11 +12,11 @@ FlagsResult parse(std::vector<std::string> args) {
 
 TEST(Flags, Defaults) {
   auto r = parse({});
-  ASSERT_TRUE(r.flags) << r.error;
-  EXPECT_EQ(r.flags->listen_address, ":9925");
-  EXPECT_EQ(r.flags->log_level, "info");
-  EXPECT_EQ(r.flags->log_format, "logfmt");
-  EXPECT_FALSE(r.flags->config_check);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->listen_address, ":9925");
+  EXPECT_EQ(r->log_level, "info");
+  EXPECT_EQ(r->log_format, "logfmt");
+  EXPECT_FALSE(r->config_check);
 }
 
 TEST(Flags, ConfigWatchInterval) {
@@ -37,39 +37,39 @@ TEST(Flags, ConfigWatchInterval) {
 TEST(Flags, EqualsAndSpaceForms) {
   auto r = parse({"--config.file=a.yml", "--web.listen-address", "127.0.0.1:1234",
                   "--log.format=json", "--storage.path", "/var/lib/x"});
-  ASSERT_TRUE(r.flags) << r.error;
-  EXPECT_EQ(r.flags->config_file, "a.yml");
-  EXPECT_EQ(r.flags->listen_address, "127.0.0.1:1234");
-  EXPECT_EQ(r.flags->log_format, "json");
-  EXPECT_EQ(r.flags->storage_path, "/var/lib/x");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->config_file, "a.yml");
+  EXPECT_EQ(r->listen_address, "127.0.0.1:1234");
+  EXPECT_EQ(r->log_format, "json");
+  EXPECT_EQ(r->storage_path, "/var/lib/x");
 }
 
 TEST(Flags, BooleanFlags) {
   auto r = parse({"--config.check", "--version"});
-  ASSERT_TRUE(r.flags);
-  EXPECT_TRUE(r.flags->config_check);
-  EXPECT_TRUE(r.flags->show_version);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->config_check);
+  EXPECT_TRUE(r->show_version);
   r = parse({"--config.check=false"});
-  ASSERT_TRUE(r.flags);
-  EXPECT_FALSE(r.flags->config_check);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->config_check);
   r = parse({"--no-config.check"});
-  ASSERT_TRUE(r.flags);
-  EXPECT_FALSE(r.flags->config_check);
-  EXPECT_FALSE(parse({"--version=maybe"}).flags);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->config_check);
+  EXPECT_FALSE(parse({"--version=maybe"}));
 }
 
 TEST(Flags, Errors) {
-  EXPECT_EQ(parse({"--nope"}).error, "unknown flag --nope (see --help)");
-  EXPECT_EQ(parse({"--config.file"}).error, "flag --config.file needs a value");
-  EXPECT_NE(parse({"--log.level=loud"}).error.find("invalid value \"loud\" for --log.level"),
+  EXPECT_EQ(parse({"--nope"}).error(), "unknown flag --nope (see --help)");
+  EXPECT_EQ(parse({"--config.file"}).error(), "flag --config.file needs a value");
+  EXPECT_NE(parse({"--log.level=loud"}).error().find("invalid value \"loud\" for --log.level"),
             std::string::npos);
-  EXPECT_NE(parse({"--log.format=xml"}).error.find("--log.format"), std::string::npos);
+  EXPECT_NE(parse({"--log.format=xml"}).error().find("--log.format"), std::string::npos);
 }
 
 TEST(Flags, PositionalSubcommand) {
   auto r = parse({"--log.level=debug", "check", "example.com", "example.org"});
-  ASSERT_TRUE(r.flags);
-  EXPECT_EQ(r.flags->args, (std::vector<std::string>{"check", "example.com", "example.org"}));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->args, (std::vector<std::string>{"check", "example.com", "example.org"}));
 }
 
 TEST(Flags, UsageListsEveryFlag) {

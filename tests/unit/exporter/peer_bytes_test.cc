@@ -203,13 +203,13 @@ class HostileExporter : public ::testing::Test {
     flags.config_file = (dir_ / "config.yml").string();
     flags.storage_path = (dir_ / "state").string();
     auto loaded = load_config_file(flags.config_file);
-    EXPECT_TRUE(loaded.config) << loaded.error;
+    EXPECT_TRUE(loaded) << loaded.error();
     auto prober = std::make_shared<ScriptedProber>(
         [](const DomainConfig& d) { return hostile_report(d.name); });
     auto factory = [prober](const Config&, std::string*) -> std::shared_ptr<DomainProber> {
       return prober;
     };
-    return std::make_unique<Exporter>(flags, *loaded.config, WebConfig{}, factory);
+    return std::make_unique<Exporter>(flags, *loaded, WebConfig{}, factory);
   }
   std::filesystem::path dir_;
 };

@@ -51,8 +51,8 @@ class TlsRptEndpoint : public ::testing::Test {
     flags.config_file = (dir_ / "config.yml").string();
     flags.storage_path = (dir_ / "state").string();
     auto loaded = load_config_file(flags.config_file);
-    ASSERT_TRUE(loaded.config) << loaded.error;
-    exporter_ = std::make_unique<Exporter>(flags, *loaded.config);
+    ASSERT_TRUE(loaded) << loaded.error();
+    exporter_ = std::make_unique<Exporter>(flags, *loaded);
     std::string error;
     ASSERT_TRUE(exporter_->start(&error)) << error;
     server_ = std::thread([this] { exporter_->serve(); });

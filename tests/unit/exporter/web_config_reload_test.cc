@@ -79,10 +79,10 @@ class WebConfigReload : public ::testing::Test {
     flags.config_file = (dir_ / "config.yml").string();
     flags.web_config_file = (dir_ / "web.yml").string();
     auto loaded = load_config_file(flags.config_file);
-    ASSERT_TRUE(loaded.config) << loaded.error;
+    ASSERT_TRUE(loaded) << loaded.error();
     auto wc = load_web_config_file(flags.web_config_file);
     ASSERT_TRUE(wc.config) << wc.error;
-    exporter_ = std::make_unique<Exporter>(flags, *loaded.config, *wc.config);
+    exporter_ = std::make_unique<Exporter>(flags, *loaded, *wc.config);
     std::string error;
     ASSERT_TRUE(exporter_->start(&error)) << error;
     server_ = std::thread([this] { exporter_->serve(); });

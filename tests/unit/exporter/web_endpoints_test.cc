@@ -31,8 +31,8 @@ class RunningExporter : public ::testing::Test {
     flags.storage_path = ::testing::TempDir() + "/web_endpoints_state_" + std::to_string(getpid());
     write_config("domains: [example.com]\n");
     auto loaded = load_config_file(config_path_);
-    ASSERT_TRUE(loaded.config) << loaded.error;
-    exporter_ = std::make_unique<Exporter>(flags, *loaded.config);
+    ASSERT_TRUE(loaded) << loaded.error();
+    exporter_ = std::make_unique<Exporter>(flags, *loaded);
     std::string error;
     ASSERT_TRUE(exporter_->start(&error)) << error;
     server_ = std::thread([this] { exporter_->serve(); });
@@ -108,8 +108,8 @@ TEST(CachedMetricsRender, GzipScrapesComeFromARenderAtMostSecondsOld) {
   flags.config_file = config;
   flags.storage_path = dir + "/state";
   auto loaded = load_config_file(config);
-  ASSERT_TRUE(loaded.config) << loaded.error;
-  Exporter exporter(flags, *loaded.config);
+  ASSERT_TRUE(loaded) << loaded.error();
+  Exporter exporter(flags, *loaded);
   exporter.set_metrics_cache_min_bytes(0);
   std::string error;
   ASSERT_TRUE(exporter.start(&error)) << error;
@@ -195,7 +195,7 @@ TEST(WebServer, StreamedBodyArrivesWholePlainAndGzipped) {
     return r;
   });
   std::string error;
-  ASSERT_TRUE(server.bind(*parse_listen_address("127.0.0.1:0", &error), &error)) << error;
+  ASSERT_TRUE(server.bind(*parse_listen_address("127.0.0.1:0"), &error)) << error;
   std::thread serving([&] { server.serve(); });
   const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/stream";
   const std::string dir = ::testing::TempDir() + "/web_stream_" + std::to_string(getpid());
@@ -216,17 +216,16 @@ TEST(WebServer, StreamedBodyArrivesWholePlainAndGzipped) {
 }
 
 TEST(ListenAddress, Forms) {
-  std::string err;
-  auto a = parse_listen_address(":9925", &err);
+  auto a = parse_listen_address(":9925");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->host, "::");
   EXPECT_EQ(a->port, 9925);
-  a = parse_listen_address("[::1]:80", &err);
+  a = parse_listen_address("[::1]:80");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->host, "::1");
-  EXPECT_FALSE(parse_listen_address("9925", &err));
-  EXPECT_FALSE(parse_listen_address("::1:80", &err));
-  EXPECT_FALSE(parse_listen_address("host:99999", &err));
+  EXPECT_EQ(parse_listen_address("9925").error(), "invalid listen address \"9925\": expected host:port");
+  EXPECT_FALSE(parse_listen_address("::1:80"));
+  EXPECT_FALSE(parse_listen_address("host:99999"));
 }
 
 }  // namespace

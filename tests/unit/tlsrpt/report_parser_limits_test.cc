@@ -30,17 +30,17 @@ std::string with_tiny_arrays(std::size_t n) {
 
 TEST(ReportParserLimits, ManyTinyArraysInAnUnknownMemberAreRefused) {
   const ReportParseResult r = parse_report(with_tiny_arrays(200'000));
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.rejection->reason, RejectionReason::kSchema);
-  EXPECT_THAT(r.rejection->message, HasSubstr("an array of more than 100000 elements"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().reason, RejectionReason::kSchema);
+  EXPECT_THAT(r.error().message, HasSubstr("an array of more than 100000 elements"));
 }
 
 TEST(ReportParserLimits, UnknownMembersWithinTheLimitsAreIgnored) {
   const ReportParseResult r = parse_report(with_tiny_arrays(1000));
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  EXPECT_EQ(r.report.organization_name, "Company-X");
-  ASSERT_EQ(r.report.policies.size(), 1u);
-  EXPECT_EQ(r.report.policies[0].failure_details.size(), 3u);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->organization_name, "Company-X");
+  ASSERT_EQ(r->policies.size(), 1u);
+  EXPECT_EQ(r->policies[0].failure_details.size(), 3u);
 }
 
 TEST(ReportParserLimits, ValuesAreCountedOverAllArrays) {
@@ -52,9 +52,9 @@ TEST(ReportParserLimits, ValuesAreCountedOverAllArrays) {
     for (int k = 0; k < 600; ++k) doc["x" + std::to_string(i)].push_back(k);
   }
   const ReportParseResult r = parse_report(doc.dump(), limits);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.rejection->reason, RejectionReason::kSchema);
-  EXPECT_THAT(r.rejection->message, HasSubstr("more than 5000 JSON values"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().reason, RejectionReason::kSchema);
+  EXPECT_THAT(r.error().message, HasSubstr("more than 5000 JSON values"));
 }
 
 TEST(ReportParserLimits, PoliciesCap) {
@@ -63,28 +63,28 @@ TEST(ReportParserLimits, PoliciesCap) {
   json doc = rfc_example();
   for (int i = 0; i < 3; ++i) doc["policies"].push_back(doc["policies"][0]);
   const ReportParseResult r = parse_report(doc.dump(), limits);
-  ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.rejection->message, HasSubstr("more than 3 policies"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("more than 3 policies"));
 }
 
 TEST(ReportParserLimits, ImplausibleSessionCountsAreRefusedWithTheirPath) {
   json doc = rfc_example();
   doc["policies"][0]["failure-details"][1]["failed-session-count"] = 18446744073709551615u;
   ReportParseResult r = parse_report(doc.dump());
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.rejection->reason, RejectionReason::kSchema);
-  EXPECT_THAT(r.rejection->message, HasSubstr("policies[0].failure-details[1].failed-session-count"));
-  EXPECT_THAT(r.rejection->message, HasSubstr("plausible maximum"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().reason, RejectionReason::kSchema);
+  EXPECT_THAT(r.error().message, HasSubstr("policies[0].failure-details[1].failed-session-count"));
+  EXPECT_THAT(r.error().message, HasSubstr("plausible maximum"));
 
   doc = rfc_example();
   doc["policies"][0]["summary"]["total-successful-session-count"] = 1'000'000'000'001u;
   r = parse_report(doc.dump());
-  ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.rejection->message, HasSubstr("policies[0].summary.total-successful-session-count"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("policies[0].summary.total-successful-session-count"));
 
   doc["policies"][0]["summary"]["total-successful-session-count"] = 1'000'000'000'000u;  // the cap itself
   r = parse_report(doc.dump());
-  EXPECT_TRUE(r.ok()) << r.rejection->message;
+  EXPECT_TRUE(r.has_value()) << r.error().message;
 }
 
 TEST(ReportParserLimits, MembersMayComeInAnyOrder) {
@@ -94,29 +94,29 @@ TEST(ReportParserLimits, MembersMayComeInAnyOrder) {
     "report-id":"r1","date-range":{"end-datetime":"2016-04-01T23:59:59Z",
     "start-datetime":"2016-04-01T00:00:00Z"},"organization-name":"O"})";
   const ReportParseResult r = parse_report(text);
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  ASSERT_EQ(r.report.policies.size(), 1u);
-  EXPECT_EQ(r.report.policies[0].policy_type_kind, PolicyType::kTlsa);
-  EXPECT_EQ(r.report.policies[0].total_successful_session_count, 2u);
-  EXPECT_EQ(r.report.policies[0].failure_details[0].result_type_kind, ResultType::kDaneRequired);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(r->policies.size(), 1u);
+  EXPECT_EQ(r->policies[0].policy_type_kind, PolicyType::kTlsa);
+  EXPECT_EQ(r->policies[0].total_successful_session_count, 2u);
+  EXPECT_EQ(r->policies[0].failure_details[0].result_type_kind, ResultType::kDaneRequired);
 }
 
 TEST(ReportParserLimits, WrongTypesOfContainersNameThePath) {
   json doc = rfc_example();
   doc["policies"][0]["policy"]["policy-string"] = json::array({"a", json::object()});
   ReportParseResult r = parse_report(doc.dump());
-  ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.rejection->message, HasSubstr("policies[0].policy.policy-string must contain only strings"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("policies[0].policy.policy-string must contain only strings"));
   doc = rfc_example();
   doc["organization-name"] = json::array();
   r = parse_report(doc.dump());
-  ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.rejection->message, HasSubstr("organization-name must be a string, got an array"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("organization-name must be a string, got an array"));
   doc = rfc_example();
   doc["policies"][0]["summary"] = json::array();
   r = parse_report(doc.dump());
-  ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.rejection->message, HasSubstr("policies[0].summary must be an object, got an array"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_THAT(r.error().message, HasSubstr("policies[0].summary must be an object, got an array"));
 }
 
 }  // namespace

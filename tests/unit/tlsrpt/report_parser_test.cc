@@ -31,14 +31,14 @@ json rfc_example() { return json::parse(read_fixture("rfc8460-appendix-b.json"))
 
 Rejection expect_rejected(const json& doc) {
   const ReportParseResult r = parse_report(doc.dump());
-  EXPECT_FALSE(r.ok());
-  return r.rejection.value_or(Rejection{});
+  EXPECT_FALSE(r.has_value());
+  return r ? Rejection{} : r.error();
 }
 
 TEST(ReportParser, RfcAppendixBWithMxHostString) {
   const ReportParseResult r = parse_report(read_fixture("rfc8460-appendix-b.json"));
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  const TlsRptReport& rep = r.report;
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const TlsRptReport& rep = *r;
   EXPECT_EQ(rep.organization_name, "Company-X");
   EXPECT_EQ(rep.contact_info, "sts-reporting@company-x.example");
   EXPECT_EQ(rep.report_id, "5065427c-23d3-47ca-b6e0-946ea0e8c4be");
@@ -65,25 +65,25 @@ TEST(ReportParser, RfcAppendixBWithMxHostString) {
 
 TEST(ReportParser, RfcAppendixBWithMxHostArray) {
   const ReportParseResult r = parse_report(read_fixture("rfc8460-appendix-b-mx-array.json"));
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  EXPECT_THAT(r.report.policies[0].mx_hosts, ElementsAre("*.mail.company-y.example"));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_THAT(r->policies[0].mx_hosts, ElementsAre("*.mail.company-y.example"));
 }
 
 TEST(ReportParser, GoogleNoPolicyFound) {
   const ReportParseResult r = parse_report(read_fixture("google-no-policy-found.json"));
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  ASSERT_EQ(r.report.policies.size(), 1u);
-  EXPECT_EQ(r.report.policies[0].policy_type_kind, PolicyType::kNoPolicyFound);
-  EXPECT_TRUE(r.report.policies[0].policy_strings.empty());
-  EXPECT_TRUE(r.report.policies[0].mx_hosts.empty());
-  EXPECT_EQ(r.report.policies[0].total_successful_session_count, 42u);
-  EXPECT_TRUE(r.report.warnings.empty());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(r->policies.size(), 1u);
+  EXPECT_EQ(r->policies[0].policy_type_kind, PolicyType::kNoPolicyFound);
+  EXPECT_TRUE(r->policies[0].policy_strings.empty());
+  EXPECT_TRUE(r->policies[0].mx_hosts.empty());
+  EXPECT_EQ(r->policies[0].total_successful_session_count, 42u);
+  EXPECT_TRUE(r->warnings.empty());
 }
 
 TEST(ReportParser, GoogleStsWithFailures) {
   const ReportParseResult r = parse_report(read_fixture("google-sts.json"));
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  const PolicyResult& p = r.report.policies[0];
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const PolicyResult& p = r->policies[0];
   EXPECT_THAT(p.mx_hosts, ElementsAre("mx1.example.net", "mx2.example.net"));
   ASSERT_EQ(p.failure_details.size(), 3u);
   EXPECT_EQ(p.failure_details[2].result_type_kind, ResultType::kStsWebpkiInvalid);
@@ -92,10 +92,10 @@ TEST(ReportParser, GoogleStsWithFailures) {
 
 TEST(ReportParser, MicrosoftWithoutZoneAndIps) {
   const ReportParseResult r = parse_report(read_fixture("microsoft-tlsa.json"));
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  EXPECT_EQ(r.report.start, unix_time(1749859200));  // 2025-06-14T00:00:00 read as UTC
-  EXPECT_TRUE(has_warning(r.report, ReportDeviation::kDateTimeWithoutZone));
-  const PolicyResult& p = r.report.policies[0];
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->start, unix_time(1749859200));  // 2025-06-14T00:00:00 read as UTC
+  EXPECT_TRUE(has_warning(*r, ReportDeviation::kDateTimeWithoutZone));
+  const PolicyResult& p = r->policies[0];
   EXPECT_EQ(p.policy_type_kind, PolicyType::kTlsa);
   EXPECT_TRUE(p.policy_strings.empty());
   ASSERT_EQ(p.failure_details.size(), 2u);
@@ -140,8 +140,8 @@ TEST(ReportParser, CountAboveUint64IsRejected) {
   ASSERT_NE(at, std::string::npos);
   text.replace(at, from.size(), "\"total-successful-session-count\": 18446744073709551616");  // 2^64
   const ReportParseResult r = parse_report(text);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.rejection->reason, RejectionReason::kSchema);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().reason, RejectionReason::kSchema);
 }
 
 TEST(ReportParser, CountAtUint64MaxIsAccepted) {
@@ -151,8 +151,8 @@ TEST(ReportParser, CountAtUint64MaxIsAccepted) {
   ReportParseLimits limits;  // the default refuses such a count as implausible (see report_parser_limits_test)
   limits.max_session_count = 18446744073709551615u;
   const ReportParseResult r = parse_report(text, limits);
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  EXPECT_EQ(r.report.policies[0].total_successful_session_count, 18446744073709551615u);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->policies[0].total_successful_session_count, 18446744073709551615u);
 }
 
 TEST(ReportParser, MissingRequiredFields) {
@@ -214,42 +214,42 @@ TEST(ReportParser, NullOptionalFieldsAreAbsent) {
   doc["policies"][0]["failure-details"][0]["receiving-mx-helo"] = nullptr;
   doc["policies"][0]["policy"]["mx-host"] = nullptr;
   const ReportParseResult r = parse_report(doc.dump());
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  EXPECT_TRUE(r.report.policies[0].mx_hosts.empty());
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(r->policies[0].mx_hosts.empty());
 }
 
 TEST(ReportParser, R8TlsaPolicyStringWithInnerSpacesIsNormalised) {
   const ReportParseResult r = parse_report(read_fixture("microsoft-tlsa.json"));
-  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r.has_value());
   json doc = json::parse(read_fixture("microsoft-tlsa.json"));
   doc["policies"][0]["policy"]["policy-string"] = {"3 1 1 000C7016 18C4D3B0", "2 1 1 1A762D6D"};
   const ReportParseResult spaced = parse_report(doc.dump());
-  ASSERT_TRUE(spaced.ok()) << spaced.rejection->message;
-  EXPECT_THAT(spaced.report.policies[0].policy_strings, ElementsAre("3 1 1 000C701618C4D3B0", "2 1 1 1A762D6D"));
-  EXPECT_TRUE(has_warning(spaced.report, ReportDeviation::kTlsaPolicyStringSpaces));
+  ASSERT_TRUE(spaced.has_value()) << spaced.error().message;
+  EXPECT_THAT(spaced->policies[0].policy_strings, ElementsAre("3 1 1 000C701618C4D3B0", "2 1 1 1A762D6D"));
+  EXPECT_TRUE(has_warning(*spaced, ReportDeviation::kTlsaPolicyStringSpaces));
   // STS policy lines are never touched.
   json sts = rfc_example();
   sts["policies"][0]["policy"]["policy-string"] = {"mx: a b c d e"};
-  EXPECT_THAT(parse_report(sts.dump()).report.policies[0].policy_strings, ElementsAre("mx: a b c d e"));
+  EXPECT_THAT(parse_report(sts.dump())->policies[0].policy_strings, ElementsAre("mx: a b c d e"));
 }
 
 TEST(ReportParser, UnknownMembersAreIgnored) {
   json doc = rfc_example();
   doc["x-vendor"] = {{"a", 1}};
   doc["policies"][0]["policy"]["x-extra"] = true;
-  EXPECT_TRUE(parse_report(doc.dump()).ok());
+  EXPECT_TRUE(parse_report(doc.dump()).has_value());
 }
 
 TEST(ReportParser, UnknownResultTypeIsKeptAsOther) {
   json doc = rfc_example();
   doc["policies"][0]["failure-details"][0]["result-type"] = "certificate-revoked";
   const ReportParseResult r = parse_report(doc.dump());
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  const FailureDetail& d = r.report.policies[0].failure_details[0];
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const FailureDetail& d = r->policies[0].failure_details[0];
   EXPECT_EQ(d.result_type, "certificate-revoked");
   EXPECT_EQ(d.result_type_kind, ResultType::kOther);
   EXPECT_EQ(result_type_label(d.result_type_kind), "other");
-  EXPECT_TRUE(has_warning(r.report, ReportDeviation::kUnknownResultType));
+  EXPECT_TRUE(has_warning(*r, ReportDeviation::kUnknownResultType));
 }
 
 TEST(ReportParser, MissingPolicyDomainAndContactInfoAreWarnings) {
@@ -257,35 +257,35 @@ TEST(ReportParser, MissingPolicyDomainAndContactInfoAreWarnings) {
   doc.erase("contact-info");
   doc["policies"][0]["policy"].erase("policy-domain");
   const ReportParseResult r = parse_report(doc.dump());
-  ASSERT_TRUE(r.ok()) << r.rejection->message;
-  EXPECT_TRUE(has_warning(r.report, ReportDeviation::kMissingContactInfo));
-  EXPECT_TRUE(has_warning(r.report, ReportDeviation::kMissingPolicyDomain));
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(has_warning(*r, ReportDeviation::kMissingContactInfo));
+  EXPECT_TRUE(has_warning(*r, ReportDeviation::kMissingPolicyDomain));
 }
 
 TEST(ReportParser, NotJson) {
   for (const std::string text : {"", "{", "not json", "{\"a\":1}x", "\x1f\x8b\x08"}) {
     const ReportParseResult r = parse_report(text);
-    ASSERT_FALSE(r.ok()) << text;
-    EXPECT_EQ(r.rejection->reason, RejectionReason::kBadJson) << text;
+    ASSERT_FALSE(r.has_value()) << text;
+    EXPECT_EQ(r.error().reason, RejectionReason::kBadJson) << text;
   }
 }
 
 TEST(ReportParser, InvalidUtf8IsBadJson) {
   const ReportParseResult r = parse_report("{\"organization-name\":\"\xff\xfe\"}");
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.rejection->reason, RejectionReason::kBadJson);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().reason, RejectionReason::kBadJson);
 }
 
 TEST(ReportParser, DeepNestingIsRefusedBeforeParsing) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   const ReportParseResult r = parse_report(deep);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.rejection->reason, RejectionReason::kBadJson);
-  EXPECT_THAT(r.rejection->message, HasSubstr("nested deeper"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().reason, RejectionReason::kBadJson);
+  EXPECT_THAT(r.error().message, HasSubstr("nested deeper"));
   // Brackets inside strings do not count.
   json doc = rfc_example();
   doc["x"] = std::string(1000, '[');
-  EXPECT_TRUE(parse_report(doc.dump()).ok());
+  EXPECT_TRUE(parse_report(doc.dump()).has_value());
   // Nesting in an unknown member counts too.
   json nested = rfc_example();
   json inner = json::array();
@@ -298,16 +298,16 @@ TEST(ReportParser, SizeCap) {
   ReportParseLimits limits;
   limits.max_json_bytes = 100;
   const ReportParseResult r = parse_report(read_fixture("rfc8460-appendix-b.json"), limits);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.rejection->reason, RejectionReason::kTooLarge);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().reason, RejectionReason::kTooLarge);
 }
 
 TEST(ReportParser, FailureDetailsCap) {
   ReportParseLimits limits;
   limits.max_failure_details = 2;
   const ReportParseResult r = parse_report(read_fixture("rfc8460-appendix-b.json"), limits);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.rejection->reason, RejectionReason::kSchema);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().reason, RejectionReason::kSchema);
 }
 
 TEST(Rfc3339, Forms) {
