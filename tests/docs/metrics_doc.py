@@ -113,7 +113,7 @@ def metrics_in_sources(root):
 
 
 def states_in_sources(root):
-    """{metric: set(values)} from the state lists of domain_report.h."""
+    """{metric: set(values)} from the state lists of domain_report.h and the enums' to_string()."""
     path = os.path.join(root, "probes", "domain", "domain_report.h")
     with open(path, encoding="utf-8") as f:
         text = f.read()
@@ -123,6 +123,14 @@ def states_in_sources(root):
         if not m:
             raise SystemExit(f"{path}: {const} not found")
         out[metric] = set(re.findall(r'"([^"]*)"', m.group(1)))
+    # State sets named by an enum: the values its to_string() returns.
+    for rel, metric in (("probes/dane/rollover_tracker.cc", "mailtls_dane_rollover_phase"),
+                        ("probes/mtasts/sender_cache_model.cc", "mailtls_mtasts_sender_cache_status")):
+        with open(os.path.join(root, rel), encoding="utf-8") as f:
+            values = set(re.findall(r'case \w+::k\w+: return "([a-z_]+)";', f.read()))
+        if not values:
+            raise SystemExit(f"{rel}: no to_string() cases found")
+        out[metric] = values
     return out
 
 
