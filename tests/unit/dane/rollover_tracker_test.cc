@@ -98,7 +98,7 @@ TEST(RolloverTracker, SwitchAtOnceIsTooFastUntilTwoTtlAfterTheRecordAppeared) {
   EXPECT_FALSE(a.history.too_fast_until);
 }
 
-// STANDARDS T12 vector: TTL 3600, new TLSA seen at 10:00, new certificate at 10:30.
+// T12 example: TTL 3600, new TLSA seen at 10:00, new certificate at 10:30.
 TEST(RolloverTracker, StandardsVectorWarnsWithTheSafeTime) {
   Mx mx(3600);
   mx.probe({kOld}, {at("192.0.2.1", kOldKey, {kOld})});

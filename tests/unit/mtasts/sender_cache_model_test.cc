@@ -100,7 +100,7 @@ TEST(SenderCacheModel, NewMxNotCoveredByTheOldEnforcePolicyUntilItExpires) {
   EXPECT_EQ(a.history.served.size(), 1u);
 }
 
-// STANDARDS P7 vector: enforce, max_age one week, fetched at T0; a day later the TXT record is
+// P7 (B16) example: enforce, max_age one week, fetched at the start; a day later the TXT record is
 // deleted and the MX changes to a host the old policy does not match.
 TEST(SenderCacheModel, TxtRemovedWithoutModeNoneFailsUntilExpiry) {
   Domain d;
