@@ -35,6 +35,13 @@ class Domain {
     return probe({what, {}, std::move(mx)});
   }
   void advance(SystemTime::duration d) { now += d; }
+  // Serves `before` (one MX host), then `after` `wait` later: what a policy change looks like.
+  SenderCacheAssessment change(const ServedPolicy& before, SystemTime::duration wait,
+                               const ServedPolicy& after, std::vector<std::string> mx) {
+    serve(before, {"mx1.example.test"});
+    advance(wait);
+    return serve(after, std::move(mx));
+  }
   SystemTime now = kT0;
 
  private:
@@ -79,10 +86,8 @@ TEST(SenderCacheModel, FirstSightWithoutEnforceIsUnknownThenKnown) {
 // Story 3: an MX added, and the policy updated at the same time.
 TEST(SenderCacheModel, NewMxNotCoveredByTheOldEnforcePolicyUntilItExpires) {
   Domain d;
-  d.serve(kEnforceMx1, {"mx1.example.test"});
-  d.advance(hours(5));
-  const SystemTime changed = d.now;
-  auto a = d.serve(kEnforceBoth, {"mx1.example.test", "mx2.example.test"});
+  auto a = d.change(kEnforceMx1, hours(5), kEnforceBoth, {"mx1.example.test", "mx2.example.test"});
+  const SystemTime changed = kT0 + hours(5);
   EXPECT_EQ(a.status, SenderCacheStatus::kMxNotCovered);
   ASSERT_EQ(a.mx_coverage.size(), 2u);
   EXPECT_TRUE(a.mx_coverage[0].covered);
@@ -127,9 +132,7 @@ TEST(SenderCacheModel, PolicyUnreachableWhileEnforceCachedIsAWithdrawal) {
 
 TEST(SenderCacheModel, ModeNoneFirstThenRemovalIsTheRightProcedure) {
   Domain d;
-  d.serve(kEnforceMx1, {"mx1.example.test"});
-  d.advance(hours(1));
-  auto a = d.serve(kNone, {"mx1.example.test"});
+  auto a = d.change(kEnforceMx1, hours(1), kNone, {"mx1.example.test"});
   EXPECT_EQ(a.status, SenderCacheStatus::kDowngraded);
   d.advance(hours(1));
   a = d.without(PolicyAvailability::kTxtAbsent, {"mx1.example.test"});
@@ -141,10 +144,8 @@ TEST(SenderCacheModel, ModeNoneFirstThenRemovalIsTheRightProcedure) {
 
 TEST(SenderCacheModel, DowngradeToTestingLastsUntilTheEnforceCopyExpires) {
   Domain d;
-  d.serve(kEnforceMx1, {"mx1.example.test"});
-  d.advance(hours(2));
-  const SystemTime downgraded = d.now;
-  auto a = d.serve(kTesting, {"mx1.example.test"});
+  auto a = d.change(kEnforceMx1, hours(2), kTesting, {"mx1.example.test"});
+  const SystemTime downgraded = kT0 + hours(2);
   EXPECT_EQ(a.status, SenderCacheStatus::kDowngraded);
   EXPECT_EQ(*a.enforce_expiry, downgraded + seconds(kWeek));
   d.advance(seconds(kWeek));
