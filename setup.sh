@@ -21,8 +21,8 @@ PACKAGES=(
   knot knot-dnsutils ldnsutils postfix nginx-light openssl curl iproute2 unbound
   gnutls-bin swaks wrk prometheus prometheus-alertmanager prometheus-blackbox-exporter
   postfix-mta-sts-resolver
-  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev
-  podman runc debootstrap systemd
+  golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev python3-yaml nodejs npm
+  podman runc debootstrap systemd ccache
 )
 
 need_root() {
@@ -36,6 +36,8 @@ deps() {
   need_root
   local missing=()
   for p in "${PACKAGES[@]}"; do
+    # a NodeSource nodejs brings its own npm and conflicts with Debian's
+    [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then
@@ -59,8 +61,19 @@ deps() {
   return $rc
 }
 
+# ccache makes a second build of the same sources (a rebuild, the ASan build's shared headers,
+# another checkout on the same machine) mostly cache hits. Paths are made relative to the
+# checkout and the build directory is not hashed, so two clones share one cache; the price is
+# debug information that may name the directory of the clone that first compiled a file.
+export CCACHE_BASEDIR=$ROOT CCACHE_NOHASHDIR=1
+launcher() {
+  if command -v ccache > /dev/null; then
+    echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache
+  fi
+}
+
 configure() {
-  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo $(launcher) "$@"
 }
 
 build() {
@@ -87,7 +100,9 @@ SANITIZE_TESTS=(base_test dns_test dns_integration_test smtp_test smtp_integrati
 
 sanitize_tests() {
   local asan=${MAILTLS_ASAN_BUILD_DIR:-$ROOT/build-asan}
-  cmake -S "$ROOT" -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DMAILTLS_SANITIZE=ON -DMAILTLS_BENCH=OFF
+  # -g1 (line tables only): reports keep file:line, the build is much lighter than with -g.
+  cmake -S "$ROOT" -B "$asan" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+    -DMAILTLS_SANITIZE=ON -DMAILTLS_BENCH=OFF $(launcher)
   cmake --build "$asan" -j"$JOBS" --target "${SANITIZE_TESTS[@]}"
   # Any ASan or UBSan report fails the program (UBSan: -fno-sanitize-recover).
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1

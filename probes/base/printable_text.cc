@@ -2,10 +2,10 @@
 
 #include <cstdint>
 
+#include "probes/base/hex.h"
+
 namespace mailtls {
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
 
 std::uint8_t byte_at(std::string_view s, std::size_t i) { return static_cast<std::uint8_t>(s[i]); }
 
@@ -55,13 +55,14 @@ bool is_control(std::uint32_t cp) {
 
 void append_byte_escape(std::string& out, std::uint8_t b) {
   out += "\\x";
-  out += kHex[b >> 4];
-  out += kHex[b & 0x0F];
+  append_hex(out, b);
 }
 
 void append_code_point_escape(std::string& out, std::uint32_t cp) {
   out += "\\u{";
-  for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(cp >> shift) & 0x0F];
+  // Every escaped code point is below U+10000 (see is_control), so four digits.
+  append_hex(out, static_cast<std::uint8_t>(cp >> 8));
+  append_hex(out, static_cast<std::uint8_t>(cp & 0xFF));
   out += '}';
 }
 

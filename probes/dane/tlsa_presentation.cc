@@ -4,6 +4,8 @@
 #include <charconv>
 #include <vector>
 
+#include "probes/base/hex.h"
+
 namespace mailtls::dane {
 namespace {
 
@@ -44,13 +46,6 @@ std::optional<std::uint8_t> parse_field(std::string_view token,
   return static_cast<std::uint8_t>(parsed);
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 TlsaParseResult parse_tlsa_presentation(std::string_view text) {
@@ -73,32 +68,17 @@ TlsaParseResult parse_tlsa_presentation(std::string_view text) {
     out.error = "association data has an odd number of hex digits";
     return out;
   }
+  auto data = from_hex(hex);
+  if (!data) {
+    out.error = "association data is not hex";
+    return out;
+  }
   dns::TlsaRecord r;
   r.usage = *usage;
   r.selector = *selector;
   r.matching_type = *matching;
-  r.data.reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = hex_value(hex[i]);
-    int lo = hex_value(hex[i + 1]);
-    if (hi < 0 || lo < 0) {
-      out.error = "association data is not hex";
-      return out;
-    }
-    r.data.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-  }
+  r.data = std::move(*data);
   out.record = std::move(r);
-  return out;
-}
-
-std::string to_hex(const std::vector<std::uint8_t>& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (auto b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xf]);
-  }
   return out;
 }
 

@@ -24,7 +24,4 @@ struct TlsaParseResult {
 // and is then classified unusable by tlsa_unusable_reason().
 TlsaParseResult parse_tlsa_presentation(std::string_view text);
 
-// Lower-case hex without separators.
-std::string to_hex(const std::vector<std::uint8_t>& bytes);
-
 }  // namespace mailtls::dane

@@ -26,7 +26,7 @@ struct MxResolution {
   std::string domain;            // lower case, no trailing dot
   MxStatus status = MxStatus::kLookupFailed;
   std::vector<MxRecord> hosts;   // by preference, then name; {0, domain} for an implicit MX
-  Answer mx_answer;              // the MX RRset answer as received (for dnssec_* metrics)
+  Answer mx_answer;              // the MX RRset answer as received (its DNSSEC state is reported)
   int malformed = 0;             // MX records that could not be decoded
   std::string reason;            // why the lookup failed
 };

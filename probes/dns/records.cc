@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "probes/base/hex.h"
 #include "probes/dns/dns_name.h"
 
 namespace mailtls::dns {
@@ -80,14 +81,8 @@ void append_u16(std::string& out, std::uint16_t v) {
 }  // namespace
 
 std::string TlsaRecord::to_string() const {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = std::to_string(usage) + " " + std::to_string(selector) + " " +
-                    std::to_string(matching_type) + " ";
-  for (std::uint8_t b : data) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0x0F]);
-  }
-  return out;
+  return std::to_string(usage) + " " + std::to_string(selector) + " " + std::to_string(matching_type) +
+         " " + to_hex(data);
 }
 
 Decoded<MxRecord> decode_mx(const Answer& a) {

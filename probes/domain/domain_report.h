@@ -17,7 +17,7 @@
 
 namespace mailtls::domain {
 
-// One DNS RRset the probe depended on, with its DNSSEC state (mailtls_dnssec_*).
+// One DNS RRset the probe depended on, with its DNSSEC state.
 struct RrsetStatus {
   std::string name;
   std::string type;  // "MX", "A", "AAAA", "TLSA", "TXT", "CNAME"

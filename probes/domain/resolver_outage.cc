@@ -2,8 +2,7 @@
 
 #include <openssl/rand.h>
 
-#include <cstdio>
-
+#include "probes/base/hex.h"
 #include "probes/domain/no_verdict.h"
 
 namespace mailtls::domain {
@@ -19,13 +18,7 @@ std::string random_label() {
     // Without randomness the label could be cached; still a valid question.
     return "mailtls-reachability";
   }
-  std::string label = "mailtls-";
-  char hex[3];
-  for (unsigned char b : bytes) {
-    std::snprintf(hex, sizeof hex, "%02x", b);
-    label += hex;
-  }
-  return label;
+  return "mailtls-" + to_hex(bytes);
 }
 
 }  // namespace

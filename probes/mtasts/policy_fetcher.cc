@@ -13,6 +13,7 @@
 #include <mutex>
 #include <utility>
 
+#include "probes/base/sha256.h"
 #include "probes/base/special_address.h"
 #include "probes/dns/records.h"
 #include "probes/tls/openssl_ptr.h"
@@ -59,20 +60,6 @@ bool plausible_domain(std::string_view d) {
   return std::all_of(d.begin(), d.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
   });
-}
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0x0f]);
-  }
-  return out;
 }
 
 std::optional<SystemTime> not_after_of(const X509* cert) {

@@ -3,10 +3,11 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include <ctime>
 
+#include "probes/base/hex.h"
+#include "probes/base/sha256.h"
 #include "probes/tls/openssl_errors.h"
 
 namespace mailtls::tls {
@@ -20,17 +21,6 @@ using OpensslStringPtr = std::unique_ptr<char, FnDeleter<free_openssl_string>>;
 
 constexpr std::size_t kMaxNameChars = 4096;
 constexpr int kMaxSanEntries = 1000;
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kDigits[p[i] >> 4];
-    out += kDigits[p[i] & 0x0f];
-  }
-  return out;
-}
 
 // RFC 2253 form, but with UTF-8 kept readable instead of \XX-escaped (labels and logs are UTF-8).
 std::string one_line_name(const X509_NAME* name) {
@@ -118,12 +108,6 @@ std::string_view to_string(KeyType k) {
   return "unknown";
 }
 
-std::string sha256_hex(std::span<const std::uint8_t> bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(bytes.data(), bytes.size(), digest);
-  return hex(digest, sizeof(digest));
-}
-
 X509Ptr parse_certificate_der(std::span<const std::uint8_t> der) {
   if (der.empty() || der.size() > kMaxCertificateDerBytes) return nullptr;
   const unsigned char* p = der.data();
@@ -190,7 +174,7 @@ CertificateInspection inspect_x509(X509* cert) {
     out.error = "certificate cannot be encoded: " + drain_openssl_errors();
     return out;
   }
-  f.cert_sha256 = hex(digest, digest_len);
+  f.cert_sha256 = to_hex(std::span(digest, digest_len));
   fill_key(cert, f);
   f.serial_hex = serial_hex(cert);
   drain_openssl_errors();

@@ -52,7 +52,4 @@ CertificateInspection inspect_x509(X509* cert);
 // Parses DER into an owned X509; nullptr when the bytes are not exactly one certificate.
 X509Ptr parse_certificate_der(std::span<const std::uint8_t> der);
 
-// Lower-case hex SHA-256 of bytes.
-std::string sha256_hex(std::span<const std::uint8_t> bytes);
-
 }  // namespace mailtls::tls

@@ -13,7 +13,7 @@ namespace mailtls::tlsrpt {
 enum class PolicyType { kTlsa, kSts, kNoPolicyFound, kOther };
 
 // The IANA "STARTTLS Validation Result Types" registry (RFC 8460 §4.3), plus kOther for any
-// value outside it: the closed label set of tlsrpt_report_failures_total{result_type}.
+// value outside it: a closed set, so it can label a metric.
 enum class ResultType {
   kStarttlsNotSupported,
   kCertificateHostMismatch,

@@ -1,13 +1,11 @@
 #include "probes/tlsrpt/report_intake.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <limits>
-#include <stdexcept>
 #include <unordered_map>
+
+#include "probes/base/sha256.h"
 
 namespace mailtls::tlsrpt {
 namespace {
@@ -65,24 +63,22 @@ std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
   return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max() : a + b;
 }
 
-// Merges increments with the same counter and labels. Indexed, because a report may hold
+// Merges increments with the same identifying fields. Indexed, because a report may hold
 // 10,000 policies and a linear search per increment made that quadratic.
 class Increments {
  public:
-  void add(Counter counter, std::vector<CounterIncrement::Label> labels, std::uint64_t amount) {
-    std::string key(1, static_cast<char>(counter));
-    for (const auto& l : labels) {
-      key += '\0';
-      key += l.name;
-      key += '\0';
-      key += l.value;
-    }
+  void add(CounterIncrement inc) {
+    std::string key{static_cast<char>(inc.counter), static_cast<char>(inc.policy_type),
+                    static_cast<char>(inc.result), static_cast<char>(inc.result_type)};
+    key += inc.organization;
+    key += '\0';
+    key += inc.policy_domain;
     const auto [it, inserted] = index_.try_emplace(std::move(key), out_.size());
     if (!inserted) {
-      out_[it->second].amount = saturating_add(out_[it->second].amount, amount);
+      out_[it->second].amount = saturating_add(out_[it->second].amount, inc.amount);
       return;
     }
-    out_.push_back(CounterIncrement{counter, std::move(labels), amount});
+    out_.push_back(std::move(inc));
   }
   std::vector<CounterIncrement> take() { return std::move(out_); }
 
@@ -226,24 +222,18 @@ std::vector<CounterIncrement> aggregate(const TlsRptReport& report) {
   const std::string organization = sanitize_label_value(report.organization_name, kMaxOrganizationChars);
   for (const PolicyResult& p : report.policies) {
     const std::string policy_domain = domain_label(p.policy_domain);
-    const std::string policy_type(policy_type_label(p.policy_type_kind));
-    out.add(Counter::kSessions,
-        {{"policy_domain", policy_domain}, {"policy_type", policy_type}, {"organization", organization},
-         {"result", "successful"}},
-        p.total_successful_session_count);
-    out.add(Counter::kSessions,
-        {{"policy_domain", policy_domain}, {"policy_type", policy_type}, {"organization", organization},
-         {"result", "failure"}},
-        p.total_failure_session_count);
+    out.add({.counter = Counter::kSessions, .organization = organization, .policy_domain = policy_domain,
+             .policy_type = p.policy_type_kind, .result = SessionResult::kSuccessful,
+             .amount = p.total_successful_session_count});
+    out.add({.counter = Counter::kSessions, .organization = organization, .policy_domain = policy_domain,
+             .policy_type = p.policy_type_kind, .result = SessionResult::kFailure,
+             .amount = p.total_failure_session_count});
     for (const FailureDetail& d : p.failure_details) {
-      out.add(Counter::kFailures,
-          {{"policy_domain", policy_domain},
-           {"organization", organization},
-           {"result_type", std::string(result_type_label(d.result_type_kind))}},
-          d.failed_session_count);
+      out.add({.counter = Counter::kFailures, .organization = organization, .policy_domain = policy_domain,
+               .result_type = d.result_type_kind, .amount = d.failed_session_count});
     }
   }
-  out.add(Counter::kReports, {{"organization", organization}}, 1);
+  out.add({.counter = Counter::kReports, .organization = organization, .amount = 1});
   return out.take();
 }
 
@@ -280,20 +270,7 @@ std::string dedup_key(const TlsRptReport& report) {
       number(d.failed_session_count);
     }
   }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int digest_len = 0;
-  if (EVP_Digest(material.data(), material.size(), digest.data(), &digest_len, EVP_sha256(), nullptr) != 1) {
-    // SHA-256 cannot fail for in-memory input short of a broken OpenSSL build.
-    throw std::runtime_error("EVP_Digest(SHA-256) failed");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string key;
-  key.reserve(2 * digest_len);
-  for (unsigned int i = 0; i < digest_len; ++i) {
-    key.push_back(kHex[digest[i] >> 4]);
-    key.push_back(kHex[digest[i] & 0x0f]);
-  }
-  return key;
+  return sha256_hex(material);
 }
 
 }  // namespace mailtls::tlsrpt

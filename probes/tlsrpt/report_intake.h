@@ -1,7 +1,7 @@
 #pragma once
 // The one entry point the exporter calls for a report: HTTP POST bodies (RFC 8460 §5.4) and
 // mailed reports (§5.3) in, a parsed report or a named rejection out; and the counter
-// increments a report contributes to (the exporter turns them into the tlsrpt_* metrics of
+// increments a report contributes to (the exporter turns them into the TLS-RPT metrics of
 // docs/metrics.md).
 //
 // Thread safety: ReportIntake is immutable after construction; accept() may run concurrently.
@@ -62,34 +62,37 @@ class ReportIntake {
   IntakeLimits limits_;
 };
 
-// The counters a report adds to. The exporter names them (tlsrpt_report_sessions_total, ...);
+// The counts a report adds to. The exporter names them and their labels (docs/metrics.md);
 // this library knows nothing of metrics.
 enum class Counter {
-  kSessions,  // {policy_domain, policy_type, organization, result}
-  kFailures,  // {policy_domain, organization, result_type}
-  kReports,   // {organization}
+  kSessions,  // sessions per (policy_domain, policy_type, organization, result)
+  kFailures,  // failed sessions per (policy_domain, organization, result_type)
+  kReports,   // reports per organization
 };
 
-// One counter increment: labels in a fixed order, values already bounded and sanitised.
+// The two session totals of a policy (RFC 8460 §4.4 summary).
+enum class SessionResult { kSuccessful, kFailure };
+
+// One counter increment. Which fields identify it depends on `counter` (see Counter); the
+// others keep their defaults. Text values are already bounded and sanitised.
 struct CounterIncrement {
-  struct Label {
-    std::string name;
-    std::string value;
-    bool operator==(const Label&) const = default;
-  };
   Counter counter = Counter::kReports;
-  std::vector<Label> labels;
+  std::string organization{};                         // every counter
+  std::string policy_domain{};                        // kSessions, kFailures
+  PolicyType policy_type = PolicyType::kOther;        // kSessions
+  SessionResult result = SessionResult::kSuccessful;  // kSessions
+  ResultType result_type = ResultType::kOther;        // kFailures
   std::uint64_t amount = 0;
   bool operator==(const CounterIncrement&) const = default;
 };
 
 // The increments one accepted (and not duplicate) report contributes:
-//   kSessions{policy_domain,policy_type,organization,result} += count
-//     (result "successful" and "failure"; zero counts are included so the series exist),
-//   kFailures{policy_domain,organization,result_type} += failed-session-count
-//     (result_type is the registry name or "other"),
-//   kReports{organization} += 1.
-// Identical label sets are merged; sums saturate at 2^64-1.
+//   kSessions += total-successful-session-count and total-failure-session-count per policy
+//     (zero counts are included so the series exist),
+//   kFailures += failed-session-count per failure detail (result_type kOther outside the
+//     registry),
+//   kReports += 1.
+// Increments with the same identifying fields are merged; sums saturate at 2^64-1.
 std::vector<CounterIncrement> aggregate(const TlsRptReport& report);
 
 // The dedup key of RFC 8460 §5.5 / docs/verdicts.md R9, as a fixed 64-character hex SHA-256 so the

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "probes/base/hex.h"
+
 namespace mailtls::tlsrpt {
 namespace {
 
@@ -10,7 +12,7 @@ constexpr std::string_view kVersion = "v=TLSRPTv1";
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_hex(char c) { return hex_digit_value(c) >= 0; }
 
 std::string_view trim_wsp(std::string_view s) {
   while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);

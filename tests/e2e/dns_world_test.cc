@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "probes/base/hex.h"
 #include "probes/dns/mx_resolution.h"
 #include "probes/dns/resolver_self_test.h"
 #include "probes/dns/tlsa_base_domain.h"
@@ -31,14 +32,6 @@ std::map<std::string, std::string> read_env_file(const std::string& path) {
   while (std::getline(in, line)) {
     const auto eq = line.find('=');
     if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return out;
-}
-
-std::vector<std::uint8_t> from_hex(const std::string& hex) {
-  std::vector<std::uint8_t> out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   }
   return out;
 }
@@ -86,7 +79,9 @@ class DnsWorldTest : public ::testing::Test {
   static Deadline deadline() { return Deadline::after(seconds(10)); }
   static std::vector<std::uint8_t> spki(const std::string& key) {
     EXPECT_FALSE(tlsa_[key].empty()) << key << " missing from tlsa.env";
-    return from_hex(tlsa_[key]);
+    auto bytes = from_hex(tlsa_[key]);
+    EXPECT_TRUE(bytes) << key << " in tlsa.env is not hex";
+    return bytes.value_or(std::vector<std::uint8_t>{});
   }
 
   static inline std::map<std::string, std::string> world_;

@@ -13,13 +13,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "exporter/check_report.h"
-#include "exporter/config.h"
-#include "exporter/domain_history.h"
-#include "exporter/domain_metrics.h"
-#include "exporter/metrics_text.h"
-#include "exporter/real_domain_prober.h"
-#include "exporter/state_store.h"
+#include "exporter/cli/check_report.h"
+#include "exporter/config/config.h"
+#include "exporter/runtime/domain_history.h"
+#include "exporter/exposition/domain_metrics.h"
+#include "exporter/exposition/metrics_text.h"
+#include "exporter/runtime/real_domain_prober.h"
+#include "exporter/runtime/state_store.h"
 
 namespace mailtls::exporter {
 namespace {

@@ -14,7 +14,7 @@
 #include <optional>
 #include <stop_token>
 
-#include "exporter/scheduler_clock.h"
+#include "exporter/runtime/scheduler_clock.h"
 
 namespace mailtls::testing {
 

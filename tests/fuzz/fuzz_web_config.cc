@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "exporter/web_config.h"
+#include "exporter/config/web_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "exporter/check_report.h"
-#include "exporter/domain_metrics.h"
-#include "exporter/metrics_text.h"
+#include "exporter/cli/check_report.h"
+#include "exporter/exposition/domain_metrics.h"
+#include "exporter/exposition/metrics_text.h"
 #include "probes/base/printable_text.h"
 #include "probes/dns/dns_name.h"
 #include "probes/dns/records.h"
@@ -123,7 +123,7 @@ inline std::string check_peer_text(std::string_view input) {
   } catch (const std::exception& e) {
     return std::string("check JSON: ") + e.what();
   }
-  if (!terminal_safe(exporter::format_check_text(r, false))) return "check text is not terminal-safe";
+  if (!terminal_safe(exporter::format_check_text(r, false, std::chrono::system_clock::now()))) return "check text is not terminal-safe";
   // ... and after make_printable: only printable text left, idempotently.
   domain::make_printable(r);
   for (const auto& line : r.log) {

@@ -204,12 +204,17 @@ def check_runbook_links(panel, alerts, anchors):
     links = [lk.get("url", "") for lk in panel.get("links", [])]
     defaults = panel.get("fieldConfig", {}).get("defaults", {})
     links += [lk.get("url", "") for lk in defaults.get("links", [])]
-    urls = {url: name for name, (url, _) in alerts.items()}
+    # runbook_url in alerts/ is relative to the repository root; a dashboard link is that path
+    # under some base address
+    def links_to(link, runbook_url):
+        return link == runbook_url or link.endswith("/" + runbook_url)
+
+    runbook_urls = [url for url, _ in alerts.values()]
     for name in sorted(alerts_shown([t.get("expr") or "" for t in panel.get("targets", [])], alerts)):
-        if alerts[name][0] not in links:
+        if not any(links_to(link, alerts[name][0]) for link in links):
             errors.append(f"shows the condition of {name} but does not link to its runbook {alerts[name][0]}")
     for url in links:
-        if "README.md#" in url and url not in urls:
+        if "README.md#" in url and not any(links_to(url, r) for r in runbook_urls):
             errors.append(f"runbook link {url} is no alert's runbook_url in alerts/*.yml")
         if "README.md#" in url and url.split("#", 1)[1] not in anchors:
             errors.append(f"runbook link {url}: no such heading in alerts/README.md")

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "exporter/config.h"
+#include "exporter/config/config.h"
 
 namespace mailtls::exporter {
 namespace {

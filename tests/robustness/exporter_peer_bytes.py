@@ -72,7 +72,7 @@ TARGETS = {
 }
 TLSA_HEX = "ab" * 32
 SERVE_SECONDS = 13  # > 2 state-save intervals of 5 s
-SERVE_LIMIT = 40  # the corpora must have gone out by then
+SERVE_LIMIT = 150  # the corpora must have gone out by then (a bound for a loaded machine, not a speed target)
 CORPUS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "corpus")
 MAX_FILES = 100  # per corpus target; the largest ones (then by name) when there are more
 MAX_SMTP_BYTES = 4096  # the exporter caps a reply line at 512 and a reply at 8 KiB anyway

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "exporter/state_store.h"
+#include "exporter/runtime/state_store.h"
 
 namespace mailtls::exporter {
 namespace {

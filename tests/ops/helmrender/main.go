@@ -1,8 +1,10 @@
 // helmrender renders a Helm chart the way `helm template` does, for the subset of Helm the
 // mailtls-exporter chart uses (Go text/template + sprig, .Values merged from values.yaml and
 // override files, .Release, .Chart, .Capabilities, .Files.Get, include, tpl, toYaml,
-// fromYaml, required), then validates the rendered objects with structural checks of the
-// Kubernetes fields that matter (no Kubernetes schema validator is available offline).
+// fromYaml, required), then checks what schemas cannot: references between the objects,
+// that file paths given to the exporter lie in the container's mounts, name limits, the
+// alert rules and dashboards against their sources. It writes objects.json and values.json
+// for the schema validation with the npm packages (tests/ops/k8s_schema/validate.mjs).
 // Exit status 0 when everything renders and validates, 1 otherwise.
 package main
 
@@ -175,7 +177,7 @@ func render(chartDir string, values object, release string, namespace string) (m
 	out := map[string]string{}
 	for _, p := range paths {
 		name := filepath.Base(p)
-		if strings.HasPrefix(name, "_") || name == "NOTES.txt" {
+		if strings.HasPrefix(name, "_") {
 			continue
 		}
 		var b bytes.Buffer
@@ -223,12 +225,15 @@ func fatal(format string, args ...interface{}) {
 }
 
 var dns1123 = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+var dns1035 = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
 var labelValue = regexp.MustCompile(`^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$`)
 
 var apiVersionOf = map[string]string{
 	"Deployment": "apps/v1", "StatefulSet": "apps/v1", "Service": "v1", "ConfigMap": "v1",
-	"PersistentVolumeClaim": "v1", "ServiceAccount": "v1",
+	"PersistentVolumeClaim": "v1", "ServiceAccount": "v1", "Secret": "v1",
+	"PodDisruptionBudget": "policy/v1", "Ingress": "networking.k8s.io/v1", "NetworkPolicy": "networking.k8s.io/v1",
 	"ServiceMonitor": "monitoring.coreos.com/v1", "PrometheusRule": "monitoring.coreos.com/v1",
+	"HTTPRoute": "gateway.networking.k8s.io/v1",
 }
 
 func subset(small, big object) bool {
@@ -270,8 +275,13 @@ func checkMetadata(o object, where string) {
 	if name == "" || len(name) > 253 || !dns1123.MatchString(name) {
 		problem("%s: metadata.name %q is not a DNS-1123 name", where, name)
 	}
-	if (kind == "Service" || kind == "StatefulSet") && len(name) > 63 {
-		problem("%s: name longer than 63", where)
+	// A Service name is a DNS-1035 label. A StatefulSet's pods carry the label
+	// controller-revision-hash=<name>-<hash of up to 10 characters>: at most 52.
+	if kind == "Service" && (len(name) > 63 || !dns1035.MatchString(name)) {
+		problem("%s: a Service name must be a DNS-1035 label of at most 63 characters", where)
+	}
+	if kind == "StatefulSet" && len(name) > 52 {
+		problem("%s: StatefulSet name longer than 52 (its pods' controller-revision-hash label would exceed 63)", where)
 	}
 	for _, section := range []string{"labels", "annotations"} {
 		m, ok := get(o, "metadata", section).(object)
@@ -287,7 +297,7 @@ func checkMetadata(o object, where string) {
 			}
 		}
 	}
-	allowed := map[string]bool{"apiVersion": true, "kind": true, "metadata": true, "spec": true, "data": true, "automountServiceAccountToken": true}
+	allowed := map[string]bool{"apiVersion": true, "kind": true, "metadata": true, "spec": true, "data": true, "automountServiceAccountToken": true, "stringData": true, "type": true}
 	for k := range o {
 		if !allowed[k] {
 			problem("%s: unknown top-level field %q", where, k)
@@ -309,8 +319,10 @@ func checkWorkload(r *rendered, o object, where string, values object) {
 		problem("%s: serviceAccountName %q not rendered", where, sa)
 	}
 	volumes := map[string]bool{}
+	volumeByName := map[string]object{}
 	for _, v := range list(pod, "volumes") {
 		vm := v.(object)
+		volumeByName[str(vm, "name")] = vm
 		sources := 0
 		for k := range vm {
 			if k != "name" {
@@ -324,7 +336,7 @@ func checkWorkload(r *rendered, o object, where string, values object) {
 		if cm := str(vm, "configMap", "name"); cm != "" && str(values, "existingConfigMap") == "" && r.find("ConfigMap", cm) == nil {
 			problem("%s: volume %s refers to ConfigMap %q, not rendered", where, vm["name"], cm)
 		}
-		if claim := str(vm, "persistentVolumeClaim", "claimName"); claim != "" && str(values, "persistence", "existingClaim") == "" && r.find("PersistentVolumeClaim", claim) == nil {
+		if claim := str(vm, "persistentVolumeClaim", "claimName"); str(vm, "name") == "state" && claim != "" && str(values, "persistence", "existingClaim") == "" && r.find("PersistentVolumeClaim", claim) == nil {
 			problem("%s: volume %s refers to PVC %q, not rendered", where, vm["name"], claim)
 		}
 	}
@@ -367,14 +379,7 @@ func checkWorkload(r *rendered, o object, where string, values object) {
 				problem("%s: bad containerPort %v", cw, get(p, "containerPort"))
 			}
 		}
-		for probe, path := range map[string]string{"livenessProbe": "/-/healthy", "readinessProbe": "/-/ready"} {
-			if str(c, probe, "httpGet", "path") != path {
-				problem("%s: %s must GET %s", cw, probe, path)
-			}
-			if port := str(c, probe, "httpGet", "port"); !ports[port] {
-				problem("%s: %s port %q is not a container port name", cw, probe, port)
-			}
-		}
+		checkProbes(c, cw, ports, values)
 		mounts := map[string]string{}
 		for _, m := range list(c, "volumeMounts") {
 			mounts[str(m, "name")] = str(m, "mountPath")
@@ -396,6 +401,7 @@ func checkWorkload(r *rendered, o object, where string, values object) {
 		if mounts["config"] == "" || !args["--config.file="+mounts["config"]+"/config.yaml"] {
 			problem("%s: --config.file must be config.yaml in the config volume", cw)
 		}
+		checkPathsMounted(c, cw, volumeByName, values)
 		if str(o, "kind") == "StatefulSet" {
 			n := fmt.Sprint(get(o, "spec", "replicas"))
 			if !args["--shard.count="+n] || !args["--shard.index=auto"] {
@@ -417,6 +423,112 @@ func checkWorkload(r *rendered, o object, where string, values object) {
 	}
 	if str(o, "kind") == "Deployment" && fmt.Sprint(get(o, "spec", "replicas")) != "1" {
 		problem("%s: an unsharded Deployment must have 1 replica, has %v", where, get(o, "spec", "replicas"))
+	}
+}
+
+// The web config as the chart sees it: TLS, basic auth, required client certificates.
+func webConfigSays(values object) (tls, auth, clientCert bool) {
+	cfg, _ := get(values, "webConfig", "config").(object)
+	if len(cfg) == 0 && str(values, "webConfig", "existingSecret") == "" {
+		return false, false, false
+	}
+	tls = get(values, "webConfig", "tls") == true || cfg["tls_server_config"] != nil
+	auth = get(values, "webConfig", "basicAuth") == true || cfg["basic_auth_users"] != nil
+	cat := str(cfg, "tls_server_config", "client_auth_type")
+	clientCert = tls && (get(values, "webConfig", "clientCertRequired") == true ||
+		cat == "RequireAnyClientCert" || cat == "RequireAndVerifyClientCert")
+	return
+}
+
+// Probes GET /-/healthy and /-/ready with the web config's scheme; when the kubelet cannot
+// authenticate (basic auth without an Authorization header, or client certificates
+// required) they only connect to the port.
+func checkProbes(c interface{}, cw string, ports map[string]bool, values object) {
+	tls, auth, clientCert := webConfigSays(values)
+	hasAuthHeader := false
+	for _, h := range list(values, "probes", "httpHeaders") {
+		hasAuthHeader = hasAuthHeader || strings.EqualFold(str(h, "name"), "Authorization")
+	}
+	for probe, path := range map[string]string{"livenessProbe": "/-/healthy", "readinessProbe": "/-/ready"} {
+		if clientCert || (auth && !hasAuthHeader) {
+			if get(c, probe, "httpGet") != nil || str(c, probe, "tcpSocket", "port") != "http" {
+				problem("%s: %s must be a TCP connection to port http: the kubelet cannot authenticate", cw, probe)
+			}
+			continue
+		}
+		if str(c, probe, "httpGet", "path") != path {
+			problem("%s: %s must GET %s", cw, probe, path)
+		}
+		if port := str(c, probe, "httpGet", "port"); !ports[port] {
+			problem("%s: %s port %q is not a container port name", cw, probe, port)
+		}
+		if want := map[bool]string{true: "HTTPS", false: "HTTP"}[tls]; str(c, probe, "httpGet", "scheme") != want {
+			problem("%s: %s scheme %q, want %s", cw, probe, str(c, probe, "httpGet", "scheme"), want)
+		}
+	}
+}
+
+// Every absolute path the exporter is given (in its args, and the certificate files of an
+// inline web config) must lie in a volume mounted into the container; a file named in args
+// must be an item of the volume when the volume lists its items.
+func checkPathsMounted(c interface{}, cw string, volumeByName map[string]object, values object) {
+	type mount struct{ path, volume string }
+	var mounts []mount
+	for _, m := range list(c, "volumeMounts") {
+		mounts = append(mounts, mount{str(m, "mountPath"), str(m, "name")})
+	}
+	inMount := func(p string) (mount, bool) {
+		for _, m := range mounts {
+			if p == m.path || strings.HasPrefix(p, strings.TrimSuffix(m.path, "/")+"/") {
+				return m, true
+			}
+		}
+		return mount{}, false
+	}
+	for _, a := range list(c, "args") {
+		s, _ := a.(string)
+		kv := strings.SplitN(s, "=", 2)
+		if len(kv) != 2 || !strings.HasPrefix(kv[1], "/") {
+			continue
+		}
+		m, ok := inMount(kv[1])
+		if !ok {
+			problem("%s: %s: %s is in no volume mount of the container", cw, kv[0], kv[1])
+			continue
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(kv[1], m.path), "/")
+		vol := volumeByName[m.volume]
+		for _, source := range []string{"secret", "configMap"} {
+			items := list(vol, source, "items")
+			if rel == "" || len(items) == 0 {
+				continue
+			}
+			found := false
+			for _, it := range items {
+				found = found || str(it, "path") == rel
+			}
+			if !found {
+				problem("%s: %s: %s is not an item of volume %s", cw, kv[0], kv[1], m.volume)
+			}
+		}
+	}
+	configPaths := list(values, "config", "resolver", "trust_anchor_files")
+	if p := str(values, "config", "tlsrpt_receiver", "maildir"); p != "" {
+		configPaths = append(configPaths, p)
+	}
+	for _, p := range configPaths {
+		if s, _ := p.(string); strings.HasPrefix(s, "/") {
+			if _, ok := inMount(s); !ok {
+				problem("%s: config file %s is in no volume mount of the container", cw, s)
+			}
+		}
+	}
+	for _, key := range []string{"cert_file", "key_file", "client_ca_file"} {
+		if p := str(values, "webConfig", "config", "tls_server_config", key); p != "" {
+			if _, ok := inMount(p); !ok {
+				problem("%s: web config %s %s is in no volume mount of the container", cw, key, p)
+			}
+		}
 	}
 }
 
@@ -468,11 +580,79 @@ func checkServiceMonitor(r *rendered, o object, where string) {
 	}
 }
 
-func checkPrometheusRule(o object, where, rulesFile string) {
-	want := readYAML(rulesFile)
+// checkPrometheusRule: with the chart's default prometheusRule values the spec is the rules
+// file; otherwise each alert must carry the changes the values ask for: left out when
+// disabled, `for`, severity (per alert or renamed), added labels, runbook base. Expressions
+// must be the file's unless thresholds or the job selector differ from values.yaml's.
+func checkPrometheusRule(o object, where, rulesFile string, values, defaults object) {
+	src := readYAML(rulesFile)
 	got, _ := get(o, "spec").(object)
-	if !reflect.DeepEqual(want, got) {
+	pr, _ := get(values, "prometheusRule").(object)
+	prDefault, _ := get(defaults, "prometheusRule").(object)
+	customised := false
+	for _, k := range []string{"additionalAlertLabels", "severityMap", "runbookBaseUrl", "jobSelector", "thresholds", "alerts"} {
+		customised = customised || !reflect.DeepEqual(pr[k], prDefault[k])
+	}
+	if !customised && !reflect.DeepEqual(src, got) {
 		problem("%s: spec differs from %s (is files/mailtls.rules.yml still a symlink to it?)", where, rulesFile)
+	}
+	sameExprs := reflect.DeepEqual(pr["thresholds"], prDefault["thresholds"]) && pr["jobSelector"] == prDefault["jobSelector"]
+	var rendered []interface{}
+	for _, g := range list(got, "groups") {
+		rendered = append(rendered, list(g, "rules")...)
+	}
+	i := 0
+	for _, g := range list(src, "groups") {
+		for _, r := range list(g, "rules") {
+			name := str(r, "alert")
+			cfg, _ := get(pr, "alerts", name).(object)
+			if cfg["enabled"] == false {
+				continue
+			}
+			if i >= len(rendered) || str(rendered[i], "alert") != name {
+				problem("%s: rule %d should be %s", where, i, name)
+				return
+			}
+			out := rendered[i].(object)
+			i++
+			wantFor := str(r, "for")
+			if f, ok := cfg["for"].(string); ok {
+				wantFor = f
+			}
+			if str(out, "for") != wantFor {
+				problem("%s: %s for %q, want %q", where, name, str(out, "for"), wantFor)
+			}
+			labels := object{}
+			for _, m := range []interface{}{get(r, "labels"), get(pr, "additionalAlertLabels"), cfg["labels"]} {
+				mm, _ := m.(object)
+				for k, v := range mm {
+					labels[k] = v
+				}
+			}
+			severity := str(r, "labels", "severity")
+			if s := str(pr, "severityMap", severity); s != "" {
+				labels["severity"] = s
+			}
+			if s, ok := cfg["severity"].(string); ok {
+				labels["severity"] = s
+			}
+			if !reflect.DeepEqual(labels, get(out, "labels")) {
+				problem("%s: %s labels %v, want %v", where, name, get(out, "labels"), labels)
+			}
+			runbook := str(r, "annotations", "runbook_url")
+			if base := str(pr, "runbookBaseUrl"); base != "" {
+				runbook = strings.TrimSuffix(base, "/") + "/" + runbook
+			}
+			if str(out, "annotations", "runbook_url") != runbook {
+				problem("%s: %s runbook_url %q, want %q", where, name, str(out, "annotations", "runbook_url"), runbook)
+			}
+			if sameExprs && str(out, "expr") != str(r, "expr") {
+				problem("%s: %s expr differs from %s", where, name, rulesFile)
+			}
+		}
+	}
+	if i != len(rendered) {
+		problem("%s: %d rules rendered, %d expected", where, len(rendered), i)
 	}
 	if len(list(got, "groups")) == 0 {
 		problem("%s: no rule groups", where)
@@ -512,6 +692,40 @@ func checkDashboards(r *rendered, dashboardsDir string) {
 	}
 }
 
+func writeJSON(path string, v interface{}) {
+	raw, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		fatal("%s: %v", path, err)
+	}
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		fatal("%v", err)
+	}
+}
+
+// checkValuesDocumented: every key path of values.yaml (`a.b.c`) is named in backquotes in
+// the README. A map named there as a whole needs no entry for its keys; a map that is not
+// named needs one for each key.
+func checkValuesDocumented(valuesFile, readmeFile string) {
+	raw, err := os.ReadFile(readmeFile)
+	if err != nil {
+		fatal("%v", err)
+	}
+	doc := string(raw)
+	var walk func(prefix string, m object)
+	walk = func(prefix string, m object) {
+		for k, v := range m {
+			path := prefix + k
+			named := strings.Contains(doc, "`"+path+"`")
+			if sub, ok := v.(object); ok && len(sub) > 0 && !named {
+				walk(path+".", sub)
+			} else if !named {
+				problem("%s: value %s is not documented", readmeFile, path)
+			}
+		}
+	}
+	walk("", readYAML(valuesFile))
+}
+
 func main() {
 	chartDir := flag.String("chart", "", "chart directory")
 	var overrides valueFiles
@@ -521,7 +735,8 @@ func main() {
 	expectKinds := flag.String("expect-kinds", "", "exact kind counts, e.g. Deployment=1,Service=1")
 	rulesFile := flag.String("rules", "", "alerts/mailtls.rules.yml, compared with a rendered PrometheusRule")
 	dashboardsDir := flag.String("dashboards", "", "dashboards/, compared with rendered dashboard ConfigMaps")
-	outDir := flag.String("out", "", "write the rendered manifests here")
+	outDir := flag.String("out", "", "write the rendered manifests, objects.json, values.json, NOTES.txt here")
+	readme := flag.String("readme", "", "check that this README names every key of values.yaml")
 	flag.Parse()
 	if *chartDir == "" {
 		fatal("-chart required")
@@ -531,6 +746,7 @@ func main() {
 	for _, f := range overrides {
 		values = mergeValues(values, readYAML(f))
 	}
+	userValues := mergeValues(object{}, values)
 	files, chart := render(*chartDir, values, *release, *namespace)
 	values["_appVersion"] = chart["AppVersion"] // for the image check only, after rendering
 
@@ -543,6 +759,13 @@ func main() {
 	sort.Strings(names)
 	for _, name := range names {
 		text := files[name]
+		if name == "NOTES.txt" {
+			if *outDir != "" {
+				_ = os.MkdirAll(*outDir, 0o755)
+				_ = os.WriteFile(filepath.Join(*outDir, "NOTES.txt"), []byte(text), 0o644)
+			}
+			continue
+		}
 		all.WriteString("# Source: " + name + "\n" + text + "\n---\n")
 		if strings.Contains(text, "%!") {
 			problem("%s: printf formatting error in output", name)
@@ -567,6 +790,11 @@ func main() {
 	if *outDir != "" {
 		_ = os.MkdirAll(*outDir, 0o755)
 		_ = os.WriteFile(filepath.Join(*outDir, "manifests.yaml"), []byte(all.String()), 0o644)
+		writeJSON(filepath.Join(*outDir, "objects.json"), r.objs)
+		writeJSON(filepath.Join(*outDir, "values.json"), userValues)
+		for _, o := range r.byKind["PrometheusRule"] {
+			_ = os.WriteFile(filepath.Join(*outDir, "prometheusrule.yml"), []byte(toYAML(get(o, "spec"))+"\n"), 0o644)
+		}
 	}
 
 	seenNames := map[string]bool{}
@@ -584,9 +812,19 @@ func main() {
 			checkService(r, o, where)
 		case "ServiceMonitor":
 			checkServiceMonitor(r, o, where)
+			tls, _, _ := webConfigSays(values)
+			want := map[bool]string{true: "https", false: "http"}[tls]
+			if s := str(values, "serviceMonitor", "scheme"); s != "" {
+				want = s
+			}
+			for _, e := range list(o, "spec", "endpoints") {
+				if str(e, "scheme") != want {
+					problem("%s: endpoint scheme %q, want %q (the web config's)", where, str(e, "scheme"), want)
+				}
+			}
 		case "PrometheusRule":
 			if *rulesFile != "" {
-				checkPrometheusRule(o, where, *rulesFile)
+				checkPrometheusRule(o, where, *rulesFile, values, readYAML(filepath.Join(*chartDir, "values.yaml")))
 			}
 		case "ConfigMap":
 			if cfg, ok := get(o, "data", "config.yaml").(string); ok {
@@ -605,6 +843,9 @@ func main() {
 	}
 	if len(r.byKind["Deployment"])+len(r.byKind["StatefulSet"]) != 1 {
 		problem("exactly one Deployment or StatefulSet expected, got %d + %d", len(r.byKind["Deployment"]), len(r.byKind["StatefulSet"]))
+	}
+	if *readme != "" {
+		checkValuesDocumented(filepath.Join(*chartDir, "values.yaml"), *readme)
 	}
 	if *dashboardsDir != "" && get(values, "dashboards", "enabled") == true {
 		checkDashboards(r, *dashboardsDir)

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/x509_vfy.h>
 
+#include "probes/base/hex.h"
 #include "probes/dane/openssl_dane_check.h"
 #include "probes/dane/tlsa_association.h"
 #include "probes/dane/tlsa_presentation.h"

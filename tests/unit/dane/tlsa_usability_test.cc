@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "probes/base/hex.h"
 #include "probes/dane/tlsa_presentation.h"
 #include "tests/unit/dane/w1_fixtures.h"
 

@@ -4,8 +4,9 @@
 #include "probes/domain/dane_verdict.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
+#include <openssl/x509.h>
 
+#include "probes/base/sha256.h"
 #include "tests/fakes/test_certs.h"
 
 namespace mailtls::domain {
@@ -19,11 +20,9 @@ using mailtls::testing::TestCertSpec;
 std::vector<std::uint8_t> spki_sha256(const TestCert& c) {
   unsigned char* der = nullptr;
   int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c.cert.get()), &der);
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(der, static_cast<size_t>(n), out, &len, EVP_sha256(), nullptr);
+  const Sha256Digest digest = sha256(std::span(der, static_cast<std::size_t>(n)));
   OPENSSL_free(der);
-  return {out, out + len};
+  return {digest.begin(), digest.end()};
 }
 
 // Builds the inputs of assess_dane for a domain whose MX hosts are described in the test.

@@ -1,13 +1,13 @@
 // Basic auth (review finding 13): malformed credentials, and a bcrypt for unknown users too.
 
-#include "exporter/basic_auth.h"
+#include "exporter/http/basic_auth.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "exporter/web_config.h"
+#include "exporter/config/web_config.h"
 
 namespace mailtls::exporter {
 namespace {

@@ -1,7 +1,7 @@
 // `check` for a newcomer (issue 22): without --config.file and without the default file it runs
 // on the system resolver and says so; a named file that is missing is still an error. And
 // --help lists the commands, their flags and exit codes.
-#include "exporter/check_config.h"
+#include "exporter/cli/check_config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

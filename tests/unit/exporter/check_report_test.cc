@@ -1,4 +1,4 @@
-#include "exporter/check_report.h"
+#include "exporter/cli/check_report.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -11,7 +11,7 @@ namespace {
 using mailtls::testing::sample_report;
 
 TEST(CheckReport, TextNamesVerdictsRecordsAndCertificates) {
-  const auto text = format_check_text(sample_report("a.example"), /*color=*/false);
+  const auto text = format_check_text(sample_report("a.example"), /*color=*/false, std::chrono::system_clock::now());
   EXPECT_NE(text.find("a.example\n  DANE:    valid\n  MTA-STS: enforced\n"), std::string::npos) << text;
   EXPECT_NE(text.find("MX 10 mx.a.example"), std::string::npos);
   EXPECT_NE(text.find("3 1 1 abab"), std::string::npos);
@@ -19,7 +19,7 @@ TEST(CheckReport, TextNamesVerdictsRecordsAndCertificates) {
   EXPECT_NE(text.find("DANE match"), std::string::npos);
   EXPECT_NE(text.find("MTA-STS TXT: valid, id=20240101"), std::string::npos);
   EXPECT_EQ(text.find("\033["), std::string::npos) << "no colour codes when not a terminal";
-  EXPECT_NE(format_check_text(sample_report("a.example"), true).find("\033[32mvalid\033[0m"), std::string::npos);
+  EXPECT_NE(format_check_text(sample_report("a.example"), true, std::chrono::system_clock::now()).find("\033[32mvalid\033[0m"), std::string::npos);
 }
 
 TEST(CheckReport, TextExplainsF1) {
@@ -28,7 +28,7 @@ TEST(CheckReport, TextExplainsF1) {
   r.mx[0].renewed_without_tlsa_update = true;
   r.mx[0].addresses[0].dane_match = false;
   r.mx[0].addresses[0].dane_result_type = "tlsa-invalid";
-  const auto text = format_check_text(r, false);
+  const auto text = format_check_text(r, false, std::chrono::system_clock::now());
   EXPECT_NE(text.find("DANE:    broken"), std::string::npos);
   EXPECT_NE(text.find("certificate renewed after the TLSA records were published"), std::string::npos);
   EXPECT_NE(text.find("DANE NO MATCH (tlsa-invalid)"), std::string::npos);
@@ -82,7 +82,7 @@ TEST(CheckReport, JsonCarriesTheResolverState) {
 }
 
 TEST(CheckReport, TextSaysTheResolverIsAtFault) {
-  const auto text = format_check_text(not_validated_report("a.example"), false);
+  const auto text = format_check_text(not_validated_report("a.example"), false, std::chrono::system_clock::now());
   EXPECT_NE(text.find("no verdict: the exporter's resolver does not validate DNSSEC (resolver not "
                       "validating: known-signed name did not validate secure"),
             std::string::npos)

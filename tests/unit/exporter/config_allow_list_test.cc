@@ -3,7 +3,7 @@
 // because /probe compares it with the normalised target.
 #include <gtest/gtest.h>
 
-#include "exporter/config.h"
+#include "exporter/config/config.h"
 
 namespace mailtls::exporter {
 namespace {

@@ -1,4 +1,4 @@
-#include "exporter/domain_history.h"
+#include "exporter/runtime/domain_history.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <thread>
 
-#include "exporter/exporter.h"
+#include "exporter/runtime/exporter.h"
 #include "probes/domain/no_verdict.h"
 #include "tests/fakes/fake_resolver.h"
 #include "tests/unit/exporter/http_get.h"

@@ -1,4 +1,4 @@
-#include "exporter/metric_builder.h"
+#include "exporter/exposition/metric_builder.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The exposition-format writer: line for line what prometheus-cpp's TextSerializer writes (the
 // format /metrics had before it rendered text itself), exact text, and escaping.
 
-#include "exporter/metrics_text.h"
+#include "exporter/exposition/metrics_text.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/histogram.h>

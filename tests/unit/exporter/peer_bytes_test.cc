@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "exporter/check_report.h"
-#include "exporter/exporter.h"
-#include "exporter/state_store.h"
-#include "exporter/storage_lock.h"
+#include "exporter/cli/check_report.h"
+#include "exporter/runtime/exporter.h"
+#include "exporter/runtime/state_store.h"
+#include "exporter/runtime/storage_lock.h"
 #include "probes/base/printable_text.h"
 #include "tests/unit/exporter/http_get.h"
 #include "tests/unit/exporter/scripted_prober.h"
@@ -74,7 +74,7 @@ TEST(PeerBytes, CheckOutputIsValidJsonAndTerminalSafe) {
   ASSERT_NO_THROW(parsed = nlohmann::json::parse(json));
   EXPECT_EQ(parsed["domains"][0]["mx"][0]["host"],
             "mx\\xff\\xfe\\x1b[2J\\x1b]0;pwned\\x07\\x0amailtls_probe_success{domain=\"x\"} 1.a.example");
-  const std::string text = format_check_text(reports[0], /*color=*/false);
+  const std::string text = format_check_text(reports[0], /*color=*/false, std::chrono::system_clock::now());
   expect_terminal_safe(text);
   EXPECT_NE(text.find("\\x1b[2J"), std::string::npos) << text;
 }

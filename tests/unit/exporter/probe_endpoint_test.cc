@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "exporter/exporter.h"
+#include "exporter/runtime/exporter.h"
 #include "tests/unit/exporter/http_get.h"
 #include "tests/unit/exporter/scripted_prober.h"
 

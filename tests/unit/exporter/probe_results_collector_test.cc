@@ -2,14 +2,14 @@
 // time, the same text as merging every domain's families and serializing them with
 // prometheus-cpp.
 
-#include "exporter/probe_results_collector.h"
+#include "exporter/exposition/probe_results_collector.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
 
-#include "exporter/metric_builder.h"
+#include "exporter/exposition/metric_builder.h"
 
 namespace mailtls::exporter {
 namespace {

@@ -1,4 +1,4 @@
-#include "exporter/response_compression.h"
+#include "exporter/http/response_compression.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "exporter/scheduler.h"
+#include "exporter/runtime/scheduler.h"
 
 #include <gtest/gtest.h>
 

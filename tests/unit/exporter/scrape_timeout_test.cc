@@ -1,4 +1,4 @@
-#include "exporter/scrape_timeout.h"
+#include "exporter/http/scrape_timeout.h"
 
 #include <gtest/gtest.h>
 

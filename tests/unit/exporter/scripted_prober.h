@@ -4,7 +4,7 @@
 #include <atomic>
 #include <functional>
 
-#include "exporter/domain_prober.h"
+#include "exporter/runtime/domain_prober.h"
 
 namespace mailtls::testing {
 

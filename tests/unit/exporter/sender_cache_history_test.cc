@@ -1,14 +1,14 @@
 // The sender-cache histories (T12 rollover, P7 served policies) in the state file: they survive a
 // restart (a save and a new StateStore on the same directory), a state file of the previous
 // version (without them) reads as "no history", and damaged entries are not trusted.
-#include "exporter/sender_cache_history.h"
+#include "exporter/runtime/sender_cache_history.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "exporter/domain_history.h"
+#include "exporter/runtime/domain_history.h"
 #include "tests/unit/exporter/scripted_prober.h"
 
 namespace mailtls::exporter {

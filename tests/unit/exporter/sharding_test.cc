@@ -1,4 +1,4 @@
-#include "exporter/sharding.h"
+#include "exporter/runtime/sharding.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "exporter/state_store.h"
+#include "exporter/runtime/state_store.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "exporter/exporter.h"
+#include "exporter/runtime/exporter.h"
 #include "tests/unit/exporter/http_get.h"
 
 namespace mailtls::exporter {

@@ -16,7 +16,7 @@
 #include <sstream>
 #include <thread>
 
-#include "exporter/tlsrpt_receiver.h"
+#include "exporter/tlsrpt/tlsrpt_receiver.h"
 
 namespace mailtls::exporter {
 namespace {

@@ -15,7 +15,7 @@
 #include <fstream>
 #include <thread>
 
-#include "exporter/exporter.h"
+#include "exporter/runtime/exporter.h"
 
 namespace mailtls::exporter {
 namespace {

@@ -1,6 +1,6 @@
 // --web.config.file: parsing errors, bcrypt, and TLS + basic auth through a real HTTPS client.
 
-#include "exporter/web_config.h"
+#include "exporter/config/web_config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "exporter/exporter.h"
+#include "exporter/runtime/exporter.h"
 
 namespace mailtls::exporter {
 namespace {

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "exporter/exporter.h"
+#include "exporter/runtime/exporter.h"
 #include "tests/unit/exporter/http_get.h"
 
 namespace mailtls::exporter {

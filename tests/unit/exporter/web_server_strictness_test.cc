@@ -10,8 +10,8 @@
 #include <string>
 #include <thread>
 
-#include "exporter/http_request_head.h"
-#include "exporter/web_server.h"
+#include "exporter/http/http_request_head.h"
+#include "exporter/http/web_server.h"
 
 namespace mailtls::exporter {
 namespace {

@@ -1,6 +1,6 @@
 // The web server's bounded handler pool: tasks run, and a full queue refuses rather than grows.
 
-#include "exporter/worker_pool.h"
+#include "exporter/http/worker_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 #include "probes/tls/certificate.h"
 
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
+#include "probes/base/sha256.h"
 #include "tests/fakes/test_certs.h"
 
 namespace mailtls::tls {

@@ -19,7 +19,6 @@ using testing::read_fixture;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
-using L = CounterIncrement::Label;
 
 TEST(ReportIntake, TlsRptGzip) {
   const IntakeResult r = ReportIntake().accept(read_fixture("google-sts.json.gz"), "application/tlsrpt+gzip");
@@ -136,22 +135,20 @@ TEST(Aggregate, RfcExample) {
   const IntakeResult r = ReportIntake().accept(read_fixture("rfc8460-appendix-b.json"), "application/tlsrpt+json");
   ASSERT_TRUE(r.ok());
   const std::vector<CounterIncrement> inc = aggregate(*r.report);
-  const auto session = [](std::string result, std::uint64_t n) {
-    return CounterIncrement{Counter::kSessions,
-                            {L{"policy_domain", "company-y.example"}, L{"policy_type", "sts"},
-                             L{"organization", "Company-X"}, L{"result", std::move(result)}},
-                            n};
+  const auto session = [](SessionResult result, std::uint64_t n) {
+    return CounterIncrement{.counter = Counter::kSessions, .organization = "Company-X",
+                            .policy_domain = "company-y.example", .policy_type = PolicyType::kSts,
+                            .result = result, .amount = n};
   };
-  const auto failure = [](std::string type, std::uint64_t n) {
-    return CounterIncrement{Counter::kFailures,
-                            {L{"policy_domain", "company-y.example"}, L{"organization", "Company-X"},
-                             L{"result_type", std::move(type)}},
-                            n};
+  const auto failure = [](ResultType type, std::uint64_t n) {
+    return CounterIncrement{.counter = Counter::kFailures, .organization = "Company-X",
+                            .policy_domain = "company-y.example", .result_type = type, .amount = n};
   };
-  EXPECT_THAT(inc, UnorderedElementsAre(session("successful", 5326), session("failure", 303),
-                                        failure("certificate-expired", 100), failure("starttls-not-supported", 200),
-                                        failure("validation-failure", 3),
-                                        CounterIncrement{Counter::kReports, {L{"organization", "Company-X"}}, 1}));
+  EXPECT_THAT(inc, UnorderedElementsAre(
+                       session(SessionResult::kSuccessful, 5326), session(SessionResult::kFailure, 303),
+                       failure(ResultType::kCertificateExpired, 100), failure(ResultType::kStarttlsNotSupported, 200),
+                       failure(ResultType::kValidationFailure, 3),
+                       CounterIncrement{.counter = Counter::kReports, .organization = "Company-X", .amount = 1}));
 }
 
 TEST(Aggregate, SameLabelsAreMergedAndUnknownTypesAreOther) {
@@ -160,12 +157,12 @@ TEST(Aggregate, SameLabelsAreMergedAndUnknownTypesAreOther) {
   const IntakeResult r = ReportIntake().accept(doc.dump(), "application/tlsrpt+json");
   ASSERT_TRUE(r.ok()) << r.rejection->message;
   const std::vector<CounterIncrement> inc = aggregate(*r.report);
-  const std::vector<L> expired{L{"policy_domain", "example.net"}, L{"organization", "Google Inc."},
-                               L{"result_type", "certificate-expired"}};
-  const std::vector<L> other{L{"policy_domain", "example.net"}, L{"organization", "Google Inc."},
-                             L{"result_type", "other"}};
-  EXPECT_THAT(inc, Contains(CounterIncrement{Counter::kFailures, expired, 6}));  // 5 + 1
-  EXPECT_THAT(inc, Contains(CounterIncrement{Counter::kFailures, other, 1}));
+  const auto failure = [](ResultType type, std::uint64_t n) {
+    return CounterIncrement{.counter = Counter::kFailures, .organization = "Google Inc.",
+                            .policy_domain = "example.net", .result_type = type, .amount = n};
+  };
+  EXPECT_THAT(inc, Contains(failure(ResultType::kCertificateExpired, 6)));  // 5 + 1
+  EXPECT_THAT(inc, Contains(failure(ResultType::kOther, 1)));
   EXPECT_EQ(inc.size(), 2u + 2u + 1u);
 }
 
@@ -173,10 +170,10 @@ TEST(Aggregate, NoPolicyFoundKeepsZeroFailureSeries) {
   const IntakeResult r = ReportIntake().accept(read_fixture("google-no-policy-found.json"), "application/json");
   ASSERT_TRUE(r.ok());
   const std::vector<CounterIncrement> inc = aggregate(*r.report);
-  EXPECT_THAT(inc, Contains(CounterIncrement{Counter::kSessions,
-                                             {L{"policy_domain", "example.org"}, L{"policy_type", "no-policy-found"},
-                                              L{"organization", "Google Inc."}, L{"result", "failure"}},
-                                             0}));
+  EXPECT_THAT(inc, Contains(CounterIncrement{.counter = Counter::kSessions, .organization = "Google Inc.",
+                                             .policy_domain = "example.org",
+                                             .policy_type = PolicyType::kNoPolicyFound,
+                                             .result = SessionResult::kFailure, .amount = 0}));
 }
 
 TEST(Aggregate, AttackerControlledLabelsAreBounded) {
@@ -186,10 +183,10 @@ TEST(Aggregate, AttackerControlledLabelsAreBounded) {
   const IntakeResult r = ReportIntake().accept(doc.dump(), "application/tlsrpt+json");
   ASSERT_TRUE(r.ok());
   const std::vector<CounterIncrement> inc = aggregate(*r.report);
-  const std::string org = inc.back().labels[0].value;
+  const std::string org = inc.back().organization;
   EXPECT_EQ(org.size(), kMaxOrganizationChars);
   EXPECT_TRUE(org.starts_with("Evil_Corp_xxx"));
-  EXPECT_EQ(inc[0].labels[0].value, "example.org");
+  EXPECT_EQ(inc[0].policy_domain, "example.org");
 }
 
 TEST(SanitizeLabel, Utf8AndControls) {

@@ -1,0 +1,566 @@
+#include "exporter/runtime/exporter.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <optional>
+
+#include "exporter/runtime/domain_history.h"
+#include "exporter/exposition/domain_metrics.h"
+#include "exporter/exposition/metric_builder.h"
+#include "exporter/runtime/logging.h"
+#include "exporter/exposition/metrics_text.h"
+#include "exporter/http/response_compression.h"
+#include "exporter/runtime/probe_response.h"
+#include "exporter/exposition/process_collector.h"
+#include "exporter/http/scrape_timeout.h"
+#include "exporter/version.h"
+#include "probes/base/printable_text.h"
+
+namespace mailtls::exporter {
+namespace {
+
+// Sleeps `d`, or returns sooner once `st` asks the thread to stop.
+void sleep_unless_stopped(std::stop_token st, std::chrono::milliseconds d) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  cv.wait_for(lock, st, d, [] { return false; });
+}
+
+constexpr int kMaxConcurrentAdhocProbes = 4;
+// A reload waits this long for one already running (reloads run one at a time).
+constexpr auto kReloadWait = std::chrono::seconds(60);
+
+// One of the kMaxConcurrentAdhocProbes /probe slots, given back when it goes out of scope: a
+// probe that throws frees its slot too (it used to keep it; after four, /probe answered 429
+// for good).
+class AdhocProbeSlot {
+ public:
+  explicit AdhocProbeSlot(std::atomic<int>& in_flight)
+      : in_flight_(in_flight), held_(++in_flight <= kMaxConcurrentAdhocProbes) {}
+  ~AdhocProbeSlot() { --in_flight_; }
+  AdhocProbeSlot(const AdhocProbeSlot&) = delete;
+  AdhocProbeSlot& operator=(const AdhocProbeSlot&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  std::atomic<int>& in_flight_;
+  const bool held_;
+};
+// Probes change the state (history) all the time; it is written at most this often, from one
+// thread, and at shutdown. Writing it after every probe cost O(domains) per probe.
+constexpr auto kStateSaveInterval = std::chrono::seconds(5);
+// How old the background render of a large /metrics answer may be (see metrics_renderer_).
+constexpr auto kMetricsRenderInterval = std::chrono::seconds(5);
+
+// The policy_domain values the TLS-RPT receiver gives a label: every configured domain, also
+// those another shard probes (a report may arrive at any replica).
+std::vector<std::string> domain_names(const Config& c) {
+  std::vector<std::string> names;
+  for (const auto& d : c.domains) names.push_back(d.name);
+  return names;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Metrics computed at scrape time from live state (scheduler, resolver self-test).
+class LiveCollector final : public prometheus::Collectable {
+ public:
+  explicit LiveCollector(std::function<void(MetricBuilder&)> fill) : fill_(std::move(fill)) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    MetricBuilder b;
+    fill_(b);
+    return b.take();
+  }
+
+ private:
+  std::function<void(MetricBuilder&)> fill_;
+};
+
+constexpr const char* kLandingPage = R"(<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>mailtls_exporter</title>
+<style>body{font-family:sans-serif;max-width:48em;margin:2em auto;line-height:1.4}
+code{background:#f4f4f4;padding:0 .2em}</style></head>
+<body>
+<h1>mailtls_exporter</h1>
+<p>Watches the transport security of mail domains: DANE (TLSA and DNSSEC), MTA-STS,
+TLS-RPT and STARTTLS.</p>
+<ul>
+<li><a href="metrics">Metrics</a></li>
+<li><a href="-/healthy">Health</a> and <a href="-/ready">readiness</a></li>
+</ul>
+<form action="probe" method="get">
+<label>Probe a configured domain: <input name="target" placeholder="example.com"></label>
+<label><input type="checkbox" name="debug" value="true"> debug</label>
+<input type="submit" value="Probe">
+</form>
+<p>Version {VERSION} (revision {REVISION}).</p>
+</body>
+</html>
+)";
+
+std::string landing_page() {
+  std::string page = kLandingPage;
+  auto replace = [&](const std::string& key, const std::string& value) {
+    if (auto pos = page.find(key); pos != std::string::npos) page.replace(pos, key.size(), value);
+  };
+  replace("{VERSION}", kVersion);
+  replace("{REVISION}", kRevision);
+  return page;
+}
+
+bool matches_allow_pattern(const std::string& pattern, const std::string& domain) {
+  if (pattern.rfind("*.", 0) == 0) {
+    const std::string suffix = pattern.substr(1);  // ".example.com"
+    return domain.size() > suffix.size() &&
+           domain.compare(domain.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+  return pattern == domain;
+}
+
+}  // namespace
+
+Exporter::Exporter(Flags flags, Config config, const WebConfig& web_config,
+                   DomainProberFactory prober_factory, Sharding sharding)
+    : flags_(std::move(flags)),
+      prober_factory_(std::move(prober_factory)),
+      sharding_(sharding),
+      config_(std::move(config)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      results_(std::make_shared<ProbeResultsCollector>()),
+      web_(WebServerOptions{config_.tlsrpt_receiver.max_body_bytes, 10, 10}, web_config) {
+  prometheus::BuildGauge()
+      .Name("mailtls_build_info")
+      .Help("A metric with a constant '1' value labeled by version and revision of mailtls_exporter.")
+      .Register(*registry_)
+      .Add({{"version", kVersion}, {"revision", kRevision}})
+      .Set(1);
+  reload_successful_ = &prometheus::BuildGauge()
+                            .Name("mailtls_config_last_reload_successful")
+                            .Help("Whether the last configuration reload attempt was successful.")
+                            .Register(*registry_)
+                            .Add({});
+  reload_timestamp_ = &prometheus::BuildGauge()
+                           .Name("mailtls_config_last_reload_success_timestamp_seconds")
+                           .Help("Timestamp of the last successful configuration reload.")
+                           .Register(*registry_)
+                           .Add({});
+  domains_configured_ = &prometheus::BuildGauge()
+                             .Name("mailtls_domains_configured")
+                             .Help("Number of mail domains in the configuration (all shards).")
+                             .Register(*registry_)
+                             .Add({});
+  state_save_failures_ = &prometheus::BuildCounter()
+                              .Name("mailtls_state_save_failures_total")
+                              .Help("Writes of the state file that failed (I/O error or an "
+                                    "exception); the state is kept in memory and written later.")
+                              .Register(*registry_)
+                              .Add({});
+  for (const auto& d : config_.domains) configured_names_.insert(d.name);
+  collectables_.push_back(std::make_shared<LiveCollector>([this](MetricBuilder& b) {
+    b.gauge("mailtls_probes_in_flight", "Domain probes running now.", {},
+            scheduler_ ? scheduler_->in_flight() + adhoc_probes_.load() : adhoc_probes_.load());
+    b.gauge("mailtls_scheduler_lag_seconds",
+            "How far behind schedule the oldest due probe is.", {},
+            scheduler_ ? scheduler_->lag_seconds() : 0);
+    std::shared_ptr<DomainProber> prober;
+    {
+      std::lock_guard lock(config_mu_);
+      prober = prober_;
+    }
+    if (prober) {
+      if (auto v = prober->resolver_validating()) {
+        b.gauge("mailtls_resolver_dnssec_validating",
+                "1 when the resolver's self-test passes (a known-signed name validates secure); "
+                "0 means no verdict that depends on DNSSEC can be trusted.",
+                {}, *v ? 1 : 0);
+      }
+    }
+  }));
+  collectables_.push_back(std::make_shared<ProcessCollector>());
+  domains_configured_->Set(static_cast<double>(config_.domains.size()));
+  reload_successful_->Set(1);
+  reload_timestamp_->Set(now_seconds());
+  register_routes();
+}
+
+Exporter::~Exporter() { shutdown(); }
+
+std::vector<DomainConfig> Exporter::owned_domains(const Config& c) const {
+  std::vector<DomainConfig> out;
+  for (const auto& d : c.domains) {
+    if (owns(sharding_, d.name)) out.push_back(d);
+  }
+  return out;
+}
+
+void Exporter::register_routes() {
+  web_.get("/", [](const HttpRequest&) {
+    return HttpResponse{200, "text/html; charset=utf-8", landing_page(), {}};
+  });
+  web_.get("/metrics", [this](const HttpRequest& req) {
+    // A large answer, to a client that takes gzip (Prometheus does), comes from the render
+    // metrics_renderer_ made in the background at most kMetricsRenderInterval ago.
+    if (accepts_gzip(req.header("Accept-Encoding"))) {
+      std::shared_ptr<const std::string> rendered;
+      {
+        std::lock_guard lock(rendered_mu_);
+        rendered = rendered_gzip_;
+      }
+      if (rendered) return HttpResponse{200, kMetricsContentType, *rendered, {{"Content-Encoding", "gzip"}}};
+    }
+    HttpResponse r{200, kMetricsContentType, {}, {}};
+    r.body_writer = metrics_writer();
+    return r;
+  });
+  web_.get("/probe", [this](const HttpRequest& req) { return handle_probe(req); });
+  web_.post("/tlsrpt", [this](const HttpRequest& req) {
+    if (!tlsrpt_) {
+      return HttpResponse{404, "text/plain; charset=utf-8", "the TLS-RPT receiver is not enabled (tlsrpt_receiver.enabled)\n", {}};
+    }
+    return tlsrpt_->handle_post(req);
+  });
+  web_.on_server_error([this](const std::string& path, int status) {
+    if (path == "/tlsrpt" && status == 413 && tlsrpt_) tlsrpt_->count_refused_by_server("too_large");
+  });
+  web_.get("/-/healthy", [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain; charset=utf-8", "Healthy.\n", {}};
+  });
+  web_.get("/-/ready", [this](const HttpRequest&) {
+    if (!ready_) return HttpResponse{503, "text/plain; charset=utf-8", "Not ready.\n", {}};
+    return HttpResponse{200, "text/plain; charset=utf-8", "Ready.\n", {}};
+  });
+  web_.post_ignoring_body("/-/reload", [this](const HttpRequest&) {
+    std::string error;
+    if (!reload(&error)) {
+      return HttpResponse{500, "text/plain; charset=utf-8", "failed to reload config: " + error + "\n", {}};
+    }
+    return HttpResponse{200, "text/plain; charset=utf-8", "Reloaded.\n", {}};
+  });
+}
+
+bool Exporter::start(std::string* error) {
+  std::string warning;
+  if (!storage_lock_.acquire(flags_.storage_path, error, &warning)) return false;
+  if (!warning.empty()) spdlog::warn("{}", warning);
+  warning.clear();
+  state_ = std::make_unique<StateStore>(StateStore::open(flags_.storage_path, &warning));
+  if (!warning.empty()) spdlog::warn("{}", warning);
+  // Probes only change the state in memory; this thread writes it (when changed) every few
+  // seconds. A crash (not a shutdown, which saves) loses at most the history of the last
+  // kStateSaveInterval: first-seen times and policy changes noticed since the last write.
+  state_saver_ = std::jthread([this](std::stop_token st) {
+    while (!st.stop_requested()) {
+      sleep_unless_stopped(st, kStateSaveInterval);
+      save_state();
+    }
+  });
+
+  if (config_.tlsrpt_receiver.enabled) {
+    const auto& t = config_.tlsrpt_receiver;
+    TlsRptReceiverOptions options;
+    options.max_body_bytes = t.max_body_bytes;
+    options.max_decompressed_bytes = t.max_decompressed_bytes;
+    options.accept_unsigned_mail = t.accept_unsigned_mail;
+    options.known_organizations = t.known_organizations;
+    options.max_organizations = t.max_organizations;
+    tlsrpt_ = std::make_shared<TlsRptReceiver>(options, *state_);
+    tlsrpt_->set_monitored_domains(domain_names(config_));
+    collectables_.push_back(tlsrpt_);
+    if (!t.maildir.empty()) {
+      maildir_watcher_ = std::jthread([this, dir = t.maildir](std::stop_token st) {
+        while (!st.stop_requested()) {
+          tlsrpt_->import_maildir(dir);
+          sleep_unless_stopped(st, std::chrono::seconds(30));
+        }
+      });
+    }
+  }
+
+  if (prober_factory_) {
+    std::string err;
+    auto prober = prober_factory_(config_, &err);
+    if (!prober) {
+      if (error) *error = "cannot set up probing: " + err;
+      return false;
+    }
+    std::lock_guard lock(config_mu_);
+    prober_ = std::move(prober);
+  }
+
+  std::string err;
+  auto address = parse_listen_address(flags_.listen_address, &err);
+  if (!address || !web_.bind(*address, &err)) {
+    if (error) *error = err;
+    return false;
+  }
+  if (prober_) {
+    scheduler_ = std::make_unique<Scheduler>(config_.concurrency,
+                                             [this](const DomainConfig& d) { run_probe(d); });
+    scheduler_->set_domains(owned_domains(config_));
+    scheduler_->start();
+  }
+  // At 10,000 domains /metrics is 66 MB of text (4 MB gzipped) and a render costs ~0.17 CPU
+  // seconds: made here every few seconds, a gzip scrape only copies the last one out.
+  // It looks twice a second, so that an answer that has just grown past the threshold gets
+  // its first render at once instead of every scrape rendering until the next interval.
+  metrics_renderer_ = std::jthread([this](std::stop_token st) {
+    auto last = std::chrono::steady_clock::time_point{};
+    while (!st.stop_requested()) {
+      bool have_render;
+      {
+        std::lock_guard lock(rendered_mu_);
+        have_render = rendered_gzip_ != nullptr;
+      }
+      // A render is due when the answer crossed the threshold (either way) or is old.
+      const bool large = results_->text_size() >= metrics_cache_min_bytes_;
+      if (large != have_render || std::chrono::steady_clock::now() - last >= kMetricsRenderInterval) {
+        render_metrics_gzip();
+        last = std::chrono::steady_clock::now();
+      }
+      sleep_unless_stopped(st, std::chrono::milliseconds(500));
+    }
+  });
+  ready_ = true;
+  spdlog::info("listening on {} (port {}), {} domains configured, {} probed by this shard ({}/{})",
+               flags_.listen_address, web_.port(), config_.domains.size(),
+               owned_domains(config_).size(), sharding_.index, sharding_.count);
+  return true;
+}
+
+void Exporter::serve() { web_.serve(); }
+
+std::function<void(const BodyPieceWriter&)> Exporter::metrics_writer() const {
+  // The exporter's own metrics are rendered now (small); the probe results are written from
+  // a snapshot while the answer is sent, never copied into one string (66 MB at 10,000
+  // domains).
+  auto head = std::make_shared<std::string>();
+  append_families(*head, registry_->Collect());
+  auto tail = std::make_shared<std::string>();
+  append_collected(*tail, collectables_);
+  return [head, tail, snap = results_->snapshot()](const BodyPieceWriter& write) {
+    if (!write(*head)) return;
+    bool more = true;
+    ProbeResultsCollector::write_text(*snap, [&](std::string_view piece) { return more = write(piece); });
+    if (more) write(*tail);
+  };
+}
+
+void Exporter::render_metrics_gzip() {
+  std::shared_ptr<const std::string> rendered;
+  if (results_->text_size() >= metrics_cache_min_bytes_) {
+    auto out = std::make_shared<std::string>();
+    GzipWriter gz([&out](std::string_view piece) {
+      out->append(piece);
+      return true;
+    });
+    metrics_writer()([&gz](std::string_view piece) { return gz.write(piece); });
+    if (gz.finish()) rendered = std::move(out);
+  }
+  std::lock_guard lock(rendered_mu_);
+  rendered_gzip_ = std::move(rendered);
+}
+
+void Exporter::shutdown() {
+  ready_ = false;
+  web_.stop();
+  if (metrics_renderer_.joinable()) {
+    metrics_renderer_.request_stop();
+    metrics_renderer_.join();
+  }
+  if (scheduler_) scheduler_->stop();
+  if (maildir_watcher_.joinable()) {
+    maildir_watcher_.request_stop();
+    maildir_watcher_.join();
+  }
+  if (state_saver_.joinable()) {
+    state_saver_.request_stop();
+    state_saver_.join();
+  }
+  save_state();
+}
+
+void Exporter::save_state() {
+  if (!state_) return;
+  // Runs on state_saver_: an exception escaping it would std::terminate the exporter, at
+  // every start again if the state itself caused it. Logged and counted; the next round
+  // tries again.
+  try {
+    std::string err;
+    if (state_->save(&err)) return;
+    spdlog::error("saving state failed: {}", err);
+  } catch (const std::exception& e) {
+    spdlog::error("saving state failed: {}", e.what());
+  } catch (...) {
+    spdlog::error("saving state failed: an unknown exception");
+  }
+  state_save_failures_->Increment();
+}
+
+bool Exporter::reload(std::string* error) {
+  // One reload at a time: POST /-/reload and SIGHUP may come together, and two at once raced
+  // on config_ and on building resolvers (issue 17, finding 3). A reload asked for while one
+  // runs waits for it, then reads the file again.
+  std::unique_lock reload_lock(reload_mu_, std::defer_lock);
+  if (!reload_lock.try_lock_for(kReloadWait)) {
+    const std::string why = "another reload is still running";
+    spdlog::error("config reload not done: {}", why);
+    if (error) *error = why;
+    return false;
+  }
+  auto fail = [&](const std::string& why) {
+    reload_successful_->Set(0);
+    spdlog::error("config reload failed, keeping the running config: {}", why);
+    if (error) *error = why;
+    return false;
+  };
+  auto loaded = load_config_file(flags_.config_file);
+  if (!loaded.config) return fail(loaded.error);
+  // The web config too (a revoked password, a renewed certificate); checked before anything
+  // changes, so a broken one keeps both running.
+  std::optional<WebConfig> web_config;
+  if (!flags_.web_config_file.empty()) {
+    auto wc = load_web_config_file(flags_.web_config_file);
+    if (!wc.config) return fail("web config: " + wc.error);
+    web_config = std::move(wc.config);
+  }
+  std::shared_ptr<DomainProber> prober;
+  if (prober_factory_) {
+    std::string err;
+    prober = prober_factory_(*loaded.config, &err);
+    if (!prober) return fail("cannot set up probing: " + err);
+  }
+  if (web_config) {
+    std::string err;
+    if (!web_.set_web_config(*web_config, &err)) return fail("web config: " + err);
+  }
+  Config config = std::move(*loaded.config);
+  const auto owned = owned_domains(config);
+  std::set<std::string> names;
+  for (const auto& d : owned) names.insert(d.name);
+  // The replaced prober is let go after the lock and after the metrics say the reload worked:
+  // its destructor waits for its first DNSSEC self-test if that still runs (up to 5 s), and
+  // /metrics and probes take config_mu_.
+  std::shared_ptr<DomainProber> replaced;
+  {
+    std::lock_guard lock(config_mu_);
+    config_ = config;
+    configured_names_.clear();
+    for (const auto& d : config_.domains) configured_names_.insert(d.name);
+    if (prober) {
+      replaced = std::move(prober_);
+      prober_ = prober;
+    }
+  }
+  domains_configured_->Set(static_cast<double>(config.domains.size()));
+  results_->retain_only(names);
+  handshakes_.retain_only(names);
+  if (scheduler_) scheduler_->set_domains(owned);
+  if (tlsrpt_) tlsrpt_->set_monitored_domains(domain_names(config));
+  reload_successful_->Set(1);
+  reload_timestamp_->Set(now_seconds());
+  spdlog::info("config reloaded from {}: {} domains, {} probed by this shard", flags_.config_file,
+               config.domains.size(), owned.size());
+  reload_lock.unlock();  // the next reload need not wait for this destructor
+  replaced.reset();
+  return true;
+}
+
+void Exporter::run_probe(const DomainConfig& domain) {
+  std::shared_ptr<DomainProber> prober;
+  {
+    std::lock_guard lock(config_mu_);
+    prober = prober_;
+  }
+  if (!prober) return;
+  auto report = prober->probe(domain);
+  domain::make_printable(report);  // probe_domain() did; a prober of another kind may not
+  if (!report.probe_success) {
+    log_event(spdlog::level::warn, "probe did not finish; keeping the last complete results",
+              {{"domain", report.domain}, {"err", report.probe_error}});
+  }
+  // History only from complete probes; state_saver_ writes it to disk.
+  if (state_ && report.probe_success) apply_history(report, *state_, std::chrono::system_clock::now());
+  if (spdlog::should_log(spdlog::level::debug)) {
+    log_event(spdlog::level::debug, "probed",
+              {{"domain", report.domain}, {"success", report.probe_success ? "true" : "false"},
+               {"dane_status", report.dane_status}, {"mtasts_status", report.mtasts.status},
+               {"duration_seconds", std::to_string(report.duration_seconds)}});
+  }
+  // A domain removed by a reload while its probe ran is not brought back.
+  {
+    std::lock_guard lock(config_mu_);
+    if (!configured_names_.count(domain.name)) return;
+  }
+  auto families = report.probe_success ? domain_metrics(report) : incomplete_probe_metrics(report);
+  if (auto h = handshakes_.observe(report)) families.push_back(std::move(*h));
+  if (report.probe_success) {
+    results_->set(domain.name, families);
+  } else {
+    results_->update(domain.name, families);
+  }
+}
+
+bool Exporter::probe_allowed(const std::string& name, DomainConfig* out) const {
+  std::lock_guard lock(config_mu_);
+  for (const auto& d : config_.domains) {
+    if (d.name == name) {
+      *out = d;
+      return true;
+    }
+  }
+  for (const auto& p : config_.probe_allow_list) {
+    if (matches_allow_pattern(p, name)) {
+      out->name = name;
+      out->interval = config_.interval;
+      out->timeout = config_.timeout;
+      return true;
+    }
+  }
+  return false;
+}
+
+HttpResponse Exporter::handle_probe(const HttpRequest& req) {
+  const std::string target = req.param("target");
+  if (target.empty()) {
+    return {400, "text/plain; charset=utf-8", "target parameter is missing\n", {}};
+  }
+  std::string err;
+  auto name = normalize_domain_name(target, &err);
+  if (!name) return {400, "text/plain; charset=utf-8", printable_text(err) + "\n", {}};
+  DomainConfig domain;
+  if (!probe_allowed(*name, &domain)) {
+    return {403, "text/plain; charset=utf-8",
+            "\"" + *name + "\" is neither configured nor in probe_allow_list\n", {}};
+  }
+  std::shared_ptr<DomainProber> prober;
+  {
+    std::lock_guard lock(config_mu_);
+    prober = prober_;
+  }
+  if (!prober) return {503, "text/plain; charset=utf-8", "probing is not set up\n", {}};
+  const AdhocProbeSlot slot(adhoc_probes_);
+  if (!slot.held()) return {429, "text/plain; charset=utf-8", "too many /probe requests at once\n", {}};
+  // Prometheus tells how long it will wait; finish a little before that.
+  if (auto budget = probe_budget_for_scrape_timeout(req.header("X-Prometheus-Scrape-Timeout-Seconds"));
+      budget && *budget < domain.timeout) {
+    domain.timeout = *budget;
+  }
+  auto report = prober->probe(domain);
+  domain::make_printable(report);  // the debug text below goes to a browser or a terminal
+  // The history the scheduled probes keep judges this probe too (F1, F6), without changing it:
+  // /probe and /metrics give the same verdict for the same observations.
+  if (state_ && report.probe_success) {
+    apply_history_read_only(report, *state_, std::chrono::system_clock::now());
+  }
+  return probe_response(report, req.param("debug") == "true");
+}
+
+}  // namespace mailtls::exporter
