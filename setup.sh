@@ -21,6 +21,7 @@ PACKAGES=(
   knot knot-dnsutils ldnsutils postfix nginx-light openssl curl iproute2 unbound
   gnutls-bin swaks wrk prometheus prometheus-alertmanager prometheus-blackbox-exporter
   postfix-mta-sts-resolver
+  libopendkim-dev opendkim opendkim-tools python3-dkim
   golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev python3-yaml nodejs npm
   podman runc debootstrap systemd ccache
 )

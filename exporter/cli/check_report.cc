@@ -142,6 +142,11 @@ std::string format_check_text(const DomainReport& report, bool color, SystemTime
       if (a.connect_ok) out << ", STARTTLS " << (a.starttls_offered ? mark(s, a.starttls_ok) : s.bad("not offered"));
       if (!a.tls_version.empty()) out << ", " << a.tls_version << " " << a.cipher;
       if (a.dane_applies) out << ", DANE " << (a.dane_match ? s.good("match") : s.bad("NO MATCH (" + a.dane_result_type + ")"));
+      for (const auto& k : a.key_types) {
+        if (a.key_types.size() < 2) break;  // one key type: the DANE result above is its own
+        out << ", " << k.key_type << " " << (k.dane_match ? s.good("match") : s.bad("NO MATCH (" + k.dane_result_type + ")"));
+      }
+      if (a.other_key_type_offer == "not_offered") out << ", " << a.key_type << " only";
       if (a.pkix_valid) out << ", WebPKI " << (*a.pkix_valid ? s.good("valid") : s.warn("invalid (" + a.pkix_result_type + ")"));
       out << "\n";
       if (!a.failure.empty()) out << "      " << s.bad(a.failure) << "\n";
@@ -236,6 +241,12 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
                              {"dane_match", a.dane_applies ? nlohmann::json(a.dane_match) : nlohmann::json(nullptr)},
                              {"failure", a.failure}};
         if (a.pkix_valid) aj["pkix_valid"] = *a.pkix_valid;
+        if (!a.key_type.empty()) aj["key_type"] = a.key_type;
+        if (!a.other_key_type_offer.empty()) aj["other_key_type"] = a.other_key_type_offer;
+        for (const auto& k : a.key_types) {
+          aj["key_types"].push_back({{"key_type", k.key_type}, {"dane_match", k.dane_match},
+                                     {"dane_result_type", k.dane_result_type}, {"spki_sha256", k.spki_sha256}});
+        }
         if (a.leaf) {
           aj["certificate"] = {{"subject", a.leaf->subject}, {"issuer", a.leaf->issuer},
                                {"not_before", ts(a.leaf->not_before)}, {"not_after", ts(a.leaf->not_after)},

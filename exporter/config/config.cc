@@ -252,8 +252,10 @@ Config read_config(const Reader& r, const YAML::Node& root) {
     if (m["port"]) c.mtasts.port = static_cast<std::uint16_t>(r.integer(m["port"], "mtasts.port", 1, 65535));
   }
   if (const auto& t = root["tlsrpt_receiver"]) {
-    r.expect_map(t, "tlsrpt_receiver", {"enabled", "max_body_bytes", "max_decompressed_bytes", "maildir", "accept_unsigned_mail", "known_organizations", "max_organizations"});
+    r.expect_map(t, "tlsrpt_receiver", {"enabled", "max_body_bytes", "max_decompressed_bytes", "maildir", "maildir_scan_interval", "dkim_retry", "accept_unsigned_mail", "known_organizations", "max_organizations"});
     if (t["maildir"]) c.tlsrpt_receiver.maildir = resolve_relative(r.file(), r.string(t["maildir"], "tlsrpt_receiver.maildir"));
+    if (t["maildir_scan_interval"]) c.tlsrpt_receiver.maildir_scan_interval = r.duration(t["maildir_scan_interval"], "tlsrpt_receiver.maildir_scan_interval");
+    if (t["dkim_retry"]) c.tlsrpt_receiver.dkim_retry = r.duration(t["dkim_retry"], "tlsrpt_receiver.dkim_retry");
     if (t["accept_unsigned_mail"]) c.tlsrpt_receiver.accept_unsigned_mail = r.boolean(t["accept_unsigned_mail"], "tlsrpt_receiver.accept_unsigned_mail");
     if (t["enabled"]) c.tlsrpt_receiver.enabled = r.boolean(t["enabled"], "tlsrpt_receiver.enabled");
     if (t["max_body_bytes"]) c.tlsrpt_receiver.max_body_bytes = r.integer(t["max_body_bytes"], "tlsrpt_receiver.max_body_bytes", 1024, 1ull << 30);

@@ -47,7 +47,10 @@ struct TlsRptReceiverConfig {
   std::uint64_t max_body_bytes = 1 << 20;               // compressed request body
   std::uint64_t max_decompressed_bytes = 20ull << 20;   // gzip bomb guard (mox uses 20 MB)
   std::string maildir;               // mailed reports delivered here are imported (new/ -> cur/)
-  bool accept_unsigned_mail = false; // RFC 8460 §5.3 wants DKIM, which is not verified here
+  Millis maildir_scan_interval = std::chrono::seconds(30);
+  // How long a mail whose DKIM key cannot be had stays in new/ to be tried again.
+  Millis dkim_retry = std::chrono::hours(48);
+  bool accept_unsigned_mail = false; // skips DKIM (RFC 8460 §5.3): only behind an MTA that checks it
   // organization-name values that always get their own label; up to max_organizations others
   // get one first come (from reports about a configured domain), the rest count as "other".
   std::vector<std::string> known_organizations;

@@ -131,6 +131,13 @@ void mx_hosts(MetricBuilder& m, const DomainReport& r) {
                 "1 if the chain at this address matches at least one usable TLSA record.", l,
                 b(a.dane_match));
       }
+      for (const auto& k : a.key_types) {
+        Labels kl = l;
+        kl.emplace_back("key_type", k.key_type);
+        m.gauge("mailtls_dane_key_type_match",
+                "1 if this key type's chain at this address matches a usable TLSA record.", kl,
+                b(k.dane_match));
+      }
       certificate(m, l, a);
     }
   }

@@ -19,6 +19,7 @@
 #include "exporter/http/scrape_timeout.h"
 #include "exporter/version.h"
 #include "probes/base/printable_text.h"
+#include "probes/dns/unbound_resolver.h"
 
 namespace mailtls::exporter {
 namespace {
@@ -269,16 +270,26 @@ bool Exporter::start(std::string* error) {
     options.max_body_bytes = t.max_body_bytes;
     options.max_decompressed_bytes = t.max_decompressed_bytes;
     options.accept_unsigned_mail = t.accept_unsigned_mail;
+    options.dkim_retry_seconds = std::chrono::duration<double>(t.dkim_retry).count();
+    if (!t.maildir.empty() && !t.accept_unsigned_mail) {
+      // DKIM keys of mailed reports are looked up with the probes' resolver settings.
+      auto keys = dns::UnboundResolver::create(config_.resolver);
+      if (keys.resolver) {
+        options.key_resolver = std::move(keys.resolver);
+      } else {
+        spdlog::error("TLS-RPT: no resolver for DKIM keys ({}); mailed reports wait in new/", keys.error);
+      }
+    }
     options.known_organizations = t.known_organizations;
     options.max_organizations = t.max_organizations;
     tlsrpt_ = std::make_shared<TlsRptReceiver>(options, *state_);
     tlsrpt_->set_monitored_domains(domain_names(config_));
     collectables_.push_back(tlsrpt_);
     if (!t.maildir.empty()) {
-      maildir_watcher_ = std::jthread([this, dir = t.maildir](std::stop_token st) {
+      maildir_watcher_ = std::jthread([this, dir = t.maildir, every = t.maildir_scan_interval](std::stop_token st) {
         while (!st.stop_requested()) {
           tlsrpt_->import_maildir(dir);
-          sleep_unless_stopped(st, std::chrono::seconds(30));
+          sleep_unless_stopped(st, every);
         }
       });
     }

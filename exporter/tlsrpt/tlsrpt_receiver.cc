@@ -1,6 +1,7 @@
 #include "exporter/tlsrpt/tlsrpt_receiver.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -73,6 +74,13 @@ TlsRptReceiver::TlsRptReceiver(TlsRptReceiverOptions options, StateStore& state,
   for (const auto& o : options_.known_organizations) {
     known_organizations_.insert(tlsrpt::sanitize_label_value(o, tlsrpt::kMaxOrganizationChars));
   }
+  if (options_.key_resolver) dkim_ = std::make_unique<tlsrpt::DkimVerifier>(*options_.key_resolver);
+  if (options_.accept_unsigned_mail) {
+    spdlog::warn(
+        "TLS-RPT: accept_unsigned_mail is on: mailed reports are NOT checked for DKIM (RFC 8460 §5.3 requires it); "
+        "anyone who can send mail to the Maildir can add to the report counters. Use it only if the MTA delivering "
+        "to the Maildir verifies DKIM of the reporting domain.");
+  }
   const double t = now();
   const auto labels = state_.section(kLabels);
   for (const auto& [k, v] : labels.items()) {
@@ -121,11 +129,15 @@ void TlsRptReceiver::set_monitored_domains(const std::vector<std::string>& domai
   monitored_ = std::move(names);
 }
 
-void TlsRptReceiver::count_rejection_locked(const std::string& reason) {
+void TlsRptReceiver::count_locked(const std::string& metric, const nlohmann::json& labels) {
   // In memory only: the exporter's periodic save writes it. A refused report must not cost a
   // write of the whole state (issue 17, finding 10).
-  const auto key = counter_key("tlsrpt_reports_rejected_total", {{"reason", reason}});
+  const auto key = counter_key(metric, labels);
   state_.put(kCounters, key, number_or_zero(state_.get(kCounters, key)) + 1);
+}
+
+void TlsRptReceiver::count_rejection_locked(const std::string& reason) {
+  count_locked("tlsrpt_reports_rejected_total", {{"reason", reason}});
 }
 
 void TlsRptReceiver::count_refused_by_server(const std::string& reason) {
@@ -428,12 +440,37 @@ HttpResponse TlsRptReceiver::handle_post(const HttpRequest& req) {
   return {status, "text/plain; charset=utf-8", "refused: " + detail + "\n", {}};
 }
 
+// A mail whose DKIM key cannot be had now stays in new/ (true) until dkim_retry_seconds after
+// it arrived; then it is refused as dkim_key_unavailable (result changed, false).
+bool TlsRptReceiver::defer_mail(const std::filesystem::path& path, tlsrpt::IntakeResult& result) {
+  if (!result.deferred()) return false;
+  struct stat st {};
+  // Maildir delivery writes the file once: its mtime is when it arrived.
+  const double arrived = ::stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_mtime) : now();
+  if (now() - arrived < options_.dkim_retry_seconds) {
+    {
+      std::lock_guard lock(mu_);
+      count_locked("tlsrpt_mail_dkim_deferred_total", nlohmann::json::object());
+    }
+    log_event(spdlog::level::warn, "TLS-RPT mail left in new/ to be tried again: DKIM key not available now",
+              {{"file", path.filename().string()}, {"err", printable_text(result.dkim->reason)}});
+    return true;
+  }
+  result.rejection = tlsrpt::Rejection{tlsrpt::RejectionReason::kDkimKeyUnavailable,
+                                       "DKIM key not available for " +
+                                           std::to_string(static_cast<long>(options_.dkim_retry_seconds)) +
+                                           " s: " + result.dkim->reason};
+  return false;
+}
+
 int TlsRptReceiver::import_maildir(const std::string& maildir) {
   namespace fs = std::filesystem;
-  const fs::path new_dir = fs::path(maildir) / "new", cur_dir = fs::path(maildir) / "cur";
+  const fs::path new_dir = fs::path(maildir) / "new", cur_dir = fs::path(maildir) / "cur",
+                 rejected_dir = fs::path(maildir) / "rejected";
   std::error_code ec;
   if (!fs::is_directory(new_dir, ec)) return 0;
   fs::create_directories(cur_dir, ec);
+  fs::create_directories(rejected_dir, ec);
   int processed = 0;
   // Listed first, then processed: the loop renames entries of the directory it reads.
   std::vector<fs::path> messages;
@@ -456,8 +493,18 @@ int TlsRptReceiver::import_maildir(const std::string& maildir) {
       std::string message((std::istreambuf_iterator<char>(in)), {});
       const std::size_t cost = parse_cost(message.size(), /*maybe_gzip=*/true);
       begin_parse(cost, /*wait=*/true);
-      result = intake_.accept_mail(message, tlsrpt::MailAcceptPolicy{options_.accept_unsigned_mail});
+      try {
+        result = intake_.accept_mail(message, tlsrpt::MailAcceptPolicy{options_.accept_unsigned_mail, dkim_.get()});
+      } catch (...) {
+        end_parse(cost);
+        throw;
+      }
       end_parse(cost);
+    }
+    if (defer_mail(path, result)) continue;
+    if (result.ok() && result.dkim) {
+      std::lock_guard lock(mu_);
+      count_locked("tlsrpt_mail_dkim_pass_total", {{"key_dnssec", std::string(dns::to_string(result.dkim->key_security))}});
     }
     const auto outcome = record(result, &detail);
     detail = printable_text(detail);  // the sender's text, for the log
@@ -467,16 +514,22 @@ int TlsRptReceiver::import_maildir(const std::string& maildir) {
                 {{"file", path.filename().string()}, {"err", detail}});
       continue;
     }
+    std::error_code move_ec;
     if (outcome == Outcome::kRejected) {
-      log_event(spdlog::level::warn, "TLS-RPT mail refused", {{"file", path.filename().string()}, {"err", detail}});
+      // Kept aside for the operator, with the reason beside it; never deleted.
+      const std::string reason(tlsrpt::reason_label(result.rejection->reason));
+      log_event(spdlog::level::warn, "TLS-RPT mail refused; moved to rejected/",
+                {{"file", path.filename().string()}, {"reason", reason}, {"err", detail}});
+      std::ofstream note(rejected_dir / (path.filename().string() + ".note"), std::ios::trunc);
+      note << "reason: " << reason << "\n" << "detail: " << detail << "\n";
+      fs::rename(path, rejected_dir / path.filename(), move_ec);
     } else {
       log_event(spdlog::level::info, "TLS-RPT mail " + detail, {{"file", path.filename().string()}});
+      // Maildir: a processed message moves to cur/ with the Seen flag, so it is not read again.
+      fs::rename(path, cur_dir / (path.filename().string() + ":2,S"), move_ec);
     }
-    // Maildir: a processed message moves to cur/ with the Seen flag, so it is not read again.
-    std::error_code move_ec;
-    fs::rename(path, cur_dir / (path.filename().string() + ":2,S"), move_ec);
     if (move_ec) {
-      log_event(spdlog::level::err, "cannot move a TLS-RPT mail to cur/", {{"file", path.string()}, {"err", move_ec.message()}});
+      log_event(spdlog::level::err, "cannot move a TLS-RPT mail out of new/", {{"file", path.string()}, {"err", move_ec.message()}});
     }
     ++processed;
   }
@@ -490,8 +543,18 @@ std::vector<prometheus::MetricFamily> TlsRptReceiver::Collect() const {
       {"tlsrpt_report_failures_total", "Failed sessions reported by senders, by result type."},
       {"tlsrpt_reports_total", "TLS-RPT reports accepted."},
       {"tlsrpt_reports_rejected_total", "TLS-RPT reports refused, by reason."},
+      {"tlsrpt_mail_dkim_pass_total", "Mailed TLS-RPT reports whose DKIM signature passed, by the DNSSEC state of the key."},
+      {"tlsrpt_mail_dkim_deferred_total", "Maildir passes that left a mailed report in new/ because its DKIM key was not available."},
   };
-  const auto counters = state_.section(kCounters);
+  // The DKIM series of mailed reports exist from the start (0), whatever has arrived yet.
+  auto counters = state_.section(kCounters);
+  for (const char* security : {"secure", "insecure"}) {
+    const auto key = counter_key("tlsrpt_mail_dkim_pass_total", {{"key_dnssec", security}});
+    if (!counters.contains(key)) counters[key] = 0;
+  }
+  if (const auto key = counter_key("tlsrpt_mail_dkim_deferred_total", nlohmann::json::object()); !counters.contains(key)) {
+    counters[key] = 0;
+  }
   for (const auto& [key, value] : counters.items()) {
     const auto tab = key.find('\t');
     if (tab == std::string::npos || !value.is_number()) continue;
@@ -504,6 +567,9 @@ std::vector<prometheus::MetricFamily> TlsRptReceiver::Collect() const {
     for (const auto& [k, v] : labels_json.items()) labels.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
     b.counter("mailtls_" + metric, help->second, labels, value.get<double>());
   }
+  b.gauge("mailtls_tlsrpt_accept_unsigned_mail",
+          "1: mailed TLS-RPT reports are accepted without DKIM verification (config accept_unsigned_mail).", {},
+          options_.accept_unsigned_mail ? 1 : 0);
   return b.take();
 }
 

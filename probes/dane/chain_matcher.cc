@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include "probes/dane/tlsa_association.h"
+#include "probes/tls/certificate.h"
 #include "probes/tls/openssl_ptr.h"
 
 namespace mailtls::dane {
@@ -24,18 +25,19 @@ DaneResultType classify_verify_error(int err) {
   }
 }
 
-// Path validation from the leaf to certs[anchor], which is the only trust anchor. The other
-// presented certificates are untrusted intermediates, in whatever order the server sent them.
-PathResult validate_to_anchor(const tls::X509Chain& certs, size_t anchor,
+// Path validation from the leaf to `anchor`, which is the only trust anchor. The presented
+// certificates other than the leaf and `skip` (the anchor's own index when the server sent it)
+// are untrusted intermediates, in whatever order the server sent them.
+PathResult validate_to_anchor(const tls::X509Chain& certs, X509* anchor, size_t skip,
                               const std::vector<std::string>& names, SystemTime now) {
   X509StorePtr store(X509_STORE_new());
   X509StackPtr untrusted(sk_X509_new_null());
   X509StoreCtxPtr ctx(X509_STORE_CTX_new());
-  if (!store || !untrusted || !ctx || X509_STORE_add_cert(store.get(), certs[anchor]) != 1) {
+  if (!store || !untrusted || !ctx || X509_STORE_add_cert(store.get(), anchor) != 1) {
     return {DaneResultType::kValidationFailure, "out of memory"};
   }
   for (size_t i = 1; i < certs.size(); ++i) {
-    if (i == anchor) continue;
+    if (i == skip) continue;
     // sk_X509_push takes the reference; the stack owner frees it.
     X509_up_ref(certs[i]);
     if (sk_X509_push(untrusted.get(), certs[i]) <= 0) X509_free(certs[i]);
@@ -59,6 +61,42 @@ PathResult validate_to_anchor(const tls::X509Chain& certs, size_t anchor,
   if (X509_verify_cert(ctx.get()) == 1) return {};
   int err = X509_STORE_CTX_get_error(ctx.get());
   return {classify_verify_error(err), X509_verify_cert_error_string(err)};
+}
+
+// A DANE-TA record with matching type Full(0) carries the whole anchor, so the server may
+// leave it out (RFC 7671 §5.2.2; OpenSSL and so Postfix accept this). Selector Cert(0): the
+// first presented certificate the record's certificate signed; the anchor sits one above it.
+// Selector SPKI(1): the first presented certificate whose signature that key verifies, which
+// then serves as the anchor. Sets the match's depth and path result; false when no presented
+// certificate was signed by the record's key.
+bool match_anchor_from_dns(const dns::TlsaRecord& r, const tls::X509Chain& certs,
+                           const std::vector<std::string>& names, SystemTime now,
+                           TlsaRecordMatch& m) {
+  if (r.usage != 2 || r.matching_type != 0 || r.data.empty()) return false;
+  X509Ptr anchor;
+  EvpPkeyPtr key;
+  if (r.selector == 0) {
+    anchor = tls::parse_certificate_der(r.data);
+    if (!anchor) return false;
+    key.reset(X509_get_pubkey(anchor.get()));
+  } else {
+    const unsigned char* p = r.data.data();
+    key.reset(d2i_PUBKEY(nullptr, &p, static_cast<long>(r.data.size())));
+    if (key && p != r.data.data() + r.data.size()) key.reset();
+  }
+  if (!key) return false;
+  for (size_t k = 0; k < certs.size(); ++k) {
+    if (X509_verify(certs[k], key.get()) != 1) continue;
+    PathResult path = anchor ? validate_to_anchor(certs, anchor.get(), certs.size(), names, now)
+                             : validate_to_anchor(certs, certs[k], k, names, now);
+    m.data_matches = true;
+    m.matched_depth = static_cast<int>(anchor ? k + 1 : k);
+    m.path_ok = path.failure == DaneResultType::kOk;
+    m.failure = path.failure;
+    m.message = std::move(path.message);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -102,11 +140,12 @@ ChainMatch match_chain(const tls::X509Chain& certs, const std::vector<dns::TlsaR
         if (!record_matches_certificate(r, certs[k])) continue;
         m.data_matches = true;
         m.matched_depth = static_cast<int>(k);
-        PathResult path = validate_to_anchor(certs, k, reference_names, now);
+        PathResult path = validate_to_anchor(certs, certs[k], k, reference_names, now);
         m.path_ok = path.failure == DaneResultType::kOk;
         m.failure = path.failure;
         m.message = std::move(path.message);
       }
+      if (!m.data_matches) match_anchor_from_dns(r, certs, reference_names, now, m);
     }
     m.authenticates = m.usability.counts && m.data_matches && m.path_ok;
     if (m.data_matches && !m.usability.counts) out.agility_shadowed_match = true;

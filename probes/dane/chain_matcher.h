@@ -5,8 +5,9 @@
 //     (RFC 7672 §3.1.1, §3.2.1: the binding lives as long as the TLSA RRSIG).
 //   - DANE-TA(2) records are compared with the certificates above the leaf (depth >= 1, as
 //     OpenSSL does: a TA record never matches the leaf itself). The trust anchor must be in the
-//     presented chain (RFC 7672 §3.1.2). Not implemented: the "2 x 0" exception where the
-//     record carries the full TA certificate or key and the server may omit it.
+//     presented chain (RFC 7672 §3.1.2), except for a "2 0 0" / "2 1 0" record, which carries
+//     the whole anchor certificate or key: then the server may omit the anchor, and the record
+//     matches the first presented certificate that anchor signed (RFC 7671 §5.2.2, as OpenSSL).
 //     Then the path from the leaf to that anchor is validated with the anchor as the only trust
 //     anchor (X509_V_FLAG_PARTIAL_CHAIN), the server purpose, expiry at `now`, and the name
 //     check against the reference identifiers (RFC 7672 §3.2.2, §3.2.3: DNS-IDs, CN only
@@ -33,7 +34,10 @@ struct TlsaRecordMatch {
   // above it (usage 2). Computed for every usable record, counted or not: this is the
   // per-record match (`dane_tlsa_record_match`) and the basis of staleness (T11).
   bool data_matches = false;
-  int matched_depth = -1;  // chain index that matched, -1 when none
+  // Chain index that matched, -1 when none. For an anchor from DNS: the depth the anchor
+  // takes above the certificate it signed ("2 0 0"), or that certificate's own ("2 1 0"),
+  // which is how OpenSSL counts (SSL_get0_dane_authority).
+  int matched_depth = -1;
   // Usage 2 only, when data matched: the path to the anchor, expiry and name check passed.
   // Always true for a matching usage 3 record.
   bool path_ok = false;

@@ -33,6 +33,12 @@ bool dane_applies(dns::DaneApplicability a) {
   return a == dns::DaneApplicability::kDaneAppliesUsable || a == dns::DaneApplicability::kDaneAppliesNoneUsable;
 }
 
+std::vector<bool> record_matches_of(const ChainMatch& m) {
+  std::vector<bool> out;
+  for (const auto& r : m.records) out.push_back(r.data_matches);
+  return out;
+}
+
 AddressDaneResult assess_address(const AddressProbe& probe, const MxDaneInput& mx, int usable,
                                  const std::vector<std::string>& names, SystemTime now) {
   AddressDaneResult a;
@@ -77,9 +83,24 @@ AddressDaneResult assess_address(const AddressProbe& probe, const MxDaneInput& m
   }
   a.authenticated = a.chain_match->authenticated;
   a.delivers = a.authenticated;
+  a.some_key_type_delivers = a.authenticated;
   a.matched_record = a.chain_match->matched_record;
   a.result_type = a.chain_match->result_type;
   a.message = a.chain_match->message;
+  if (probe.key_type) {
+    a.key_types.push_back({*probe.key_type, a.authenticated, a.result_type, a.message,
+                           record_matches_of(*a.chain_match)});
+  }
+  for (const auto& other : probe.other_key_types) {
+    const ChainMatch m = match_chain(other.chain, mx.records, names, now);
+    a.key_types.push_back({other.key_type, m.authenticated, m.result_type, m.message, record_matches_of(m)});
+    a.some_key_type_delivers = a.some_key_type_delivers || m.authenticated;
+    if (m.authenticated || !a.delivers) continue;
+    // The first chain authenticates, this one does not: a sender offered it fails (T14).
+    a.delivers = false;
+    a.result_type = m.result_type;
+    a.message = "the " + std::string(tls::to_string(other.key_type)) + " certificate: " + m.message;
+  }
   return a;
 }
 
@@ -158,7 +179,12 @@ MxDaneResult assess_mx_dane(const MxDaneInput& in, const std::vector<std::string
     const auto& cm = r.addresses.back().chain_match;
     if (!cm) continue;
     r.any_chain = true;
-    for (size_t i = 0; i < in.records.size(); ++i) r.record_matches[i][k] = cm->records[i].data_matches;
+    for (size_t i = 0; i < in.records.size(); ++i) {
+      // A record for the key of any key type presented here is in use (T11, T14).
+      bool any = cm->records[i].data_matches;
+      for (const auto& kt : r.addresses.back().key_types) any = any || kt.record_matches[i];
+      r.record_matches[i][k] = any;
+    }
   }
   if (!dane_applies(in.applicability)) return r;
 
@@ -204,7 +230,10 @@ DomainDaneResult assess_domain_dane(const DomainDaneInput& in, SystemTime now) {
     ++out.mx_with_dane;
     const auto& r = out.mx.back();
     if (r.addresses.empty()) ++out.addresses_failing;  // DANE MX with nothing probed
-    for (const auto& a : r.addresses) (a.delivers ? out.addresses_delivering : out.addresses_failing)++;
+    for (const auto& a : r.addresses) {
+      (a.delivers ? out.addresses_delivering : out.addresses_failing)++;
+      if (!a.delivers && a.some_key_type_delivers) ++out.addresses_failing_one_key_type;
+    }
   }
   out.partial_coverage = out.mx_with_dane > 0 && out.mx_without_dane > 0;
   if (lookup_failed) {
@@ -213,7 +242,7 @@ DomainDaneResult assess_domain_dane(const DomainDaneInput& in, SystemTime now) {
     out.status = DaneStatus::kNotDeployed;
   } else if (out.addresses_failing == 0) {
     out.status = DaneStatus::kValid;
-  } else if (out.addresses_delivering == 0) {
+  } else if (out.addresses_delivering == 0 && out.addresses_failing_one_key_type == 0) {
     out.status = DaneStatus::kBroken;
   } else {
     out.status = DaneStatus::kDegraded;

@@ -11,7 +11,11 @@
 //   - With usable records the chain must authenticate (chain_matcher.h): `authenticated`.
 //   - With only unusable records, unauthenticated TLS is what a DANE sender accepts
 //     (RFC 7671 §10.3, T4 row 2): the address passes with `authenticated` false.
-//   `delivers` = a DANE sender would deliver to this address.
+//   - Every key type (T14): when the server also offered a certificate of the other key type
+//     (a second handshake limited to ECDSA or RSA), that chain must authenticate too: a sender
+//     may be offered either. The address delivers only when every offered key type does;
+//     `key_types` says which one fails.
+//   `delivers` = a DANE sender would deliver to this address, whichever key type it gets.
 //
 // Per MX host: the usable record count; per record `data_matches` per address (the
 // `dane_tlsa_record_match` metric: is this record for the key being presented) and `stale` (a
@@ -30,9 +34,9 @@
 //                 (RFC 7672 §2.1.2). Never reported as not_deployed.
 //   not_deployed  no MX host has a secure TLSA RRset
 //   valid         every address of every MX host with a secure TLSA RRset delivers
-//   broken        none of those addresses delivers (an MX with DANE but no probed address
-//                 counts as one failing address)
-//   degraded      some deliver, some do not
+//   broken        none of those addresses delivers for any key type (an MX with DANE but no
+//                 probed address counts as one failing address)
+//   degraded      some deliver, some do not, or an address delivers for one key type only
 // partial_coverage: some MX hosts have a secure TLSA RRset and others do not (docs/verdicts.md M4);
 // the status is computed from the DANE MX hosts only, and senders reaching the others get no
 // DANE protection, so the flag is reported beside the status.
@@ -48,9 +52,16 @@
 #include "probes/dane/tlsa_usability.h"
 #include "probes/dns/records.h"
 #include "probes/dns/tlsa_base_domain.h"
+#include "probes/tls/handshake_key_type.h"
 #include "probes/tls/x509_chain.h"
 
 namespace mailtls::dane {
+
+// The chain a server presented to a handshake limited to one key type.
+struct KeyTypeChain {
+  tls::HandshakeKeyType key_type = tls::HandshakeKeyType::kRsa;
+  tls::X509Chain chain;  // as presented, leaf first
+};
 
 // What the STARTTLS probe saw at one address.
 struct AddressProbe {
@@ -59,6 +70,19 @@ struct AddressProbe {
   bool starttls_offered = false;
   bool handshake_ok = false;     // the TLS handshake completed
   tls::X509Chain chain;          // as presented, leaf first
+  std::optional<tls::HandshakeKeyType> key_type = std::nullopt;  // of `chain`'s leaf, when ECDSA or RSA
+  // The server's certificates of the other key type, one per key type it offered beside
+  // `chain` (none: not offered, or the probe could not tell).
+  std::vector<KeyTypeChain> other_key_types = {};
+};
+
+// One key type at one address: does its chain authenticate.
+struct KeyTypeDaneResult {
+  tls::HandshakeKeyType key_type = tls::HandshakeKeyType::kRsa;
+  bool authenticated = false;
+  DaneResultType result_type = DaneResultType::kTlsaInvalid;  // kOk when authenticated
+  std::string message;
+  std::vector<bool> record_matches;  // per TLSA record: its data matches this chain
 };
 
 struct MxDaneInput {
@@ -88,6 +112,12 @@ struct AddressDaneResult {
   std::string message;
   std::optional<ChainMatch> chain_match;  // when a chain was matched
   std::optional<size_t> matched_record;   // index into the MX host's records
+  // Per key type, when usable records were matched against chains of known key type: the
+  // unrestricted handshake's first, then the others offered.
+  std::vector<KeyTypeDaneResult> key_types;
+  // Some key type's chain authenticates: a sender offered it delivers (equals `delivers`
+  // unless key types disagree).
+  bool some_key_type_delivers = false;
 };
 
 struct TlsaGroup {
@@ -136,7 +166,8 @@ struct DomainDaneResult {
   int mx_with_dane = 0;
   int mx_without_dane = 0;
   int addresses_delivering = 0;
-  int addresses_failing = 0;
+  int addresses_failing = 0;  // including those that fail for one key type only
+  int addresses_failing_one_key_type = 0;  // deliver for some key type, fail for another
 };
 
 // One MX host; `mx_secure` and the next-hop names give the reference identifiers.

@@ -2,13 +2,50 @@
 
 #include "probes/dane/dane_assessment.h"
 #include "probes/dane/tlsa_usability.h"
+#include "probes/smtp/other_key_type_probe.h"
+#include "probes/tls/certificate.h"
 
 namespace mailtls::domain {
+namespace {
+
+std::string spki_of(const tls::X509Chain& chain) {
+  if (chain.empty()) return "";
+  const auto inspected = tls::inspect_x509(chain.leaf());
+  return inspected.facts ? inspected.facts->spki_sha256 : "";
+}
+
+// The per-key-type matches of one address, with each key type's leaf key.
+std::vector<AddressReport::KeyTypeMatch> key_type_matches(const dane::AddressDaneResult& a,
+                                                          const dane::MxDaneInput& in,
+                                                          const std::string& address) {
+  const dane::AddressProbe* probe = nullptr;
+  for (const auto& p : in.addresses) {
+    if (p.address == address) probe = &p;
+  }
+  std::vector<AddressReport::KeyTypeMatch> out;
+  for (const auto& k : a.key_types) {
+    AddressReport::KeyTypeMatch m;
+    m.key_type = std::string(tls::to_string(k.key_type));
+    m.dane_match = k.authenticated;
+    if (!k.authenticated) m.dane_result_type = std::string(dane::to_string(k.result_type));
+    if (probe != nullptr && probe->key_type == k.key_type) m.spki_sha256 = spki_of(probe->chain);
+    if (probe != nullptr) {
+      for (const auto& o : probe->other_key_types) {
+        if (o.key_type == k.key_type) m.spki_sha256 = spki_of(o.chain);
+      }
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace
 
 void assess_dane(DomainReport& r, const std::vector<dns::TlsaBaseDomainResult>& hosts,
                  const std::vector<smtp::StarttlsResult>& results,
                  const std::vector<std::pair<size_t, std::string>>& owner,
-                 const dns::MxResolution& mx, SystemTime now) {
+                 const dns::MxResolution& mx, SystemTime now,
+                 const std::vector<std::optional<smtp::StarttlsResult>>& other_key_types) {
   dane::DomainDaneInput in;
   in.domain = r.domain;
   in.mx_lookup_failed = mx.status == dns::MxStatus::kLookupFailed;
@@ -25,7 +62,14 @@ void assess_dane(DomainReport& r, const std::vector<dns::TlsaBaseDomainResult>& 
       // "Reached" means the SMTP dialogue got as far as EHLO.
       const bool reached = s.connect_ok && s.phase != smtp::StarttlsPhase::kConnect &&
                            s.phase != smtp::StarttlsPhase::kBanner;
-      m.addresses.push_back(dane::AddressProbe{s.address, reached, s.starttls_offered, s.starttls_ok, s.chain});
+      dane::AddressProbe p{s.address, reached, s.starttls_offered, s.starttls_ok, s.chain, s.key_type, {}};
+      if (t < other_key_types.size() && other_key_types[t] && other_key_types[t]->key_type_limit) {
+        const auto& o = *other_key_types[t];
+        if (smtp::key_type_offer(o, *o.key_type_limit) == smtp::KeyTypeOffer::kOffered) {
+          p.other_key_types.push_back({*o.key_type_limit, o.chain});
+        }
+      }
+      m.addresses.push_back(std::move(p));
     }
     in.mx.push_back(std::move(m));
   }
@@ -59,6 +103,7 @@ void assess_dane(DomainReport& r, const std::vector<dns::TlsaBaseDomainResult>& 
         // usable: RFC 7672 §2.2.3).
         report.dane_match = a.dane_applies && a.delivers;
         if (a.dane_applies && !a.delivers) report.dane_result_type = std::string(dane::to_string(a.result_type));
+        report.key_types = key_type_matches(a, in.mx[i], report.address);
       }
     }
   }

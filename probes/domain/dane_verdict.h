@@ -4,7 +4,9 @@
 // table with per-address matches, dane_match per address, rollover readiness per MX, and
 // dane_status (bogus before not_deployed; then valid / degraded / broken over every address of
 // every MX host with a secure TLSA RRset). dane_partial: some MX hosts without DANE (M4).
+// Every key type (T14): per address, the match of each key type's chain.
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -16,10 +18,12 @@
 namespace mailtls::domain {
 
 // `hosts[i]` is the lookup of r.mx[i]; `results[t]` the STARTTLS probe of target t, which
-// belongs to r.mx[owner[t].first].
+// belongs to r.mx[owner[t].first]; `other_key_types[t]`, when present, the handshake of the same
+// target limited to the key type results[t] did not present (T14).
 void assess_dane(DomainReport& r, const std::vector<dns::TlsaBaseDomainResult>& hosts,
                  const std::vector<smtp::StarttlsResult>& results,
                  const std::vector<std::pair<size_t, std::string>>& owner,
-                 const dns::MxResolution& mx, SystemTime now);
+                 const dns::MxResolution& mx, SystemTime now,
+                 const std::vector<std::optional<smtp::StarttlsResult>>& other_key_types = {});
 
 }  // namespace mailtls::domain

@@ -13,6 +13,7 @@
 #include "probes/domain/no_verdict.h"
 #include "probes/domain/policy_checks.h"
 #include "probes/smtp/address_fanout.h"
+#include "probes/smtp/other_key_type_probe.h"
 #include "probes/tls/certificate.h"
 
 namespace mailtls::domain {
@@ -53,6 +54,7 @@ AddressReport address_report(const smtp::StarttlsResult& s, const std::string& m
   }
   a.tls_version = s.tls_version;
   a.cipher = s.cipher;
+  if (s.key_type) a.key_type = std::string(tls::to_string(*s.key_type));
   if (!s.chain.empty()) {
     auto inspected = tls::inspect_x509(s.chain.leaf());
     if (inspected.facts) {
@@ -167,9 +169,37 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
     }
   }
 
+  // 3b. Every key type (T14): where DANE applies with usable records, one more handshake per
+  // address limited to the key type the first did not present. A server with one certificate
+  // refuses it, which is "not offered", not a failure.
+  std::vector<std::optional<smtp::StarttlsResult>> other_key_types(results.size());
+  if (settings.check_dane) {
+    std::vector<smtp::StarttlsTarget> second;
+    std::vector<size_t> second_of;  // target index per second-round target
+    for (size_t t = 0; t < results.size() && t < owner.size(); ++t) {
+      if (hosts[owner[t].first].applicability != dns::DaneApplicability::kDaneAppliesUsable) continue;
+      const auto ask = smtp::other_key_type_to_ask(results[t]);
+      if (!ask) continue;
+      second.push_back({targets[t].ip, targets[t].sni_name, *ask});
+      second_of.push_back(t);
+    }
+    const auto limited = smtp::probe_addresses(seams.starttls, second, deadline);
+    for (size_t k = 0; k < limited.size(); ++k) {
+      const size_t t = second_of[k];
+      auto& m = r.mx[owner[t].first];
+      const std::string offer(smtp::to_string(smtp::key_type_offer(limited[k], *second[k].only)));
+      for (auto& report : m.addresses) {
+        if (report.address == owner[t].second) report.other_key_type_offer = offer;
+      }
+      r.log.push_back(m.host + " " + owner[t].second + ": " + std::string(tls::to_string(*second[k].only)) +
+                      " certificate " + offer + (limited[k].ok() ? "" : " (" + limited[k].message + ")"));
+      other_key_types[t] = limited[k];
+    }
+  }
+
   // 4. DANE: the chain at every address against the TLSA records, and the domain verdict.
   if (settings.check_dane) {
-    assess_dane(r, hosts, results, owner, mx, now);
+    assess_dane(r, hosts, results, owner, mx, now, other_key_types);
   } else {
     r.dane_status = "not_deployed";
   }

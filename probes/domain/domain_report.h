@@ -54,8 +54,22 @@ struct AddressReport {
   std::string pkix_result_type;    // RFC 8460 result type when not valid
   // DANE, when the MX has secure TLSA records.
   bool dane_applies = false;
-  bool dane_match = false;
+  bool dane_match = false;       // for every key type offered (T14)
   std::string dane_result_type;  // RFC 8460 result type when not matched
+  // Every key type (T14). `key_type`: the unrestricted handshake's leaf, "ecdsa" | "rsa" | ""
+  // (another type, or no handshake). `other_key_type_offer`: what a second handshake limited
+  // to the other type found, "offered" | "not_offered" | "unknown"; "" when not asked (no
+  // usable TLSA records, or no first handshake).
+  std::string key_type;
+  std::string other_key_type_offer;
+  struct KeyTypeMatch {
+    std::string key_type;  // "ecdsa" | "rsa"
+    bool dane_match = false;
+    std::string dane_result_type;  // RFC 8460 result type when not matched
+    std::string spki_sha256;       // of that key type's leaf
+  };
+  // Per key type whose chain was matched against usable records, the unrestricted one first.
+  std::vector<KeyTypeMatch> key_types;
 };
 
 struct TlsaRecordReport {

@@ -18,7 +18,7 @@ std::vector<StarttlsResult> probe_addresses(const StarttlsProber& prober,
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (std::size_t i = next.fetch_add(1); i < targets.size(); i = next.fetch_add(1)) {
-      results[i] = prober.probe(targets[i].ip, targets[i].sni_name, deadline);
+      results[i] = prober.probe(targets[i].ip, targets[i].sni_name, deadline, targets[i].only);
     }
   };
   if (workers == 1) {

@@ -11,6 +11,7 @@
 // domain's MX addresses (a handful, rarely dozens) is small.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ namespace mailtls::smtp {
 struct StarttlsTarget {
   std::string ip;        // IP literal
   std::string sni_name;  // the MX host / TLSA base domain
+  std::optional<tls::HandshakeKeyType> only = std::nullopt;  // limit the handshake to a key type
 };
 
 // Default concurrency: enough that a typical domain never queues, small enough to bound threads.

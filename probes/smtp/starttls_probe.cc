@@ -203,6 +203,23 @@ std::string reply_excerpt(const SmtpReply& r) {
   return printable_text(utf8_prefix(text, 200));
 }
 
+// The alerts and local errors with which a handshake limited to one key type ends when the
+// server has no certificate of that type: a handshake_failure alert (OpenSSL servers), an
+// insufficient_security alert, or no cipher suite or signature algorithm left in common.
+bool refused_for_key_type(unsigned long err) {
+  if (err == 0) return false;
+  switch (ERR_GET_REASON(err)) {
+    case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+    case SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY:
+    case SSL_R_NO_SHARED_CIPHER:
+    case SSL_R_NO_SHARED_SIGNATURE_ALGORITHMS:
+    case SSL_R_NO_CIPHERS_AVAILABLE:
+    case SSL_R_WRONG_SIGNATURE_TYPE:
+    case SSL_R_WRONG_CERTIFICATE_TYPE: return true;
+    default: return false;
+  }
+}
+
 // At most this many certificates are kept from one handshake; real chains have 2 to 4.
 constexpr std::size_t kMaxPeerCertificates = 32;
 
@@ -333,6 +350,13 @@ class ProbeRun {
       return fail(StarttlsFailure::kTlsHandshakeFailed,
                   "cannot set SNI \"" + r_.sni_name + "\": " + tls::drain_openssl_errors());
     }
+    if (r_.key_type_limit &&
+        (SSL_set1_sigalgs_list(ssl_.get(), tls::signature_algorithms_for(*r_.key_type_limit)) != 1 ||
+         SSL_set_cipher_list(ssl_.get(), tls::cipher_suites_for(*r_.key_type_limit)) != 1)) {
+      return fail(StarttlsFailure::kTlsHandshakeFailed,
+                  "cannot limit the handshake to " + std::string(to_string(*r_.key_type_limit)) +
+                      ": " + tls::drain_openssl_errors());
+    }
     SSL_set_connect_state(ssl_.get());
     conv_->use_tls(ssl_.get());
     for (;;) {
@@ -347,6 +371,7 @@ class ProbeRun {
         w = wait_for(fd_.get(), POLLOUT, d);
       } else {
         const int saved_errno = errno;
+        const bool refused = refused_for_key_type(ERR_peek_error());
         std::string why = tls::drain_openssl_errors();
         if (why.empty()) {
           why = (err == SSL_ERROR_SYSCALL && (saved_errno == 0 || saved_errno == ECONNRESET ||
@@ -358,6 +383,10 @@ class ProbeRun {
         ssl_.reset();  // no TLS to shut down politely
         conv_->use_tls(nullptr);
         tls_dead_ = true;
+        if (r_.key_type_limit && refused) {
+          return fail(StarttlsFailure::kKeyTypeNotOffered,
+                      "no " + std::string(to_string(*r_.key_type_limit)) + " certificate: " + why);
+        }
         return fail(StarttlsFailure::kTlsHandshakeFailed, why);
       }
       if (w.status == Io::kTimeout) {
@@ -375,6 +404,14 @@ class ProbeRun {
     // On the client side this stack includes the leaf, in the order the server sent it. The
     // certificates are shared, not copied: the checks after the probe read OpenSSL's parse.
     r_.chain = tls::X509Chain::share(SSL_get_peer_cert_chain(ssl_.get()), kMaxPeerCertificates);
+    r_.key_type = tls::handshake_key_type_of(r_.chain.leaf());
+    if (r_.key_type_limit && r_.key_type != r_.key_type_limit) {
+      // The server ignored the limit and presented what it presents anyway: it has no
+      // certificate of the type asked for. Nothing in this session is worth continuing.
+      return fail(StarttlsFailure::kKeyTypeNotOffered,
+                  "asked for " + std::string(to_string(*r_.key_type_limit)) +
+                      ", the server presented another key type");
+    }
     return true;
   }
 
@@ -446,6 +483,7 @@ std::string_view to_string(StarttlsFailure f) {
     case StarttlsFailure::kTimeout: return "timeout";
     case StarttlsFailure::kProtocolError: return "protocol_error";
     case StarttlsFailure::kConnectionClosed: return "connection_closed";
+    case StarttlsFailure::kKeyTypeNotOffered: return "key_type_not_offered";
   }
   return "unknown";
 }
@@ -483,8 +521,10 @@ StarttlsProber::StarttlsProber(StarttlsSettings settings, Connector& connector)
 }
 
 StarttlsResult StarttlsProber::probe(const std::string& ip_literal, const std::string& sni_name,
-                                     Deadline deadline) const {
+                                     Deadline deadline,
+                                     std::optional<tls::HandshakeKeyType> only) const {
   StarttlsResult r;
+  r.key_type_limit = only;
   r.address = ip_literal;
   r.port = settings_.port;
   r.family = address_family(ip_literal);

@@ -8,6 +8,10 @@
 // it is expired or mismatched. Old protocol versions and weak ciphers are allowed for the same
 // reason: a monitor reports "TLS 1.0 negotiated" rather than "handshake failed".
 //
+// A probe may be limited to one certificate key type (ECDSA or RSA signature algorithms and
+// cipher suites): a server that has no certificate of that type refuses the handshake, which is
+// reported as kKeyTypeNotOffered rather than as a failure of the server (docs/verdicts.md T14).
+//
 // All I/O is non-blocking and poll(2)-based, bounded by the probe Deadline and a per-phase cap,
 // and every read is bounded in bytes (ReplyLimits).
 
@@ -21,8 +25,9 @@
 #include "probes/base/deadline.h"
 #include "probes/smtp/connector.h"
 #include "probes/smtp/reply_parser.h"
-#include "probes/tls/x509_chain.h"
+#include "probes/tls/handshake_key_type.h"
 #include "probes/tls/openssl_ptr.h"
+#include "probes/tls/x509_chain.h"
 
 namespace mailtls::smtp {
 
@@ -56,7 +61,11 @@ enum class StarttlsFailure {
   kTlsHandshakeFailed,
   kTimeout,          // a later phase (EHLO, STARTTLS, handshake) ran out of time
   kProtocolError,    // garbage, an overlong line or reply, too many lines
-  kConnectionClosed  // the peer closed the connection in the middle of a reply
+  kConnectionClosed,  // the peer closed the connection in the middle of a reply
+  // Limited to one key type, the handshake was refused for want of a shared signature
+  // algorithm or cipher suite, or the server presented a certificate of another type anyway:
+  // the server has no certificate of that type. Not a fault of the server.
+  kKeyTypeNotOffered
 };
 
 // Snake-case names for the bounded `reason` label: "none", "connect_refused", ...
@@ -89,6 +98,8 @@ struct StarttlsResult {
   std::string tls_version;   // "TLSv1.3"
   std::string cipher;        // "TLS_AES_256_GCM_SHA384"
   tls::X509Chain chain;      // as presented, leaf first, as OpenSSL parsed it in the handshake
+  std::optional<tls::HandshakeKeyType> key_type_limit;  // what the handshake was limited to
+  std::optional<tls::HandshakeKeyType> key_type;        // the presented leaf's, when ECDSA or RSA
   std::vector<std::string> ehlo_tls_keywords;  // after TLS, when ehlo_after_tls
   StarttlsFailure failure = StarttlsFailure::kNone;
   std::string message;  // why, for logs; "" when failure == kNone
@@ -103,9 +114,11 @@ class StarttlsProber {
  public:
   StarttlsProber(StarttlsSettings settings, Connector& connector);
 
-  // `sni_name` is the MX host (TLSA base domain); an empty name sends no SNI.
+  // `sni_name` is the MX host (TLSA base domain); an empty name sends no SNI. With `only`,
+  // the handshake offers only that key type's signature algorithms and cipher suites.
   StarttlsResult probe(const std::string& ip_literal, const std::string& sni_name,
-                       Deadline deadline) const;
+                       Deadline deadline,
+                       std::optional<tls::HandshakeKeyType> only = std::nullopt) const;
 
   const StarttlsSettings& settings() const { return settings_; }
 

@@ -5,7 +5,8 @@
 // multiparts to a fixed depth, base64 / quoted-printable / 7bit / 8bit / binary bodies.
 // Lenient where it is unambiguous: any multipart holding a report part, a report part found
 // by its .json/.json.gz file name, or a bare JSON message body (mox accepts those too).
-// Broken MIME is a RejectionReason::kMime, never a crash. DKIM is NOT verified here.
+// Broken MIME is a RejectionReason::kMime, never a crash. DKIM is verified elsewhere
+// (dkim_verification.h), over the message as received.
 
 #include <cstddef>
 #include <optional>
@@ -33,7 +34,6 @@ struct MailReport {
   std::string subject;                // raw Subject header (no RFC 2047 decoding)
   bool multipart_report_tlsrpt = false;  // the message is multipart/report; report-type=tlsrpt
   bool bare_body = false;                // the whole message body was the report
-  bool dkim_verified = false;            // always false: DKIM verification is not implemented
 };
 
 struct MailExtractResult {

@@ -16,7 +16,12 @@ enum class RejectionReason {
   kSchema,                // JSON, but not an RFC 8460 §4.4 report (missing field, wrong type)
   kBadContentType,        // an HTTP Content-Type that is no kind of report
   kMime,                  // a mailed report whose MIME structure is broken or has no report part
-  kDkim,                  // a mailed report without a verified DKIM signature (RFC 8460 §5.3)
+  // Mailed reports without a DKIM signature of the reporting domain (RFC 8460 §5.3;
+  // dkim_signing_rule.h):
+  kDkimFail,              // a signature by the reporting domain does not verify
+  kDkimNoSignature,       // no DKIM-Signature at all
+  kDkimPolicy,            // signed, but not by the reporting domain, or with l=, or a key not for tlsrpt
+  kDkimKeyUnavailable,    // the key could not be had for as long as the mail was kept for retries
 };
 
 struct Rejection {
@@ -34,7 +39,10 @@ inline std::string_view reason_label(RejectionReason r) {
     case RejectionReason::kSchema: return "schema";
     case RejectionReason::kBadContentType: return "bad_content_type";
     case RejectionReason::kMime: return "mime";
-    case RejectionReason::kDkim: return "dkim";
+    case RejectionReason::kDkimFail: return "dkim_fail";
+    case RejectionReason::kDkimNoSignature: return "dkim_no_signature";
+    case RejectionReason::kDkimPolicy: return "dkim_policy";
+    case RejectionReason::kDkimKeyUnavailable: return "dkim_key_unavailable";
   }
   return "unknown";
 }

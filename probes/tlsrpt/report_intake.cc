@@ -177,6 +177,31 @@ IntakeResult ReportIntake::accept(std::string_view body, std::string_view conten
   return result;
 }
 
+namespace {
+
+RejectionReason rejection_for(DkimResult r) {
+  switch (r) {
+    case DkimResult::kFail: return RejectionReason::kDkimFail;
+    case DkimResult::kNoSignature: return RejectionReason::kDkimNoSignature;
+    default: return RejectionReason::kDkimPolicy;
+  }
+}
+
+// Refused, deferred or passed on DKIM grounds; nullopt when the verdict is a pass.
+std::optional<IntakeResult> unless_dkim_pass(DkimVerdict verdict, const MailReport& mail) {
+  if (verdict.result == DkimResult::kPass) return std::nullopt;
+  IntakeResult r;
+  if (verdict.result != DkimResult::kTemporary) {
+    r.rejection = Rejection{rejection_for(verdict.result),
+                            "DKIM " + std::string(to_string(verdict.result)) + " (RFC 8460 §5.3): " + verdict.reason};
+  }
+  r.dkim = std::move(verdict);
+  r.mail = mail;
+  return r;
+}
+
+}  // namespace
+
 IntakeResult ReportIntake::accept_mail(std::string_view message, const MailAcceptPolicy& policy) const {
   MailExtractResult extracted = extract_mail_report(message, limits_.mail);
   if (!extracted.ok()) {
@@ -185,32 +210,44 @@ IntakeResult ReportIntake::accept_mail(std::string_view message, const MailAccep
     return r;
   }
   MailReport& mail = extracted.mail;
-  if (!mail.dkim_verified && !policy.allow_unsigned) {
-    IntakeResult r;
-    r.rejection = Rejection{RejectionReason::kDkim,
-                            "mailed report without a verified DKIM signature (RFC 8460 §5.3); DKIM "
-                            "verification is not implemented and unsigned mail is not allowed"};
-    r.mail = std::move(mail);
-    return r;
+  DkimChecks checks;
+  if (!policy.allow_unsigned) {
+    if (policy.verifier == nullptr) {
+      return *unless_dkim_pass(DkimVerdict{DkimResult::kTemporary, "", dns::Security::kIndeterminate,
+                                           "no DKIM verifier (the resolver could not be set up)"},
+                               mail);
+    }
+    checks = policy.verifier->check(message);
+    // Unsigned or unreadable: refused before the report is looked at.
+    if (checks.signatures.empty()) return *unless_dkim_pass(judge_dkim(checks, {}), mail);
   }
   IntakeResult result = accept(mail.report_bytes, mail.content_type);
-  if (result.ok()) {
-    if (!mail.dkim_verified) result.notes.push_back("unsigned mailed report accepted by policy (allow_unsigned)");
-    if (!mail.multipart_report_tlsrpt) {
-      result.notes.push_back(mail.bare_body ? "report was the bare message body"
-                                            : "message is not multipart/report; report-type=tlsrpt");
-    }
-    if (mail.tls_report_domain.empty()) result.notes.push_back("TLS-Report-Domain header missing");
-    if (mail.tls_report_submitter.empty()) {
-      result.notes.push_back("TLS-Report-Submitter header missing");
-    } else {
-      const std::string contact_domain = domain_of_contact(result.report->contact_info);
-      std::string submitter = mail.tls_report_submitter;
-      for (char& c : submitter) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (!contact_domain.empty() && submitter != contact_domain) {
-        result.notes.push_back("TLS-Report-Submitter \"" + mail.tls_report_submitter +
-                               "\" does not match the contact-info domain \"" + contact_domain + "\"");
-      }
+  if (!result.ok()) {
+    result.mail = std::move(mail);
+    return result;
+  }
+  const std::string contact_domain = domain_of_contact(result.report->contact_info);
+  if (!policy.allow_unsigned) {
+    DkimVerdict verdict = judge_dkim(checks, {mail.tls_report_submitter, contact_domain});
+    if (auto refused = unless_dkim_pass(verdict, mail)) return std::move(*refused);
+    result.notes.push_back("DKIM pass: " + verdict.reason + ", key " + std::string(dns::to_string(verdict.key_security)));
+    result.dkim = std::move(verdict);
+  } else {
+    result.notes.push_back("unsigned mailed report accepted by policy (allow_unsigned)");
+  }
+  if (!mail.multipart_report_tlsrpt) {
+    result.notes.push_back(mail.bare_body ? "report was the bare message body"
+                                          : "message is not multipart/report; report-type=tlsrpt");
+  }
+  if (mail.tls_report_domain.empty()) result.notes.push_back("TLS-Report-Domain header missing");
+  if (mail.tls_report_submitter.empty()) {
+    result.notes.push_back("TLS-Report-Submitter header missing");
+  } else {
+    std::string submitter = mail.tls_report_submitter;
+    for (char& c : submitter) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!contact_domain.empty() && submitter != contact_domain) {
+      result.notes.push_back("TLS-Report-Submitter \"" + mail.tls_report_submitter +
+                             "\" does not match the contact-info domain \"" + contact_domain + "\"");
     }
   }
   result.mail = std::move(mail);

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "probes/tlsrpt/dkim_signing_rule.h"
+#include "probes/tlsrpt/dkim_verification.h"
 #include "probes/tlsrpt/gzip_decoder.h"
 #include "probes/tlsrpt/mail_report_extractor.h"
 #include "probes/tlsrpt/rejection.h"
@@ -27,11 +29,13 @@ struct IntakeLimits {
   MailLimits mail;
 };
 
-// Mailed reports MUST carry a valid DKIM signature of the reporting domain (§5.3). This
-// library does not verify DKIM yet, so mail is refused (reason dkim) unless the caller
-// explicitly allows unsigned mail, e.g. for a Maildir that its own MTA already filtered.
+// Mailed reports MUST carry a valid DKIM signature of the reporting domain (§5.3); the rule
+// is judge_dkim() (dkim_signing_rule.h). Without a verifier every mail is deferred (the
+// monitor cannot check it now, which is not the sender's fault). allow_unsigned skips DKIM
+// altogether, for a Maildir that its own MTA already filtered.
 struct MailAcceptPolicy {
   bool allow_unsigned = false;
+  const DkimVerifier* verifier = nullptr;  // borrowed
 };
 
 struct IntakeResult {
@@ -40,9 +44,13 @@ struct IntakeResult {
   // Things worth logging about an accepted report: a lenient content type, a Submitter that
   // disagrees with contact-info. Free text, never labels.
   std::vector<std::string> notes;
-  // For mailed reports: the envelope facts (headers, dkim_verified=false for now).
+  // For mailed reports: the envelope facts (headers), and the DKIM verdict (none when
+  // allow_unsigned or when the message was refused before DKIM was looked at).
   std::optional<MailReport> mail;
+  std::optional<DkimVerdict> dkim;
   bool ok() const { return report.has_value(); }
+  // Neither accepted nor refused: the DKIM key could not be had now; try the mail again later.
+  bool deferred() const { return !report && !rejection && dkim && dkim->result == DkimResult::kTemporary; }
 };
 
 class ReportIntake {

@@ -106,6 +106,7 @@ const Expected kScenarios[] = {
     {"dane-expired.test", "valid", "not_deployed", true},
     {"dane-nostarttls.test", "broken", "not_deployed", true},
     {"dane-v6.test", "degraded", "not_deployed", true},
+    {"dane-dualcert.test", "degraded", "not_deployed", true},
     {"sts-enforce.test", "not_deployed", "enforced", true},
     {"sts-testing.test", "not_deployed", "testing", true},
     {"sts-changed.test", "not_deployed", "enforced", true},
@@ -194,6 +195,36 @@ TEST_F(WorldProbe, PerAddressAndPerFamily) {
   const std::string e_at = "domain=\"dane-expired.test\",mx=\"mx.dane-expired.test\",address=\"127.0.1.8\"";
   EXPECT_TRUE(has(expired, "mailtls_dane_match{" + e_at + "} 1")) << "DANE-EE ignores expiry";
   EXPECT_TRUE(has(expired, "mailtls_cert_pkix_valid{" + e_at + "} 0"));
+}
+
+// T14: the dual-certificate Postfix at 127.0.1.14 with TLSA for its ECDSA key only.
+TEST_F(WorldProbe, EveryKeyTypeIsMatched) {
+  const auto dual = probe("dane-dualcert.test");
+  const auto m = metrics(dual);
+  const std::string at = "domain=\"dane-dualcert.test\",mx=\"mx.dane-dualcert.test\",address=\"127.0.1.14\"";
+  EXPECT_TRUE(has(m, "mailtls_dane_key_type_match{" + at + ",key_type=\"ecdsa\"} 1")) << m;
+  EXPECT_TRUE(has(m, "mailtls_dane_key_type_match{" + at + ",key_type=\"rsa\"} 0"));
+  EXPECT_TRUE(has(m, "mailtls_dane_match{" + at + "} 0"));
+  ASSERT_EQ(dual.mx.size(), 1u);
+  ASSERT_EQ(dual.mx[0].addresses.size(), 1u);
+  const auto& a = dual.mx[0].addresses[0];
+  EXPECT_EQ(a.key_type, "ecdsa");
+  EXPECT_EQ(a.other_key_type_offer, "offered");
+  ASSERT_EQ(a.key_types.size(), 2u);
+  EXPECT_EQ(a.key_types[1].key_type, "rsa");
+  EXPECT_EQ(a.key_types[1].spki_sha256, spki("SPKI_DUAL_RSA"));
+  EXPECT_EQ(a.key_types[1].dane_result_type, "tlsa-invalid");
+  // The TLSA record is for the ECDSA key, which is presented: not stale.
+  EXPECT_TRUE(has(m, "mailtls_dane_tlsa_record_match{" + at + ",usage=\"3\",selector=\"1\",matching_type=\"1\",data=\"" + spki("SPKI_DUAL_EC") + "\"} 1"));
+
+  // A one-certificate server: the other key type is not offered, which is no failure.
+  const auto good = probe("dane-good.test");
+  ASSERT_EQ(good.mx.size(), 1u);
+  ASSERT_EQ(good.mx[0].addresses.size(), 1u);
+  EXPECT_EQ(good.mx[0].addresses[0].other_key_type_offer, "not_offered");
+  EXPECT_EQ(good.mx[0].addresses[0].key_types.size(), 1u);
+  EXPECT_EQ(good.dane_status, "valid");
+  EXPECT_TRUE(has(metrics(good), "mailtls_dane_key_type_match{domain=\"dane-good.test\",mx=\"mx.dane-good.test\",address=\"127.0.1.1\",key_type=\"ecdsa\"} 1"));
 }
 
 TEST_F(WorldProbe, DnssecStates) {

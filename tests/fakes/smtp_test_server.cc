@@ -21,22 +21,30 @@ void fail(const std::string& what) {
   throw std::runtime_error("SmtpTestServer: " + what + ": " + std::strerror(errno));
 }
 
-SslCtxPtr make_server_ctx(const std::string& chain_pem, const std::string& key_pem) {
-  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx) throw std::runtime_error("SmtpTestServer: SSL_CTX_new");
+// Adds one certificate (leaf first, then its chain) and its key; OpenSSL keeps one per key type.
+void add_key_pair(SSL_CTX* ctx, const std::string& chain_pem, const std::string& key_pem) {
   BioPtr chain_bio(BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size())));
   X509Ptr leaf(PEM_read_bio_X509(chain_bio.get(), nullptr, nullptr, nullptr));
-  if (!leaf || SSL_CTX_use_certificate(ctx.get(), leaf.get()) != 1) {
+  if (!leaf || SSL_CTX_use_certificate(ctx, leaf.get()) != 1) {
     throw std::runtime_error("SmtpTestServer: bad leaf certificate PEM");
   }
   while (X509* extra = PEM_read_bio_X509(chain_bio.get(), nullptr, nullptr, nullptr)) {
-    SSL_CTX_add0_chain_cert(ctx.get(), extra);  // takes ownership
+    SSL_CTX_add0_chain_cert(ctx, extra);  // takes ownership
   }
   ERR_clear_error();  // the loop above ends on a "no start line" error
   BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
   EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
-  if (!key || SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1) {
+  if (!key || SSL_CTX_use_PrivateKey(ctx, key.get()) != 1) {
     throw std::runtime_error("SmtpTestServer: bad private key PEM");
+  }
+}
+
+SslCtxPtr make_server_ctx(const SmtpServerScript& script) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) throw std::runtime_error("SmtpTestServer: SSL_CTX_new");
+  add_key_pair(ctx.get(), script.cert_chain_pem, script.key_pem);
+  if (!script.second_cert_chain_pem.empty()) {
+    add_key_pair(ctx.get(), script.second_cert_chain_pem, script.second_key_pem);
   }
   return ctx;
 }
@@ -149,7 +157,7 @@ SmtpTestServer::SmtpTestServer(SmtpServerScript script, Family family)
     : script_(std::move(script)), family_(family) {
   std::signal(SIGPIPE, SIG_IGN);  // a client leaving mid-write must not kill the test
   if (!script_.cert_chain_pem.empty()) {
-    ssl_ctx_ = make_server_ctx(script_.cert_chain_pem, script_.key_pem);
+    ssl_ctx_ = make_server_ctx(script_);
   }
   const int af = family == Family::kIpv4 ? AF_INET : AF_INET6;
   listen_fd_.reset(::socket(af, SOCK_STREAM | SOCK_CLOEXEC, 0));

@@ -39,6 +39,10 @@ struct SmtpServerScript {
   std::string starttls_reply = "454 4.7.0 TLS not available";  // kStarttlsRejected only
   std::string cert_chain_pem;  // leaf first, then intermediates
   std::string key_pem;
+  // A second certificate with a key of another type (RSA beside ECDSA): the server picks one
+  // by the client's signature algorithms, as a dual-certificate Postfix does.
+  std::string second_cert_chain_pem;
+  std::string second_key_pem;
 };
 
 class SmtpTestServer {

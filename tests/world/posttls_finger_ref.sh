@@ -60,3 +60,18 @@ ref_expect() {  # pattern args...: posttls-finger output matches the pattern
     bad "posttls-finger $*" "no /$pattern/ in: $(grep -E 'Verified|Untrusted|verification failed|failed|STARTTLS' <<<"$out" | head -n2 | tr '\n' ' ')"
   fi
 }
+ptf_key_type() {  # ecdsa|rsa posttls-finger args...: offering only that key type's signature algorithms
+  # Postfix has no setting for the client's signature algorithms; OpenSSL's own configuration
+  # (OPENSSL_CONF, system_default section) limits them for every SSL_CTX it creates.
+  local kt=$1 algs
+  shift
+  case $kt in
+    ecdsa) algs="ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512" ;;
+    rsa) algs="RSA-PSS+SHA256:RSA-PSS+SHA384:RSA-PSS+SHA512:RSA+SHA256:RSA+SHA384:RSA+SHA512" ;;
+    *) return 2 ;;
+  esac
+  printf '%s\n' "openssl_conf = openssl_init" "[openssl_init]" "ssl_conf = ssl_sect" "[ssl_sect]" \
+    "system_default = system_default_sect" "[system_default_sect]" "SignatureAlgorithms = $algs" \
+    >"$REF/openssl-$kt.cnf"
+  OPENSSL_CONF=$REF/openssl-$kt.cnf ptf "$@"
+}

@@ -23,6 +23,7 @@ SIGNED_ZONES=(signed.test bogus.test expiring.test cname-mx.test cname-insecure.
   dane-degraded.test dane-expired.test dane-nostarttls.test dane-v6.test
   sts-enforce.test sts-testing.test sts-changed.test sts-redirect.test sts-html.test
   sts-huge.test sts-expired.test sts-mxmiss.test sts-twotxt.test tlsrpt-bad.test tlsrpt-http.test)
+source "$HERE/mail_world.sh"
 UNSIGNED_ZONES=(insecure.test)
 ALL_ZONES=("${SIGNED_ZONES[@]}" "${UNSIGNED_ZONES[@]}")
 
@@ -221,6 +222,7 @@ make_pki() {
     echo "SPKI_V6_OTHER=$(spki_sha256_of_key "$PKI/v6-other.key")"
     echo "SPKI_STS=$(spki_sha256_of_key "$PKI/sts.key")"
   } >"$PKI/tlsa.vars"
+  make_dualcert_pki
   cp "$PKI/tlsa.vars" "$RUN_DIR/tlsa.env"
 }
 
@@ -385,6 +387,8 @@ PF_LISTENERS=(
   "127.0.1.13:smtp nomx.chain.pem"
   "127.0.1.20:smtp sts.chain.pem"
 )
+# shellcheck source=tests/world/dualcert.sh
+source "$HERE/dualcert.sh"
 
 write_postfix_conf() {
   mkdir -p "$PF/conf" "$PF/spool" "$PF/data"

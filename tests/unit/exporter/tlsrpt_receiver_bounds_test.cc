@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "exporter/tlsrpt/tlsrpt_receiver.h"
 
 namespace mailtls::exporter {
@@ -104,6 +106,7 @@ TEST_F(TlsRptReceiverBounds, ForgedOrganizationsAndPolicyDomainsDoNotGrowTheSeri
   o.known_organizations = {"Google Inc."};
   o.max_organizations = 10;
   o.max_body_bytes = 32 << 20;  // 10,000 policies as plain JSON
+  o.accept_unsigned_mail = true;  // the mailed part below is about labels, not DKIM
   auto r = receiver(o);
   ASSERT_EQ(r->handle_post(post_of(report("Real Reporter", "real-1", "a.example"))).status, 200);
   json many = report("Many Domains", "many", "x.example");
@@ -120,14 +123,26 @@ TEST_F(TlsRptReceiverBounds, ForgedOrganizationsAndPolicyDomainsDoNotGrowTheSeri
     ASSERT_EQ(r->handle_post(post_of(report("Forged " + std::to_string(i), "id", domain))).status, 200) << i;
   }
   ASSERT_EQ(r->handle_post(post_of(report("Google Inc.", "g-1", "b.example"))).status, 200);
+  // The mail path shares the bound: more distinct organizations, mailed into the Maildir.
+  const auto maildir = std::filesystem::temp_directory_path() /
+                       ("tlsrpt-bounds-" + std::to_string(::getpid()) + "-" + std::to_string(now_.load()));
+  std::filesystem::create_directories(maildir / "new");
+  for (int i = 0; i < 300; ++i) {
+    std::ofstream(maildir / "new" / ("m" + std::to_string(i))) << "From: r@x.example\nContent-Type: application/tlsrpt+json\n\n"
+                                                               << report("Mailed " + std::to_string(i), "m", "a.example").dump();
+  }
+  EXPECT_EQ(r->import_maildir(maildir.string()), 300);
+  EXPECT_TRUE(std::filesystem::is_empty(maildir / "rejected"));
+  std::filesystem::remove_all(maildir);
   const Series s = collect(*r);
   EXPECT_THAT(s.policy_domains, ::testing::UnorderedElementsAre("a.example", "b.example", "other"));
   EXPECT_LE(s.organizations.size(), 10u + 1 + 1);  // the cap, "Google Inc.", "other"
   EXPECT_TRUE(s.organizations.count("Real Reporter"));  // came first, not pushed out
   EXPECT_TRUE(s.organizations.count("Google Inc."));    // known: never "other"
-  // Per organization and domain: 4 policy types x 2 results + 12 result types; + reports_total.
-  EXPECT_LE(s.count, 12u * 3 * 20 + 12);
-  EXPECT_EQ(s.value("mailtls_tlsrpt_reports_total", "organization", "other"), 10'000 - 9 + 1);
+  // Per organization and domain: 4 policy types x 2 results + 12 result types; + reports_total;
+  // + the mailed-report DKIM series (2 pass, 1 deferred) and the accept_unsigned_mail gauge.
+  EXPECT_LE(s.count, 12u * 3 * 20 + 12 + 4);
+  EXPECT_EQ(s.value("mailtls_tlsrpt_reports_total", "organization", "other"), 10'000 - 9 + 1 + 300);
   // Everything was counted: 10,000 policies about unmonitored domains went to "other".
   EXPECT_GE(s.value("mailtls_tlsrpt_report_failures_total", "policy_domain", "other"), 10'000 * 303.0);
 }

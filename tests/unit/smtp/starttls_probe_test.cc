@@ -11,6 +11,7 @@
 
 #include "tests/fakes/smtp_test_server.h"
 #include "tests/fakes/test_certs.h"
+#include "tests/unit/smtp/test_probe_settings.h"
 
 namespace mailtls::smtp {
 namespace {
@@ -41,17 +42,7 @@ class StarttlsProbeTest : public ::testing::Test {
     return s;
   }
 
-  static StarttlsSettings settings(std::uint16_t port) {
-    StarttlsSettings s;
-    s.ehlo_name = "probe.test";
-    s.port = port;
-    s.connect_timeout = seconds(2);
-    s.banner_timeout = seconds(2);
-    s.ehlo_timeout = seconds(2);
-    s.starttls_timeout = seconds(2);
-    s.tls_handshake_timeout = seconds(2);
-    return s;
-  }
+  static StarttlsSettings settings(std::uint16_t port) { return testing::loopback_probe_settings(port); }
 
   StarttlsResult probe(const SmtpTestServer& server, milliseconds total = milliseconds(10'000)) {
     StarttlsProber prober(settings(server.port()), connector_);

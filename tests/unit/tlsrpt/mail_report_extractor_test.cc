@@ -27,7 +27,6 @@ TEST(MailExtractor, MultipartReportWithBase64GzipPart) {
   const MailReport& m = r.mail;
   EXPECT_TRUE(m.multipart_report_tlsrpt);
   EXPECT_FALSE(m.bare_body);
-  EXPECT_FALSE(m.dkim_verified);
   EXPECT_EQ(m.content_type, "application/tlsrpt+gzip");
   EXPECT_EQ(m.declared_content_type, "application/tlsrpt+gzip");
   EXPECT_EQ(m.filename, "google.com!example.net!1749945600!1750031999!001.json.gz");
