@@ -455,6 +455,15 @@ def drilldown():
                                     unit_override("expires in", "s", True)],
         desc="not before later than the TLSA RRset's first-seen time with no DANE match: F1.",
         runbooks=("MailTLSTlsaNotUpdatedAfterRenewal", "MailTLSCertificateExpiringSoon", "MailTLSDaneRolloverNotReady")), 12, 8))
+    P.append(L.place(table("Rollover phase per MX", [
+        (f"mailtls_dane_rollover_phase{{{D}}} == 1", "v"),
+        (f"mailtls_dane_rollover_safe_to_switch_timestamp_seconds{{{D}}} * 1000", "safe to switch"),
+        (f"mailtls_dane_tlsa_original_ttl_seconds{{{D}}}", "TLSA TTL"),
+    ], hide=("domain", "v"), overrides=[unit_override("safe to switch", "dateTimeAsIso"), unit_override("TLSA TTL", "s")],
+        desc="From the exporter's history (T12): next_published, then next_safe from the safe-to-switch time (the "
+             "next key's TLSA record first seen + 2 x TTL); switched_too_fast until that time after an early switch; "
+             "old_record_removable after the switch; unknown while the history cannot say.",
+        runbooks=("MailTLSDaneRolloverTooFast",)), 24, 6))
     P.append(L.place(table("Certificate details", [(f"mailtls_cert_info{{{D}}}", "v")], hide=("domain", "v")), 12, 7))
     P.append(L.place(table("TLS version and cipher", [(f"mailtls_tls_info{{{D}}}", "v")], hide=("domain", "v")), 12, 7))
     P.append(L.row("DNSSEC"))
@@ -494,6 +503,21 @@ def drilldown():
                           runbooks=("MailTLSMtaStsPolicyCertExpiringSoon",)), 6, 5))
     P.append(L.place(timeseries("Policy id changes", [(f"changes(mailtls_mtasts_policy_id_last_change_timestamp_seconds{{{D}}}[$__rate_interval])", "id changes")],
                                 unit="short"), 18, 5))
+    P.append(L.place(stat("What senders may hold", f"mailtls_mtasts_sender_cache_status{{{D}}} == 1", legend="{{status}}",
+                          desc="The policies served earlier against what is served now and the MX hosts (P7).",
+                          runbooks=("MailTLSMtaStsCachedPolicyMxNotCovered", "MailTLSMtaStsWithdrawnWhileCached",
+                                    "MailTLSMtaStsDowngradedWhileCached")), 6, 5))
+    P[-1]["options"]["textMode"] = "name"
+    P.append(L.place(stat("Cached enforce policy expires",
+                          f"mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{{{D}}} * 1000", unit="dateTimeFromNow",
+                          desc="When the last enforce policy a sender may hold expires (last served + max_age).",
+                          runbooks=("MailTLSMtaStsCachedPolicyMxNotCovered", "MailTLSMtaStsWithdrawnWhileCached",
+                                    "MailTLSMtaStsDowngradedWhileCached")), 6, 5))
+    P.append(L.place(table("MX hosts and the cached enforce policies",
+                           [(f"mailtls_mtasts_cached_policy_mx_covered{{{D}}}", "covered by cached policies")],
+                           hide=("domain",), overrides=[bool_override("covered by cached policies")],
+                           desc="0: senders holding an earlier enforce policy refuse this MX host until it expires.",
+                           runbooks=("MailTLSMtaStsCachedPolicyMxNotCovered",)), 12, 5))
     P.append(L.row("TLS-RPT"))
     P.append(L.place(stat("TLS-RPT record valid", f"mailtls_tlsrpt_record_valid{{{D}}}",
                           thresholds=steps(("red", None), ("green", 1)),

@@ -163,6 +163,14 @@ std::string format_check_text(const DomainReport& report, bool color, SystemTime
           << s.dim(" (" + std::string(dane::to_string(mx.rollover_reason)) + ")");
     }
     out << "\n";
+    if (mx.rollover_phase) {
+      const std::string phase(dane::to_string(*mx.rollover_phase));
+      out << "    rollover phase: "
+          << (*mx.rollover_phase == dane::RolloverPhase::kSwitchedTooFast ? s.bad(phase) : phase);
+      if (mx.rollover_safe_to_switch) out << ", safe to switch from " << date(*mx.rollover_safe_to_switch);
+      if (mx.tlsa_original_ttl) out << s.dim(", TTL " + std::to_string(*mx.tlsa_original_ttl) + " s");
+      out << s.dim(" (" + mx.rollover_phase_reason + ")") << "\n";
+    }
     if (mx.renewed_without_tlsa_update) {
       out << "    " << s.bad("certificate renewed after the TLSA records were published, and they no longer match: publish the TLSA for the new key") << "\n";
     }
@@ -211,6 +219,18 @@ std::string format_check_text(const DomainReport& report, bool color, SystemTime
     if (m.changed_without_id_change) out << "    " << s.bad("policy content changed but the TXT id did not: senders keep the old policy") << "\n";
     for (const auto& w : m.warnings) out << "    " << s.warn(w) << "\n";
   }
+  if (m.sender_cache_status) {
+    const auto status = *m.sender_cache_status;
+    const std::string name(mtasts::to_string(status));
+    const bool bad = status == mtasts::SenderCacheStatus::kMxNotCovered ||
+                     status == mtasts::SenderCacheStatus::kWithdrawnWithoutNone;
+    out << "  MTA-STS in senders' caches: " << (bad ? s.bad(name) : name);
+    if (m.cached_enforce_expiry) out << ", last enforce copy expires " << date(*m.cached_enforce_expiry);
+    out << s.dim(" (" + m.sender_cache_reason + ")") << "\n";
+    for (const auto& c : m.cached_mx_coverage) {
+      if (!c.covered) out << "    " << s.bad(c.mx_host + " refused by senders holding an earlier enforce policy") << "\n";
+    }
+  }
   out << "  TLS-RPT: " << (!r.tlsrpt.present ? s.warn("no record") : r.tlsrpt.valid ? s.good("valid") : s.bad("invalid: " + r.tlsrpt.error));
   for (const auto& u : r.tlsrpt.rua) out << " " << u;
   out << "\n";
@@ -253,6 +273,9 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
                           {"dane_state", domain::dane_state_name(mx.dane_state)}, {"rollover_ready", mx.rollover_ready},
                           {"renewed_without_tlsa_update", mx.renewed_without_tlsa_update}};
       if (mx.tlsa_rrset_first_seen) m["tlsa_rrset_first_seen"] = ts(*mx.tlsa_rrset_first_seen);
+      if (mx.tlsa_original_ttl) m["tlsa_original_ttl"] = *mx.tlsa_original_ttl;
+      if (mx.rollover_phase) m["rollover_phase"] = std::string(dane::to_string(*mx.rollover_phase));
+      if (mx.rollover_safe_to_switch) m["rollover_safe_to_switch"] = ts(*mx.rollover_safe_to_switch);
       for (const auto& t : mx.tlsa) {
         m["tlsa"].push_back({{"record", std::to_string(t.record.usage) + " " + std::to_string(t.record.selector) + " " +
                                             std::to_string(t.record.matching_type) + " " + to_hex(t.record.data)},
@@ -284,6 +307,17 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
                    {"fetch_error", r.mtasts.fetch_error}, {"policy_valid", r.mtasts.policy_valid},
                    {"mode", mode_name(r.mtasts.mode)}, {"max_age", r.mtasts.max_age}, {"mx", r.mtasts.mx_patterns},
                    {"changed_without_id_change", r.mtasts.changed_without_id_change}};
+    if (r.mtasts.sender_cache_status) {
+      nlohmann::json refused = nlohmann::json::array();
+      for (const auto& c : r.mtasts.cached_mx_coverage) {
+        if (!c.covered) refused.push_back(c.mx_host);
+      }
+      d["mtasts"]["sender_cache"] = {
+          {"status", std::string(mtasts::to_string(*r.mtasts.sender_cache_status))},
+          {"enforce_expiry", r.mtasts.cached_enforce_expiry ? nlohmann::json(ts(*r.mtasts.cached_enforce_expiry))
+                                                            : nlohmann::json(nullptr)},
+          {"mx_not_covered", refused}};
+    }
     d["tlsrpt"] = {{"present", r.tlsrpt.present}, {"valid", r.tlsrpt.valid}, {"error", r.tlsrpt.error}, {"rua", r.tlsrpt.rua}};
     out.push_back(d);
   }

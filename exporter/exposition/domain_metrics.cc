@@ -80,6 +80,26 @@ void certificate(MetricBuilder& m, const Labels& where, const domain::AddressRep
   }
 }
 
+// Rollover discipline (T12): the phase, the safe-to-switch time and the TTL they rest on.
+void rollover(MetricBuilder& m, const Labels& mxl, const domain::MxReport& mx) {
+  if (mx.tlsa_original_ttl) {
+    m.gauge("mailtls_dane_tlsa_original_ttl_seconds",
+            "Original TTL of the TLSA RRset from its RRSIG: how long senders cache it.", mxl,
+            *mx.tlsa_original_ttl);
+  }
+  if (mx.rollover_phase) {
+    m.state_set("mailtls_dane_rollover_phase",
+                "Phase of the TLSA key rollover at the MX host, from the history (state set).", mxl,
+                "phase", dane::rollover_phase_names(), std::string(dane::to_string(*mx.rollover_phase)));
+  }
+  if (mx.rollover_safe_to_switch) {
+    m.gauge("mailtls_dane_rollover_safe_to_switch_timestamp_seconds",
+            "When the next key's TLSA record has been visible for 2 x TTL (or, after a switch made "
+            "too fast, when the switch would have been safe), Unix time.",
+            mxl, to_unix_seconds(*mx.rollover_safe_to_switch));
+  }
+}
+
 void mx_hosts(MetricBuilder& m, const DomainReport& r) {
   for (const auto& mx : r.mx) {
     const Labels mxl{{"domain", r.domain}, {"mx", mx.host}};
@@ -102,6 +122,7 @@ void mx_hosts(MetricBuilder& m, const DomainReport& r) {
               "1 if a key change would not break DANE (a matching 2 x x record, or a second "
               "3 x x key published).",
               mxl, b(mx.rollover_ready));
+      rollover(m, mxl, mx);
     }
     for (const auto& t : mx.tlsa) {
       for (const auto& [address, matched] : t.matches) {
@@ -154,6 +175,29 @@ void mx_hosts(MetricBuilder& m, const DomainReport& r) {
   }
 }
 
+// What senders may still hold (P7, B16), from the history of served policies.
+void sender_cache(MetricBuilder& m, const DomainReport& r) {
+  const auto& s = r.mtasts;
+  const Labels d{{"domain", r.domain}};
+  if (s.sender_cache_status) {
+    m.state_set("mailtls_mtasts_sender_cache_status",
+                "What MTA-STS senders may still hold in their caches (state set).", d, "status",
+                mtasts::sender_cache_status_names(), std::string(mtasts::to_string(*s.sender_cache_status)));
+  }
+  if (s.cached_enforce_expiry) {
+    m.gauge("mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds",
+            "When the last enforce policy a sender may hold expires (last served + max_age), Unix "
+            "time.",
+            d, to_unix_seconds(*s.cached_enforce_expiry));
+  }
+  for (const auto& c : s.cached_mx_coverage) {
+    m.gauge("mailtls_mtasts_cached_policy_mx_covered",
+            "1 if every enforce policy served earlier that senders may still hold covers the MX "
+            "host.",
+            {{"domain", r.domain}, {"mx", c.mx_host}}, b(c.covered));
+  }
+}
+
 void mtasts(MetricBuilder& m, const DomainReport& r) {
   const auto& s = r.mtasts;
   const Labels d{{"domain", r.domain}};
@@ -193,6 +237,7 @@ void mtasts(MetricBuilder& m, const DomainReport& r) {
   verdict_state_set(m, "mailtls_mtasts_status",
                     "Would an MTA-STS-enforcing sender deliver (state set).", d,
                     domain::kMtaStsStatuses, s.status);
+  sender_cache(m, r);
 }
 
 void tlsrpt(MetricBuilder& m, const DomainReport& r) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "exporter/runtime/sender_cache_history.h"
 #include "probes/dane/renewal_mismatch.h"
 #include "probes/mtasts/policy_history.h"
 #include "probes/base/sha256.h"
@@ -92,6 +93,7 @@ std::string tlsa_rrset_digest(const std::vector<domain::TlsaRecordReport>& recor
 void apply_history(domain::DomainReport& report, StateStore& state, SystemTime now) {
   tlsa_history(report, state, now);
   mtasts_history(report, state, now);
+  apply_sender_cache_history(report, state, now);
 }
 
 void apply_history_read_only(domain::DomainReport& report, const StateStore& state, SystemTime now) {
@@ -104,6 +106,7 @@ void apply_history_read_only(domain::DomainReport& report, const StateStore& sta
   if (auto entry = state.get(kMtaStsSection, report.domain); !entry.is_null()) {
     scratch.put(kMtaStsSection, report.domain, entry);
   }
+  copy_sender_cache_history(report, state, scratch);
   apply_history(report, scratch, now);
 }
 

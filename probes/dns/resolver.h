@@ -49,6 +49,9 @@ struct Answer {
   // Earliest RRSIG expiration over the signatures covering the answer RRset (read from the answer
   // packet); empty when the answer is unsigned or there is none.
   std::optional<SystemTime> earliest_rrsig_expiry;
+  // The RRSIGs' Original TTL for the answer RRset: how long senders may cache it (the TTL above
+  // is the resolver's remaining time). Empty when the answer is unsigned.
+  std::optional<std::uint32_t> rrsig_original_ttl;
   std::string reason;          // why_bogus, the timeout, or ub_strerror; empty when all is well
 
   // True when the records may be used: data that is not bogus.

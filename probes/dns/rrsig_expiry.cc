@@ -60,38 +60,60 @@ std::uint32_t be32(std::string_view s, std::size_t at) {
   return v;
 }
 
+// Calls `visit(rdata)` with the RDATA of every RRSIG in the answer section of `packet` (at least
+// the 18 bytes up to the expiration); stops at the first malformed record.
+template <typename Visit>
+void for_each_answer_rrsig(std::string_view packet, Visit visit) {
+  WireReader r(packet);
+  std::uint16_t qdcount = 0;
+  std::uint16_t ancount = 0;
+  if (!r.skip(4) || !r.u16(qdcount) || !r.u16(ancount) || !r.skip(4)) return;
+  for (std::uint16_t i = 0; i < qdcount; ++i) {
+    if (!r.skip_name() || !r.skip(4)) return;
+  }
+  for (std::uint16_t i = 0; i < ancount; ++i) {
+    std::uint16_t type = 0;
+    std::uint16_t rdlength = 0;
+    if (!r.skip_name() || !r.u16(type) || !r.skip(2 + 4) || !r.u16(rdlength)) return;
+    const std::string_view rdata = r.rest(rdlength);
+    if (!r.skip(rdlength)) return;
+    // RRSIG RDATA: type covered(2) algorithm(1) labels(1) original TTL(4) expiration(4) ...
+    if (type == kTypeRrsig && rdata.size() >= 18) visit(rdata);
+  }
+}
+
+std::uint16_t type_covered(std::string_view rdata) {
+  return static_cast<std::uint16_t>((static_cast<std::uint8_t>(rdata[0]) << 8) |
+                                    static_cast<std::uint8_t>(rdata[1]));
+}
+
 }  // namespace
 
 std::optional<SystemTime> earliest_rrsig_expiry(std::string_view packet, std::uint16_t qtype,
                                                 SystemTime now) {
-  WireReader r(packet);
-  std::uint16_t qdcount = 0;
-  std::uint16_t ancount = 0;
-  if (!r.skip(4) || !r.u16(qdcount) || !r.u16(ancount) || !r.skip(4)) return std::nullopt;
-  for (std::uint16_t i = 0; i < qdcount; ++i) {
-    if (!r.skip_name() || !r.skip(4)) return std::nullopt;
-  }
   const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch());
   const auto now32 = static_cast<std::uint32_t>(now_s.count());
   std::optional<SystemTime> earliest;
-  for (std::uint16_t i = 0; i < ancount; ++i) {
-    std::uint16_t type = 0;
-    std::uint16_t rdlength = 0;
-    if (!r.skip_name() || !r.u16(type) || !r.skip(2 + 4) || !r.u16(rdlength)) break;
-    const std::string_view rdata = r.rest(rdlength);
-    if (!r.skip(rdlength)) break;
-    // RRSIG RDATA: type covered(2) algorithm(1) labels(1) original TTL(4) expiration(4) ...
-    if (type != kTypeRrsig || rdata.size() < 18) continue;
-    const auto covered = static_cast<std::uint16_t>(
-        (static_cast<std::uint8_t>(rdata[0]) << 8) | static_cast<std::uint8_t>(rdata[1]));
-    if (covered != qtype && covered != kTypeCname && covered != kTypeDname) continue;
+  for_each_answer_rrsig(packet, [&](std::string_view rdata) {
+    const std::uint16_t covered = type_covered(rdata);
+    if (covered != qtype && covered != kTypeCname && covered != kTypeDname) return;
     const std::uint32_t expiration = be32(rdata, 8);
     // RFC 4034 §3.1.5 / RFC 1982: the difference as a signed 32-bit value.
     const auto delta = static_cast<std::int32_t>(expiration - now32);
     const SystemTime at = SystemTime(now_s) + std::chrono::seconds(delta);
     if (!earliest || at < *earliest) earliest = at;
-  }
+  });
   return earliest;
+}
+
+std::optional<std::uint32_t> rrsig_original_ttl(std::string_view packet, std::uint16_t qtype) {
+  std::optional<std::uint32_t> largest;
+  for_each_answer_rrsig(packet, [&](std::string_view rdata) {
+    if (type_covered(rdata) != qtype) return;
+    const std::uint32_t ttl = be32(rdata, 4);
+    if (!largest || ttl > *largest) largest = ttl;
+  });
+  return largest;
 }
 
 }  // namespace mailtls::dns

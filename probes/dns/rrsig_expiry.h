@@ -1,5 +1,5 @@
 #pragma once
-// The earliest RRSIG expiration in a DNS reply's answer section. libunbound asks with DO=1, so
+// What the RRSIGs in a DNS reply's answer section say: the earliest expiration, the Original TTL. libunbound asks with DO=1, so
 // its answer_packet carries the signatures; it exposes no expiry of its own.
 
 #include <cstdint>
@@ -17,5 +17,11 @@ namespace mailtls::dns {
 // packet is malformed before one is found.
 std::optional<SystemTime> earliest_rrsig_expiry(std::string_view packet, std::uint16_t qtype,
                                                 SystemTime now);
+
+// The Original TTL (RFC 4034 §3.1.4) of the RRSIGs over the `qtype` RRset in the answer section:
+// the TTL the zone gives the RRset, which senders cache it for (the TTL of a resolver's answer
+// has already been counted down). The largest when several signatures disagree; empty when none
+// covers `qtype` (CNAME/DNAME signatures are not the RRset's) or the packet is malformed first.
+std::optional<std::uint32_t> rrsig_original_ttl(std::string_view packet, std::uint16_t qtype);
 
 }  // namespace mailtls::dns

@@ -57,6 +57,7 @@ Answer classify_ub_result(std::string_view qname, RrType type, const UbResultFie
   if (!r.answer_packet.empty()) {
     a.earliest_rrsig_expiry =
         earliest_rrsig_expiry(r.answer_packet, static_cast<std::uint16_t>(type), now);
+    a.rrsig_original_ttl = rrsig_original_ttl(r.answer_packet, static_cast<std::uint16_t>(type));
   }
   if (r.bogus) {
     // libunbound hands bogus data over with NOERROR (mesh.c); it must never be used, and its

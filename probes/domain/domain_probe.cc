@@ -116,6 +116,7 @@ DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& 
     m.implicit = mx.status == dns::MxStatus::kImplicitMx;
     m.tlsa_base_domain = h.base_domain;
     m.dane_state = settings.check_dane ? h.applicability : dns::DaneApplicability::kNotApplicableNoTlsa;
+    m.tlsa_original_ttl = h.tlsa_answer.rrsig_original_ttl;
     r.log.push_back("MX host " + rec.host + ": " + std::string(dns::to_string(h.applicability)) +
                     (h.reason.empty() ? "" : " (" + h.reason + ")") + ", " +
                     std::to_string(h.addresses.size()) + " addresses");

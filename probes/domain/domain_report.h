@@ -14,10 +14,12 @@
 
 #include "probes/base/clock.h"
 #include "probes/dane/dane_assessment.h"
+#include "probes/dane/rollover_tracker.h"
 #include "probes/dns/records.h"
 #include "probes/dns/resolver.h"
 #include "probes/dns/tlsa_base_domain.h"
 #include "probes/mtasts/mtasts_assessment.h"
+#include "probes/mtasts/sender_cache_model.h"
 #include "probes/mtasts/sts_policy.h"
 #include "probes/smtp/starttls_probe.h"
 
@@ -117,6 +119,13 @@ struct MxReport {
   bool rollover_ready = false;
   dane::RolloverReadiness rollover_reason = dane::RolloverReadiness::kNotApplicable;
   bool renewed_without_tlsa_update = false;  // F1: leaf newer than the TLSA RRset, no match
+  // The Original TTL of the TLSA RRset's RRSIG: how long senders cache it (T12).
+  std::optional<std::uint32_t> tlsa_original_ttl;
+  // Rollover discipline (T12), filled by the exporter from its history; empty without usable
+  // records or without history (check, /probe on a fresh store still get "unknown").
+  std::optional<dane::RolloverPhase> rollover_phase;
+  std::optional<SystemTime> rollover_safe_to_switch;
+  std::string rollover_phase_reason;
   std::vector<AddressReport> addresses;
   std::optional<bool> mtasts_covered;  // empty without a valid policy
 };
@@ -147,6 +156,11 @@ struct MtaStsReport {
   // Filled by the exporter from its history (F6).
   std::optional<SystemTime> id_last_change;
   bool changed_without_id_change = false;
+  // Filled by the exporter from its history: what senders may still hold (P7, B16).
+  std::optional<mtasts::SenderCacheStatus> sender_cache_status;
+  std::optional<SystemTime> cached_enforce_expiry;
+  std::vector<mtasts::CachedMxCoverage> cached_mx_coverage;
+  std::string sender_cache_reason;
 };
 
 struct TlsRptReport {

@@ -134,6 +134,14 @@ def states_in_sources(root):
                 raise SystemExit(f"{source}: no to_string name for {enum}::{enumerator}")
             values.add(names[enumerator])
         out[metric] = values
+    # State sets named by a whole enum: the values its to_string() returns.
+    for rel, metric in (("probes/dane/rollover_tracker.cc", "mailtls_dane_rollover_phase"),
+                        ("probes/mtasts/sender_cache_model.cc", "mailtls_mtasts_sender_cache_status")):
+        with open(os.path.join(root, rel), encoding="utf-8") as f:
+            values = set(re.findall(r'case \w+::k\w+: return "([a-z_]+)";', f.read()))
+        if not values:
+            raise SystemExit(f"{rel}: no to_string() cases found")
+        out[metric] = values
     return out
 
 

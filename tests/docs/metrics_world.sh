@@ -37,6 +37,19 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 } >"$work/exporter.yaml"
 domains=$(grep -c '^  - name: ' "$work/exporter.yaml")
 
+# A state file as an earlier run would have left it: sts-enforce.test served an enforce policy a
+# minute ago that lists another MX host, so the page also shows what senders holding it refuse
+# (mailtls_mtasts_cached_policy_mx_covered 0).
+mkdir -p "$work/state"
+now=$(date +%s)
+old_body=$(printf '0%.0s' $(seq 64))
+cat >"$work/state/state.json" <<EOF
+{"format": 1, "sections": {"mtasts_served": {"sts-enforce.test": {"tracking_since": $((now - 120)),
+ "served_now": "$old_body", "served": [{"body_sha256": "$old_body", "mode": "enforce",
+ "max_age": 86400, "mx": ["mx-old.sts-enforce.test"], "first_served": $((now - 120)),
+ "last_served": $((now - 60))}]}}}}
+EOF
+
 "$exporter" --config.file "$work/exporter.yaml" --web.listen-address "127.0.0.1:$port" \
   --storage.path "$work/state" --log.level warn 2>"$work/exporter.log" &
 pid=$!

@@ -362,6 +362,48 @@ FILES["mtasts"] = [
     },
 ]
 
+# ------------------------------------------------------------------------ sender caches
+# Times are Unix seconds from the test's start (promtool's time() begins at 0).
+FILES["sender_caches"] = [
+    {
+        "interval": "1m",
+        "input_series": [
+            # mx1 switched too fast at minute 5, safe from 1800 s on; mx2 rolled over correctly
+            series(lbl("mailtls_dane_rollover_phase", domain=D, mx=MX1, phase="switched_too_fast"), "0x4 1x25 0x10"),
+            series(lbl("mailtls_dane_rollover_phase", domain=D, mx=MX1, phase="steady"), "1x4 0x25 1x10"),
+            series(lbl("mailtls_dane_rollover_safe_to_switch_timestamp_seconds", domain=D, mx=MX1), "_x5 1800x25"),
+            series(lbl("mailtls_dane_rollover_phase", domain=D, mx=MX2, phase="next_safe"), "1x40"),
+            series(lbl("mailtls_dane_rollover_safe_to_switch_timestamp_seconds", domain=D, mx=MX2), "600x40"),
+            # b.example: mx2 not covered by the cached enforce policy until 2400 s
+            series(lbl("mailtls_mtasts_cached_policy_mx_covered", domain=B, mx="mx1." + B), "1x40"),
+            series(lbl("mailtls_mtasts_cached_policy_mx_covered", domain=B, mx="mx2." + B), "_x2 0x37"),
+            series(lbl("mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds", domain=B), "2400x40"),
+            # c.example: TXT removed at minute 10 without mode none; expiry at 3000 s
+            series(lbl("mailtls_mtasts_sender_cache_status", domain=C, status="enforce_cached"), "1x9 0x30"),
+            series(lbl("mailtls_mtasts_sender_cache_status", domain=C, status="withdrawn_without_none"), "0x9 1x30"),
+            series(lbl("mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds", domain=C), "3000x40"),
+            # example.com: downgraded to testing at minute 20; expiry at 4200 s
+            series(lbl("mailtls_mtasts_sender_cache_status", domain=D, status="downgraded"), "0x19 1x20"),
+            series(lbl("mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds", domain=D), "4200x40"),
+        ],
+        "alert_rule_test": [
+            case("MailTLSDaneRolloverTooFast", "4m"),
+            case("MailTLSDaneRolloverTooFast", "10m",
+                 alert("MailTLSDaneRolloverTooFast", value=1800 - 600, domain=D, mx=MX1)),
+            case("MailTLSDaneRolloverTooFast", "31m"),
+            case("MailTLSMtaStsCachedPolicyMxNotCovered", "1m"),
+            case("MailTLSMtaStsCachedPolicyMxNotCovered", "20m",
+                 alert("MailTLSMtaStsCachedPolicyMxNotCovered", value=2400 - 1200, domain=B, mx="mx2." + B)),
+            case("MailTLSMtaStsWithdrawnWhileCached", "8m"),
+            case("MailTLSMtaStsWithdrawnWhileCached", "10m",
+                 alert("MailTLSMtaStsWithdrawnWhileCached", value=3000 - 600, domain=C)),
+            case("MailTLSMtaStsDowngradedWhileCached", "19m"),
+            case("MailTLSMtaStsDowngradedWhileCached", "30m",
+                 alert("MailTLSMtaStsDowngradedWhileCached", value=4200 - 1800, domain=D)),
+        ],
+    },
+]
+
 # ------------------------------------------------------------------------------- TLS-RPT
 GOOGLE = "Google Inc."
 FILES["tlsrpt"] = [

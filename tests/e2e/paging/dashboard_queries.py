@@ -45,6 +45,9 @@ STS_PANELS = {
     ("mailtls-domain.json", "Policy host certificate expires in"),
     ("mailtls-domain.json", "Policy id changes"),
     ("mailtls-domain.json", "MX / address matrix", "F"),  # mailtls_mtasts_mx_covered
+    ("mailtls-domain.json", "What senders may hold"),
+    ("mailtls-domain.json", "Cached enforce policy expires"),
+    ("mailtls-domain.json", "MX hosts and the cached enforce policies"),
 }
 
 # (dashboard file, panel title, refId) -> why no data is right here. Keep this short.
@@ -54,6 +57,12 @@ EXPECTED_EMPTY = {
         "completes (no world domain makes one fail deterministically: a 1 ms timeout does, but "
         "its partial results are not stable enough for a paging test). Its sibling stat "
         "'Probes failing' (count ... or vector(0)) is checked and has data.",
+    ("mailtls-domain.json", "Rollover phase per MX", "B"):
+        "the safe-to-switch time exists only while a next key is published; dane-good.test has "
+        "none (docs_metrics_world sees it for dane-rollover.test, the unit tests check its value)",
+    ("mailtls-domain.json", "MX hosts and the cached enforce policies", "A"):
+        "only while an enforce policy served earlier can still be cached; the world serves one "
+        "policy per domain (docs_metrics_world seeds such a history and sees the series)",
 }
 
 DURATIONS = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h"}

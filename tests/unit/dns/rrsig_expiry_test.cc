@@ -49,12 +49,12 @@ std::string rr(std::uint16_t type, const std::string& rdata) {
   return s + rdata;
 }
 
-std::string rrsig(std::uint16_t covered, std::uint32_t expiration) {
+std::string rrsig(std::uint16_t covered, std::uint32_t expiration, std::uint32_t original_ttl = 3600) {
   std::string s;
   put16(s, covered);
   s.push_back(13);  // ECDSAP256SHA256
   s.push_back(2);
-  put32(s, 3600);
+  put32(s, original_ttl);
   put32(s, expiration);
   put32(s, kNowSeconds - 86400);  // inception
   put16(s, 4711);                 // key tag
@@ -131,6 +131,29 @@ TEST(RrsigExpiryTest, HostilePackets) {
       header(0, 1) + rr(46, std::string("\x00\x01\x0d\x02", 4));
   EXPECT_FALSE(earliest_rrsig_expiry(short_sig, 1, kNow).has_value());
   EXPECT_FALSE(earliest_rrsig_expiry("", 1, kNow).has_value());
+}
+
+// The Original TTL the zone gave the RRset (the answer's own TTL is the resolver's countdown).
+TEST(RrsigOriginalTtlTest, LargestOfTheSignaturesOverTheQtype) {
+  const std::string pkt = header(1, 4) + question("_25._tcp.mx.example.test", 52) +
+                          rr(52, std::string("\x03\x01\x01", 3) + std::string(32, 'x')) +
+                          rr(46, rrsig(52, kNowSeconds + 7200, 300)) +
+                          rr(46, rrsig(52, kNowSeconds + 7200, 600)) +
+                          rr(46, rrsig(5, kNowSeconds + 7200, 86400));  // the CNAME's, not ours
+  EXPECT_EQ(rrsig_original_ttl(pkt, 52), 600u);
+  EXPECT_FALSE(rrsig_original_ttl(pkt, 1).has_value());
+}
+
+TEST(RrsigOriginalTtlTest, NothingFromAMalformedOrUnsignedPacket) {
+  const std::string signed_pkt = header(1, 1) + question("mx.example.test", 1) +
+                                 rr(46, rrsig(1, kNowSeconds + 60, 5));
+  ASSERT_EQ(rrsig_original_ttl(signed_pkt, 1), 5u);
+  for (std::size_t n = 0; n < signed_pkt.size(); ++n) {
+    EXPECT_FALSE(rrsig_original_ttl(signed_pkt.substr(0, n), 1).has_value()) << n;
+  }
+  EXPECT_FALSE(rrsig_original_ttl(header(1, 1) + question("mx.example.test", 1) +
+                                      rr(1, encode_address("192.0.2.1")), 1)
+                   .has_value());
 }
 
 }  // namespace
