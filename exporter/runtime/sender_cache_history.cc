@@ -104,9 +104,12 @@ dane::RolloverObservation rollover_observation(const domain::MxReport& mx) {
 void rollover_history(domain::DomainReport& report, StateStore& state, SystemTime now) {
   for (auto& mx : report.mx) {
     const std::string key = mx_key(report, mx);
-    if (mx.dane_state != "usable") {
+    if (mx.dane_state != dns::DaneApplicability::kDaneAppliesUsable) {
       // Only a proven absence ends the history; a failed lookup keeps it.
-      if (mx.dane_state == "none" || mx.dane_state == "insecure") state.erase(kRolloverSection, key);
+      if (mx.dane_state == dns::DaneApplicability::kNotApplicableNoTlsa ||
+          mx.dane_state == dns::DaneApplicability::kNotApplicableInsecure) {
+        state.erase(kRolloverSection, key);
+      }
       continue;
     }
     const auto a = dane::track_rollover(rollover_from_json(state.get(kRolloverSection, key)),
@@ -161,10 +164,11 @@ mtasts::SenderCacheObservation sender_cache_observation(const domain::DomainRepo
   mtasts::SenderCacheObservation o;
   if (s.txt_valid && s.policy_valid) {
     o.availability = mtasts::PolicyAvailability::kServed;
-    o.policy = {s.body_sha256, s.mode, s.max_age, s.mx_patterns, {}, {}};
+    o.policy = {s.body_sha256, s.mode ? std::string(mtasts::to_string(*s.mode)) : "", s.max_age,
+                s.mx_patterns, {}, {}};
   } else if (s.txt_valid) {
     o.availability = mtasts::PolicyAvailability::kUnreachable;
-  } else if (s.status == "broken") {  // the TXT lookup itself failed (mtasts_assessment rule 1)
+  } else if (s.status == domain::MtaStsVerdict{mtasts::MtaStsStatus::kBroken}) {  // the TXT lookup itself failed (mtasts_assessment rule 1)
     o.availability = mtasts::PolicyAvailability::kLookupFailed;
   } else {
     o.availability = mtasts::PolicyAvailability::kTxtAbsent;
