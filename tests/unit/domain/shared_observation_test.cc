@@ -166,8 +166,8 @@ TEST_F(SharedObservationTest, ACutOffObservationIsNotShared) {
                            std::chrono::milliseconds(300));
   const auto second = probe("hosted-2.example", server, &cache, std::chrono::hours(1),
                             std::chrono::milliseconds(300));
-  EXPECT_EQ(only_address(first).failure_kind, "banner_timeout");
-  EXPECT_EQ(only_address(second).failure_kind, "banner_timeout");
+  EXPECT_EQ(only_address(first).failure_kind, smtp::StarttlsFailure::kBannerTimeout);
+  EXPECT_EQ(only_address(second).failure_kind, smtp::StarttlsFailure::kBannerTimeout);
   EXPECT_EQ(server.connections_accepted(), 2);
 }
 
