@@ -223,7 +223,7 @@ TEST_F(WorldProbe, EveryKeyTypeIsMatched) {
   ASSERT_EQ(good.mx[0].addresses.size(), 1u);
   EXPECT_EQ(good.mx[0].addresses[0].other_key_type_offer, "not_offered");
   EXPECT_EQ(good.mx[0].addresses[0].key_types.size(), 1u);
-  EXPECT_EQ(good.dane_status, "valid");
+  EXPECT_EQ(domain::to_string(good.dane_status), "valid");
   EXPECT_TRUE(has(metrics(good), "mailtls_dane_key_type_match{domain=\"dane-good.test\",mx=\"mx.dane-good.test\",address=\"127.0.1.1\",key_type=\"ecdsa\"} 1"));
 }
 

@@ -21,17 +21,17 @@ TEST(Flags, Defaults) {
 
 TEST(Flags, ConfigWatchInterval) {
   auto r = parse({});
-  ASSERT_TRUE(r.flags);
-  EXPECT_EQ(r.flags->config_watch_interval.count(), 0) << "off by default";
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->config_watch_interval.count(), 0) << "off by default";
   r = parse({"--config.watch-interval=30s"});
-  ASSERT_TRUE(r.flags) << r.error;
-  EXPECT_EQ(r.flags->config_watch_interval.count(), 30000);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->config_watch_interval.count(), 30000);
   r = parse({"--config.watch-interval", "0"});
-  ASSERT_TRUE(r.flags) << r.error;
-  EXPECT_EQ(r.flags->config_watch_interval.count(), 0);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->config_watch_interval.count(), 0);
   r = parse({"--config.watch-interval=often"});
-  EXPECT_FALSE(r.flags);
-  EXPECT_EQ(r.error, "invalid value \"often\" for --config.watch-interval (a duration such as 30s, or 0)");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "invalid value \"often\" for --config.watch-interval (a duration such as 30s, or 0)");
 }
 
 TEST(Flags, EqualsAndSpaceForms) {
