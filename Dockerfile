@@ -17,7 +17,7 @@ RUN apt-get update \
       build-essential cmake pkg-config git ca-certificates \
       prometheus-cpp-dev libcivetweb-dev libunbound-dev libevent-dev nettle-dev libssl-dev \
       libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev \
-      libcurl4-openssl-dev zlib1g-dev libcpp-httplib-dev libboost-dev \
+      libcurl4-openssl-dev zlib1g-dev libcpp-httplib-dev libboost-dev libopendkim-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
