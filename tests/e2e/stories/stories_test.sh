@@ -301,7 +301,7 @@ declare -A expected=(
 for d in "$ROLL" "$FAST" "$STS" "$DUAL"; do
   got=$(pages set domain="$d")
   if [[ $got == "${expected[$d]}" ]]; then
-    ok "webhook, $d: exactly [$(tr '\n' ';' <<<"${expected[$d]}")]"
+    ok "webhook, $d: exactly [$(paste -sd ';' <<<"${expected[$d]}")]"
   else
     bad "webhook, $d: got [$(tr '\n' ';' <<<"$got")], want [$(tr '\n' ';' <<<"${expected[$d]}")]"
   fi
