@@ -3,7 +3,7 @@
 and checks that each returns data (at least one series with a finite value).
 
 usage: dashboard_queries.py <prometheus base URL> [--domain D] [--sts-domain S]
-                            [--extra-domain E] [--dashboards DIR]
+                            [--extra-domain E] [--dashboards DIR] [--panel TITLE ...]
        dashboard_queries.py --self-test [--dashboards DIR]   (no Prometheus needed)
 
 Expressions come from tests/ops/check_promql.py's extractor (panel targets, nested rows, and
@@ -18,7 +18,9 @@ the template variables' queries). Grafana's variables are replaced as a user wou
                       has no cluster label;
   $__rate_interval -> 1m, $__interval -> 15s, $__range -> 1h, ${datasource} is not in exprs.
 Panels that legitimately have no data in this setup are listed in EXPECTED_EMPTY with the
-reason; they are printed, never skipped silently.
+reason; they are printed, never skipped silently. With --panel, only the panels of those titles
+are queried, and each of their expressions must return data (EXPECTED_EMPTY does not apply: the
+caller queries them at a moment their data must exist, as the stories test does).
 Prints "ok ..." / "FAIL ..." lines and "N passed, N failed"; exits 1 on any failure.
 """
 import argparse
@@ -150,6 +152,7 @@ def main():
     ap.add_argument("--extra-domain", default="tlsrpt-bad.test")
     ap.add_argument("--dashboards", default=os.path.join(ROOT, "dashboards"))
     ap.add_argument("--self-test", action="store_true", help="check the variable substitution and exit")
+    ap.add_argument("--panel", action="append", default=[], help="only the panels of this title")
     a = ap.parse_args()
     if a.self_test:
         return self_test(a.dashboards)
@@ -172,6 +175,8 @@ def main():
                 failed += 1
                 continue
             key = panel_key(where)
+            if a.panel and (key is None or key[1] not in a.panel):
+                continue
             if name == "mailtls-domain.json":
                 sts = key is not None and ((key[0], key[1]) in STS_PANELS or key in STS_PANELS)
                 domain_value = a.sts_domain if sts else a.domain
@@ -185,7 +190,7 @@ def main():
                 failed += 1
                 continue
             values = finite_values(data)
-            reason = EXPECTED_EMPTY.get(key)
+            reason = None if a.panel else EXPECTED_EMPTY.get(key)
             if values:
                 note = f" (listed in EXPECTED_EMPTY but has data now: remove it)" if reason else ""
                 print(f"ok   {where}: {len(values)} finite value(s) [{promql}]{note}")
@@ -196,6 +201,9 @@ def main():
             else:
                 print(f"FAIL {where}: no data [{promql}] -> {json.dumps(data)[:300]}")
                 failed += 1
+    if a.panel and not passed + failed:
+        print(f"FAIL no panel titled {a.panel}")
+        failed += 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

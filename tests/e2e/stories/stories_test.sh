@@ -78,6 +78,20 @@ alert_at_webhook() {
   page_seen "$status" --after "$after" "$@"
 }
 
+# dashboard_panels <domain> <MTA-STS domain> <panel title>...: every expression of those panels
+# of the per-domain dashboard returns data now (tests/e2e/paging/dashboard_queries.py).
+dashboard_panels() {
+  local d=$1 s=$2 args=() t
+  shift 2
+  for t in "$@"; do args+=(--panel "$t"); done
+  if timeout 30 "$here/../paging/dashboard_queries.py" "http://127.0.0.1:$prom_port" --domain "$d" \
+    --sts-domain "$s" "${args[@]}" >"$work/dashboards.log" 2>&1; then
+    ok "dashboard: $(paste -sd ',' <<<"$(printf "'%s'\n" "$@")") show data ($(tail -n1 "$work/dashboards.log"))"
+  else
+    bad "dashboard: $* without data: $(grep -E '^FAIL' "$work/dashboards.log" | head -n3 | tr '\n' ';')"
+  fi
+}
+
 stack_preconditions
 stack_use_world
 # shellcheck disable=SC1091
@@ -132,6 +146,7 @@ else
   bad "$ROLL: first seen '$first1' not within TTL + interval of the publish at $t_pub"
 fi
 
+dashboard_panels "$ROLL" "$STS" "Rollover phase per MX"
 log "story 1: restart the exporter while waiting 2 x TTL"
 if stop_exporter; then ok "exporter stopped by SIGTERM"; else bad "exporter did not stop within 10 s"; fi
 if grep -q "$ROLL" "$work/exporter-state/state.json" 2>/dev/null; then ok "state file holds the rollover history of $ROLL"; else bad "no history of $ROLL in the state file"; fi
@@ -237,6 +252,7 @@ if [[ $(covered "mx2.$STS") == 0 && $(covered "mx1.$STS") == 1 ]] &&
 else
   bad "$STS: cached coverage mx1 '$(covered "mx1.$STS")' mx2 '$(covered "mx2.$STS")' (want 1, 0), or the served policy does not cover mx2"
 fi
+dashboard_panels "$ROLL" "$STS" "What senders may hold" "Cached enforce policy expires" "MX hosts and the cached enforce policies"
 sts_labels=(alertname=MailTLSMtaStsCachedPolicyMxNotCovered domain=$STS mx=mx2.$STS severity=warning)
 if t_sts_fired=$(alert_at_webhook firing 20 "$t_mx" "${sts_labels[@]}"); then
   ok "webhook: MailTLSMtaStsCachedPolicyMxNotCovered firing for mx2 (warning) $(since "$t_mx" "$t_sts_fired") s after the change"
