@@ -23,7 +23,7 @@ ALL_ZONES+=(story-roll.test story-fast.test story-sts.test)
 PF_LISTENERS+=("127.0.1.15:smtp story-roll.chain.pem" "127.0.1.16:smtp story-fast.chain.pem"
   "127.0.1.17:smtp story-sts.chain.pem")
 STS_DOMAINS+=(story-sts.test)
-STS_ADDR[story-sts.test]=127.0.2.10
+STS_ADDR["story-sts.test"]=127.0.2.10  # STS_ADDR is world.sh's associative array
 declare -A STORY_ADDR=([story-roll]=127.0.1.15 [story-fast]=127.0.1.16)
 
 make_stories_pki() {  # called by make_pki, before tlsa.vars is copied
@@ -88,15 +88,18 @@ story_knot_serves() {  # name type awk-pattern: the answer section matches the p
     grep -qxE "$3"
 }
 
+story_spki() {  # story CUR|NEXT: the SPKI digest from tlsa.vars (SPKI_STORY_ROLL_CUR, ...)
+  local var
+  var=SPKI_$(tr 'a-z-' 'A-Z_' <<<"$1")_$2
+  echo "${!var}"
+}
+
 story_tlsa() {  # story next|cur|both: set the TLSA RRset of mx.<story>.test
-  local st=$1 which=$2 upper cur next owner recs=() pat=""
-  upper=$(tr 'a-z-' 'A-Z_' <<<"$st")
-  cur=SPKI_${upper}_CUR next=SPKI_${upper}_NEXT
-  owner=_25._tcp.mx.$st.test.
+  local st=$1 which=$2 owner=_25._tcp.mx.$1.test. recs=() pat=""
   case $which in
-    cur) recs=("${!cur}") ;;
-    next) recs=("${!next}") ;;
-    both) recs=("${!cur}" "${!next}") ;;
+    cur) recs=("$(story_spki "$st" CUR)") ;;
+    next) recs=("$(story_spki "$st" NEXT)") ;;
+    both) recs=("$(story_spki "$st" CUR)" "$(story_spki "$st" NEXT)") ;;
   esac
   local args=("zone-unset $st.test $owner TLSA") r
   for r in "${recs[@]}"; do
@@ -126,8 +129,7 @@ story_mutate() {  # mutate|restore what
     mutate:story-roll-retire | mutate:story-fast-retire) story_tlsa "${what%-retire}" next ;;
     mutate:story-roll-switch | mutate:story-fast-switch)
       st=${what%-switch}
-      local want=SPKI_$(tr 'a-z-' 'A-Z_' <<<"$st")_NEXT
-      swap_chain "$st.chain.pem" "${STORY_ADDR[$st]}" "$st-next.chain.pem" "${!want}"
+      swap_chain "$st.chain.pem" "${STORY_ADDR[$st]}" "$st-next.chain.pem" "$(story_spki "$st" NEXT)"
       ;;
     mutate:story-sts-add-mx)
       # The operator's change in one go: the policy lists mx2, its id changes, mx2 is an MX.
@@ -136,9 +138,8 @@ story_mutate() {  # mutate|restore what
       ;;
     restore:stories)
       for st in story-roll story-fast; do
-        local want=SPKI_$(tr 'a-z-' 'A-Z_' <<<"$st")_CUR
         story_tlsa "$st" cur
-        swap_chain "$st.chain.pem" "${STORY_ADDR[$st]}" "$st-cur.chain.pem" "${!want}"
+        swap_chain "$st.chain.pem" "${STORY_ADDR[$st]}" "$st-cur.chain.pem" "$(story_spki "$st" CUR)"
       done
       story_write_policy
       story_sts_zone start

@@ -151,7 +151,6 @@ log "story 1: restart the exporter while waiting 2 x TTL"
 if stop_exporter; then ok "exporter stopped by SIGTERM"; else bad "exporter did not stop within 10 s"; fi
 if grep -q "$ROLL" "$work/exporter-state/state.json" 2>/dev/null; then ok "state file holds the rollover history of $ROLL"; else bad "no history of $ROLL in the state file"; fi
 start_exporter || bad "exporter did not come back: $(tail -n3 "$work/exporter.log")"
-t_restart=$(now)
 restarted_phase() {
   curl -sf --max-time 2 "http://127.0.0.1:$exp_port/metrics" |
     awk -v d="$ROLL" '$1 ~ "^mailtls_dane_rollover_phase\\{" && index($1, "domain=\"" d "\"") && $2 == 1 { match($1, /phase="[a-z_]+"/); print substr($1, RSTART + 7, RLENGTH - 8) }'
@@ -212,7 +211,7 @@ if [[ -n $safe2 && -n $safe2b ]] && near "$safe2b" "$safe2" 0.01; then
 else
   bad "$FAST: safe-to-switch '$safe2b' while switched_too_fast, want '$safe2'"
 fi
-fast_labels=(alertname=MailTLSDaneRolloverTooFast domain=$FAST mx=mx.$FAST severity=warning)
+fast_labels=(alertname=MailTLSDaneRolloverTooFast "domain=$FAST" "mx=mx.$FAST" severity=warning)
 if t_fast_fired=$(alert_at_webhook firing 20 "$t_switch2" "${fast_labels[@]}"); then
   ok "webhook: MailTLSDaneRolloverTooFast firing (warning) $(since "$t_switch2" "$t_fast_fired") s after the switch"
 else
@@ -253,7 +252,7 @@ else
   bad "$STS: cached coverage mx1 '$(covered "mx1.$STS")' mx2 '$(covered "mx2.$STS")' (want 1, 0), or the served policy does not cover mx2"
 fi
 dashboard_panels "$ROLL" "$STS" "What senders may hold" "Cached enforce policy expires" "MX hosts and the cached enforce policies"
-sts_labels=(alertname=MailTLSMtaStsCachedPolicyMxNotCovered domain=$STS mx=mx2.$STS severity=warning)
+sts_labels=(alertname=MailTLSMtaStsCachedPolicyMxNotCovered "domain=$STS" "mx=mx2.$STS" severity=warning)
 if t_sts_fired=$(alert_at_webhook firing 20 "$t_mx" "${sts_labels[@]}"); then
   ok "webhook: MailTLSMtaStsCachedPolicyMxNotCovered firing for mx2 (warning) $(since "$t_mx" "$t_sts_fired") s after the change"
 else
@@ -283,7 +282,7 @@ if wait_for 20 "$DUAL degraded" prom_has "mailtls_dane_status{domain=\"$DUAL\",s
 else
   bad "$DUAL: status or key types wrong (ecdsa '$(kt_match ecdsa)', rsa '$(kt_match rsa)')"
 fi
-dual_labels=(alertname=MailTLSDaneDegraded domain=$DUAL severity=warning)
+dual_labels=(alertname=MailTLSDaneDegraded "domain=$DUAL" severity=warning)
 if t_dual_fired=$(alert_at_webhook firing 50 "$t_dual" "${dual_labels[@]}"); then
   ok "webhook: MailTLSDaneDegraded firing (warning) $(since "$t_dual" "$t_dual_fired") s after the domain was added (for: 30 s)"
 else
@@ -324,7 +323,7 @@ for d in "$ROLL" "$FAST" "$STS" "$DUAL"; do
 done
 others=$(pages list | grep -v -e "domain=\"$ROLL\"" -e "domain=\"$FAST\"" -e "domain=\"$STS\"" -e "domain=\"$DUAL\"")
 if [[ -z $others ]]; then ok "webhook: no alert about anything else (no page at all)"; else bad "webhook: other alerts: $(tr '\n' ';' <<<"$others")"; fi
-if [[ -z $(pages list | grep 'severity="critical"') ]]; then ok "webhook: no page (critical) in any story"; else bad "webhook: pages: $(pages list | grep 'severity="critical"' | tr '\n' ';')"; fi
+if ! pages list | grep -q 'severity="critical"'; then ok "webhook: no page (critical) in any story"; else bad "webhook: pages: $(pages list | grep 'severity="critical"' | tr '\n' ';')"; fi
 # Prometheus agrees: what fired during the stories is what reached the webhook.
 fired=$(curl -sf --max-time 5 -G "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode \
   "query=count by (alertname, domain) (max_over_time(ALERTS{alertstate=\"firing\"}[$(($(date +%s) - ${T_START%.*} + 1))s]))" |
