@@ -14,6 +14,8 @@
 #   story-roll-retire, story-fast-retire     remove the old key's TLSA record
 #   story-sts-add-mx                         MX mx2 added, and at once the policy lists it
 #                                            (new body, new id)
+#   story-sts-withdraw                       the _mta-sts TXT record removed, without a
+#                                            mode: none policy served first
 # shellcheck shell=bash
 
 STORY_TLSA_TTL=8
@@ -68,7 +70,9 @@ story_write_policy() {  # [with-mx2]
 }
 
 # One Knot transaction (signed by Knot when committed); then waits until Knot serves the
-# change: `expect` is an awk pattern over `kdig <name> <type>` answer lines.
+# change: `expect` is an extended regular expression for the answer's records of that type,
+# sorted and each followed by ';' ("" for none). Unsetting what is not there is no error: the
+# state wanted is reached.
 story_knot_txn() {  # zone name type expect -- knotc zone-set/zone-unset arguments...
   local zone=$1 name=$2 type=$3 expect=$4 knotc=(knotc -c "$KNOT/knot.conf")
   shift 5
@@ -76,16 +80,18 @@ story_knot_txn() {  # zone name type expect -- knotc zone-set/zone-unset argumen
   local args
   for args in "$@"; do
     # shellcheck disable=SC2086  # each argument is one knotc command line
-    "${knotc[@]}" $args >/dev/null || { "${knotc[@]}" zone-abort "$zone" >/dev/null; die "knotc $args failed"; }
+    "${knotc[@]}" $args >/dev/null 2>&1 || [[ $args == zone-unset* ]] ||
+      { "${knotc[@]}" zone-abort "$zone" >/dev/null; die "knotc $args failed"; }
   done
   "${knotc[@]}" zone-commit "$zone" >/dev/null || die "knotc zone-commit $zone failed"
   wait_for "$name $type in Knot" 10 story_knot_serves "$name" "$type" "$expect"
 }
 
-story_knot_serves() {  # name type awk-pattern: the answer section matches the pattern exactly
-  kdig @"$DNS_ADDR" -p "$DNS_PORT" +time=1 +retry=0 +norec +noall +answer "$1" "$2" 2>/dev/null |
-    awk -v t="$2" '$4 == t { $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print }' | sort | tr '\n' ';' |
-    grep -qxE "$3"
+story_knot_serves() {  # name type regex: the answer's records of that type match it exactly
+  local out
+  out=$(kdig @"$DNS_ADDR" -p "$DNS_PORT" +time=1 +retry=0 +norec +noall +answer "$1" "$2" 2>/dev/null |
+    awk -v t="$2" '$4 == t { $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print }' | sort | tr '\n' ';') || return 1
+  [[ $out =~ ^($3)$ ]]
 }
 
 story_spki() {  # story CUR|NEXT: the SPKI digest from tlsa.vars (SPKI_STORY_ROLL_CUR, ...)
@@ -135,6 +141,9 @@ story_mutate() {  # mutate|restore what
       # The operator's change in one go: the policy lists mx2, its id changes, mx2 is an MX.
       story_write_policy with-mx2
       story_sts_zone with-mx2
+      ;;
+    mutate:story-sts-withdraw)
+      story_knot_txn story-sts.test _mta-sts.story-sts.test. TXT "" -- "zone-unset story-sts.test _mta-sts TXT"
       ;;
     restore:stories)
       for st in story-roll story-fast; do

@@ -13,6 +13,8 @@
 #      fires and resolves once max_age has passed.
 #   4. dane-dualcert.test: TLSA for the ECDSA key only: DANE degraded, the RSA key type does
 #      not match, MailTLSDaneDegraded fires; posttls-finger limited to each key type agrees.
+#   5. story-sts.test again: the _mta-sts TXT record removed without a mode: none policy first:
+#      MailTLSMtaStsWithdrawnWhileCached fires and resolves once max_age has passed.
 # Per story domain the set of alerts at the webhook must be exactly the expected one, and no
 # alert may be about anything else. The world mutations are tests/world/stories.sh.
 #
@@ -273,6 +275,43 @@ else
   bad "$STS: not back to enforce_cached after max_age"
 fi
 
+# ------------------------------------------------------------------------------ story 5
+log "story 5 ($STS): remove the _mta-sts TXT record, without serving mode: none first"
+t_wd=$(now)
+mutate story-sts-withdraw
+if wait_for 20 "$STS withdrawn_without_none" prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"withdrawn_without_none\"} == 1"; then
+  ok "$STS: sender cache status withdrawn_without_none"
+else
+  bad "$STS: no withdrawn_without_none within 20 s"
+fi
+expiry=$(prom_value "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"}")
+# The last enforce policy was served until the probe that saw the record gone.
+if [[ -n $expiry ]] && within "$expiry" "$(python3 -c "print($t_wd + $MAX_AGE)")" "$(python3 -c "print($t_wd + $MAX_AGE + $INTERVAL + 5)")"; then
+  ok "$STS: cached enforce policy expires $(since "$t_wd" "$expiry") s after the removal (max_age $MAX_AGE s after it was last served)"
+else
+  bad "$STS: cached enforce policy expiry '$expiry', want max_age after the removal ($t_wd)"
+fi
+wd_labels=(alertname=MailTLSMtaStsWithdrawnWhileCached "domain=$STS" severity=warning)
+if t_wd_fired=$(alert_at_webhook firing 20 "$t_wd" "${wd_labels[@]}"); then
+  ok "webhook: MailTLSMtaStsWithdrawnWhileCached firing (warning) $(since "$t_wd" "$t_wd_fired") s after the removal"
+else
+  bad "webhook: no MailTLSMtaStsWithdrawnWhileCached for $STS"
+fi
+if t_wd_resolved=$(alert_at_webhook resolved $((MAX_AGE + 25)) "$t_wd" "${wd_labels[@]}"); then
+  if python3 -c "import sys; sys.exit(0 if $t_wd_resolved >= ${expiry:-0} else 1)"; then
+    ok "webhook: MailTLSMtaStsWithdrawnWhileCached resolved $(since "${expiry:-0}" "$t_wd_resolved") s after the cached policy expired, not before"
+  else
+    bad "webhook: MailTLSMtaStsWithdrawnWhileCached resolved before the cached policy expired"
+  fi
+else
+  bad "webhook: MailTLSMtaStsWithdrawnWhileCached never resolved"
+fi
+if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"no_enforce_cached\"} == 1 and on () mailtls_mtasts_status{domain=\"$STS\",status=\"not_deployed\"} == 1 and on () absent(mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"})"; then
+  ok "$STS: after max_age, no_enforce_cached and MTA-STS not_deployed, no expiry left"
+else
+  bad "$STS: not no_enforce_cached / not_deployed after max_age"
+fi
+
 # ------------------------------------------------------------------------------ story 4
 log "story 4 ($DUAL): the RSA certificate has no TLSA record"
 kt_match() { prom_value "mailtls_dane_key_type_match{domain=\"$DUAL\",key_type=\"$1\"}"; }
@@ -310,7 +349,7 @@ sleep 4
 declare -A expected=(
   [$ROLL]=""
   [$FAST]=$'MailTLSDaneRolloverTooFast firing warning\nMailTLSDaneRolloverTooFast resolved warning'
-  [$STS]=$'MailTLSMtaStsCachedPolicyMxNotCovered firing warning\nMailTLSMtaStsCachedPolicyMxNotCovered resolved warning'
+  [$STS]=$'MailTLSMtaStsCachedPolicyMxNotCovered firing warning\nMailTLSMtaStsCachedPolicyMxNotCovered resolved warning\nMailTLSMtaStsWithdrawnWhileCached firing warning\nMailTLSMtaStsWithdrawnWhileCached resolved warning'
   [$DUAL]="MailTLSDaneDegraded firing warning"
 )
 for d in "$ROLL" "$FAST" "$STS" "$DUAL"; do
@@ -328,7 +367,7 @@ if ! pages list | grep -q 'severity="critical"'; then ok "webhook: no page (crit
 fired=$(curl -sf --max-time 5 -G "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode \
   "query=count by (alertname, domain) (max_over_time(ALERTS{alertstate=\"firing\"}[$(($(date +%s) - ${T_START%.*} + 1))s]))" |
   python3 -c 'import json, sys; print(" ".join(sorted(r["metric"]["alertname"] + "/" + r["metric"].get("domain", "-") for r in json.load(sys.stdin)["data"]["result"])))')
-want_fired="MailTLSDaneDegraded/$DUAL MailTLSDaneRolloverTooFast/$FAST MailTLSMtaStsCachedPolicyMxNotCovered/$STS"
+want_fired="MailTLSDaneDegraded/$DUAL MailTLSDaneRolloverTooFast/$FAST MailTLSMtaStsCachedPolicyMxNotCovered/$STS MailTLSMtaStsWithdrawnWhileCached/$STS"
 if [[ $fired == "$want_fired" ]]; then ok "Prometheus fired exactly: $fired"; else bad "Prometheus fired: [$fired], want [$want_fired]"; fi
 
 log "world.sh restore stories"
@@ -338,6 +377,7 @@ echo "timeline (seconds):"
 echo "  story 1: first seen +$(since "$t_pub" "${first1:-$t_pub}") after publish, safe-to-switch +$(since "$t_pub" "${safe1:-$t_pub}"), next_safe seen +$(since "$t_pub" "$t_safe_seen")"
 [[ -n ${t_fast_fired:-} ]] && echo "  story 2: warning +$(since "$t_switch2" "$t_fast_fired") after the switch, resolved +$(since "$safe2" "${t_fast_resolved:-$safe2}") after safe-to-switch"
 [[ -n ${t_sts_fired:-} ]] && echo "  story 3: warning +$(since "$t_mx" "$t_sts_fired") after the change, resolved +$(since "$t_mx" "${t_sts_resolved:-$t_mx}") (max_age $MAX_AGE)"
+[[ -n ${t_wd_fired:-} ]] && echo "  story 5: warning +$(since "$t_wd" "$t_wd_fired") after the removal, resolved +$(since "$t_wd" "${t_wd_resolved:-$t_wd}") (max_age $MAX_AGE)"
 [[ -n ${t_dual_fired:-} ]] && echo "  story 4: warning +$(since "$t_dual" "$t_dual_fired") after the reload"
 echo "alerts received:"
 pages list | while read -r t rest; do printf '  +%6.1fs %s\n' "$(since "$T_START" "$t")" "$rest"; done
