@@ -4,7 +4,8 @@
 #                    2 x TTL, switch the key, retire the old record); MX at 127.0.1.15
 #   story-fast.test  story 2: the same rollover with the key switched at once; 127.0.1.16
 #   story-sts.test   story 3: an MX host added while senders still hold an enforce policy that
-#                    does not list it; MX hosts at 127.0.1.17, policy host 127.0.2.10
+#                    does not list it; MX hosts at 127.0.1.17, policy host 127.0.2.10;
+#                    story 5: then its _mta-sts TXT record removed without mode: none first
 # Story 4 is dane-dualcert.test (dualcert.sh) as it is. Times are short so that the stories
 # run in real time: the TLSA TTL of the rollover domains is STORY_TLSA_TTL seconds, and in
 # story-sts.test the MX and TXT TTLs are 1 s and the policy's max_age is STORY_STS_MAX_AGE.

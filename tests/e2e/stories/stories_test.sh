@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The four stories of issue 18, replayed in the test world in real time, each judged by the
+# The four stories of issue 18 (and a fifth), replayed in the test world in real time, each judged by the
 # real Prometheus (the shipped rules, every `for:` scaled from minutes to seconds) and
 # Alertmanager (critical -> /page, everything else -> /warning of one webhook):
 #   1. story-roll.test: a TLSA key rollover done right (publish the next record, wait until the
