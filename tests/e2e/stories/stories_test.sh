@@ -94,6 +94,30 @@ dashboard_panels() {
   fi
 }
 
+# warning_comes_and_goes <after what> <t0> <fire limit> <resolve limit> <not before> <its name>
+#   label=value...: the warning with those labels fires at the webhook after t0 and resolves,
+#   not before the time <not before>. Sets t_fired and t_resolved (empty when not seen).
+warning_comes_and_goes() {
+  local what=$1 t0=$2 fire_limit=$3 resolve_limit=$4 not_before=$5 not_before_name=$6 alert
+  shift 6
+  alert=${1#alertname=}
+  t_resolved=""
+  if ! t_fired=$(alert_at_webhook firing "$fire_limit" "$t0" "$@"); then
+    t_fired=""
+    bad "webhook: no $alert ($*)"
+    return
+  fi
+  ok "webhook: $alert firing (warning) $(since "$t0" "$t_fired") s after $what"
+  if ! t_resolved=$(alert_at_webhook resolved "$resolve_limit" "$t0" "$@"); then
+    t_resolved=""
+    bad "webhook: $alert never resolved"
+  elif python3 -c "import sys; sys.exit(0 if $t_resolved >= $not_before else 1)"; then
+    ok "webhook: $alert resolved $(since "$not_before" "$t_resolved") s after $not_before_name, not before"
+  else
+    bad "webhook: $alert resolved before $not_before_name"
+  fi
+}
+
 stack_preconditions
 stack_use_world
 # shellcheck disable=SC1091
@@ -213,21 +237,9 @@ if [[ -n $safe2 && -n $safe2b ]] && near "$safe2b" "$safe2" 0.01; then
 else
   bad "$FAST: safe-to-switch '$safe2b' while switched_too_fast, want '$safe2'"
 fi
-fast_labels=(alertname=MailTLSDaneRolloverTooFast "domain=$FAST" "mx=mx.$FAST" severity=warning)
-if t_fast_fired=$(alert_at_webhook firing 20 "$t_switch2" "${fast_labels[@]}"); then
-  ok "webhook: MailTLSDaneRolloverTooFast firing (warning) $(since "$t_switch2" "$t_fast_fired") s after the switch"
-else
-  bad "webhook: no MailTLSDaneRolloverTooFast for $FAST"
-fi
-if t_fast_resolved=$(alert_at_webhook resolved $((2 * TTL + 15)) "$t_switch2" "${fast_labels[@]}"); then
-  if python3 -c "import sys; sys.exit(0 if $t_fast_resolved >= $safe2 else 1)"; then
-    ok "webhook: MailTLSDaneRolloverTooFast resolved $(since "$safe2" "$t_fast_resolved") s after the safe-to-switch time, not before"
-  else
-    bad "webhook: MailTLSDaneRolloverTooFast resolved before the switch was safe"
-  fi
-else
-  bad "webhook: MailTLSDaneRolloverTooFast for $FAST never resolved"
-fi
+warning_comes_and_goes "the switch" "$t_switch2" 20 $((2 * TTL + 15)) "${safe2:-0}" "the safe-to-switch time" \
+  alertname=MailTLSDaneRolloverTooFast "domain=$FAST" "mx=mx.$FAST" severity=warning
+t_fast_fired=$t_fired t_fast_resolved=$t_resolved
 expect_phase "$FAST" old_record_removable 10 "the risk is over, the old record can go"
 mutate story-fast-retire
 expect_phase "$FAST" steady 30 "only the new key's record"
@@ -254,21 +266,10 @@ else
   bad "$STS: cached coverage mx1 '$(covered "mx1.$STS")' mx2 '$(covered "mx2.$STS")' (want 1, 0), or the served policy does not cover mx2"
 fi
 dashboard_panels "$ROLL" "$STS" "What senders may hold" "Cached enforce policy expires" "MX hosts and the cached enforce policies"
-sts_labels=(alertname=MailTLSMtaStsCachedPolicyMxNotCovered "domain=$STS" "mx=mx2.$STS" severity=warning)
-if t_sts_fired=$(alert_at_webhook firing 20 "$t_mx" "${sts_labels[@]}"); then
-  ok "webhook: MailTLSMtaStsCachedPolicyMxNotCovered firing for mx2 (warning) $(since "$t_mx" "$t_sts_fired") s after the change"
-else
-  bad "webhook: no MailTLSMtaStsCachedPolicyMxNotCovered for mx2.$STS"
-fi
-if t_sts_resolved=$(alert_at_webhook resolved $((MAX_AGE + 25)) "$t_mx" "${sts_labels[@]}"); then
-  if python3 -c "import sys; sys.exit(0 if $t_sts_resolved >= $t_mx + $MAX_AGE else 1)"; then
-    ok "webhook: MailTLSMtaStsCachedPolicyMxNotCovered resolved $(since "$t_mx" "$t_sts_resolved") s after the change (max_age $MAX_AGE s)"
-  else
-    bad "webhook: MailTLSMtaStsCachedPolicyMxNotCovered resolved before max_age had passed"
-  fi
-else
-  bad "webhook: MailTLSMtaStsCachedPolicyMxNotCovered never resolved"
-fi
+warning_comes_and_goes "the change" "$t_mx" 20 $((MAX_AGE + 25)) "$(python3 -c "print($t_mx + $MAX_AGE)")" \
+  "max_age ($MAX_AGE s) after the change" \
+  alertname=MailTLSMtaStsCachedPolicyMxNotCovered "domain=$STS" "mx=mx2.$STS" severity=warning
+t_sts_fired=$t_fired t_sts_resolved=$t_resolved
 if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"enforce_cached\"} == 1 and on () absent(mailtls_mtasts_cached_policy_mx_covered{domain=\"$STS\"})"; then
   ok "$STS: after max_age, enforce_cached, no cached policy left that misses an MX"
 else
@@ -291,21 +292,9 @@ if [[ -n $expiry ]] && within "$expiry" "$(python3 -c "print($t_wd + $MAX_AGE)")
 else
   bad "$STS: cached enforce policy expiry '$expiry', want max_age after the removal ($t_wd)"
 fi
-wd_labels=(alertname=MailTLSMtaStsWithdrawnWhileCached "domain=$STS" severity=warning)
-if t_wd_fired=$(alert_at_webhook firing 20 "$t_wd" "${wd_labels[@]}"); then
-  ok "webhook: MailTLSMtaStsWithdrawnWhileCached firing (warning) $(since "$t_wd" "$t_wd_fired") s after the removal"
-else
-  bad "webhook: no MailTLSMtaStsWithdrawnWhileCached for $STS"
-fi
-if t_wd_resolved=$(alert_at_webhook resolved $((MAX_AGE + 25)) "$t_wd" "${wd_labels[@]}"); then
-  if python3 -c "import sys; sys.exit(0 if $t_wd_resolved >= ${expiry:-0} else 1)"; then
-    ok "webhook: MailTLSMtaStsWithdrawnWhileCached resolved $(since "${expiry:-0}" "$t_wd_resolved") s after the cached policy expired, not before"
-  else
-    bad "webhook: MailTLSMtaStsWithdrawnWhileCached resolved before the cached policy expired"
-  fi
-else
-  bad "webhook: MailTLSMtaStsWithdrawnWhileCached never resolved"
-fi
+warning_comes_and_goes "the removal" "$t_wd" 20 $((MAX_AGE + 25)) "${expiry:-0}" "the cached policy's expiry" \
+  alertname=MailTLSMtaStsWithdrawnWhileCached "domain=$STS" severity=warning
+t_wd_fired=$t_fired t_wd_resolved=$t_resolved
 if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"no_enforce_cached\"} == 1 and on () mailtls_mtasts_status{domain=\"$STS\",status=\"not_deployed\"} == 1 and on () absent(mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"})"; then
   ok "$STS: after max_age, no_enforce_cached and MTA-STS not_deployed, no expiry left"
 else
