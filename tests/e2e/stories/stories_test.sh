@@ -33,7 +33,6 @@ INTERVAL=2   # the exporter's probe interval (s); Prometheus scrapes and evaluat
 WAIT_BUDGET=260
 # shellcheck source=tests/e2e/paging/alerting_stack.sh
 source "$here/../paging/alerting_stack.sh"
-# shellcheck disable=SC1091
 pages() { "$here/../paging/pages.py" "$1" "$work/pages.jsonl" "${@:2}"; }
 
 mutated=0   # 1 once a story mutation may have been applied, until `restore stories` succeeded
@@ -44,7 +43,7 @@ stack_on_exit() {
     "$world" restore stories >/dev/null || echo "cleanup: restore stories FAILED" >&2
   fi
 }
-mutate() {  # world.sh mutate <what>, timed
+mutate() {  # world.sh mutate <what>; the world is restored in the trap from then on
   mutated=1
   "$world" mutate "$1" >>"$work/mutate.log" 2>&1 || bad "world.sh mutate $1: $(tail -n2 "$work/mutate.log")"
 }
