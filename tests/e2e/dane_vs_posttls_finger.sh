@@ -74,14 +74,14 @@ while read -r kind domain a b c d e; do
     out=$(ptf_key_type "$key_type" -c -l dane -a "$family" "$target")
     what="$domain $mx $address $key_type"
     if [[ $kind == notoffered ]]; then
-      if grep -q "TLS connection established" <<<"$out"; then
+      if [[ $(ptf_tls_result <<<"$out") != none ]]; then
         bad "$what: we say not offered, Postfix limited to $key_type got TLS" "$(grep 'established' <<<"$out" | head -n1)"
       else
         ok "$what: not offered, and Postfix limited to $key_type gets no TLS"
       fi
       continue
     fi
-    if grep -q "Verified TLS connection established" <<<"$out"; then pf=1; else pf=0; fi
+    if [[ $(ptf_tls_result <<<"$out") == verified ]]; then pf=1; else pf=0; fi
     if [[ $e == "$pf" ]]; then
       ok "$what: key type match=$e, and Postfix limited to $key_type agrees"
     else
@@ -90,9 +90,7 @@ while read -r kind domain a b c d e; do
     continue
   fi
   out=$(ptf -c -l dane -a "$family" "$target")
-  if grep -q "Verified TLS connection established" <<<"$out"; then pf=1
-  elif grep -q "TLS connection established" <<<"$out"; then pf=untrusted
-  else pf=0; fi
+  case $(ptf_tls_result <<<"$out") in verified) pf=1 ;; tls) pf=untrusted ;; *) pf=0 ;; esac
   what="$domain $mx $address"
   case "$ours_match:$pf" in
     1:1) ok "$what: DANE match, and Postfix verifies" ;;

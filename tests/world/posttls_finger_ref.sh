@@ -75,3 +75,10 @@ ptf_key_type() {  # ecdsa|rsa posttls-finger args...: offering only that key typ
     >"$REF/openssl-$kt.cnf"
   OPENSSL_CONF=$REF/openssl-$kt.cnf ptf "$@"
 }
+ptf_tls_result() {  # posttls-finger output on stdin -> verified | tls (not verified) | none (no TLS)
+  local out
+  out=$(cat)
+  if grep -q "Verified TLS connection established" <<<"$out"; then echo verified
+  elif grep -q "TLS connection established" <<<"$out"; then echo tls
+  else echo none; fi
+}

@@ -223,6 +223,7 @@ make_pki() {
     echo "SPKI_STS=$(spki_sha256_of_key "$PKI/sts.key")"
   } >"$PKI/tlsa.vars"
   make_dualcert_pki
+  make_stories_pki
   cp "$PKI/tlsa.vars" "$RUN_DIR/tlsa.env"
 }
 
@@ -389,6 +390,8 @@ PF_LISTENERS=(
 )
 # shellcheck source=tests/world/dualcert.sh
 source "$HERE/dualcert.sh"
+# shellcheck source=tests/world/stories.sh
+source "$HERE/stories.sh"
 
 write_postfix_conf() {
   mkdir -p "$PF/conf" "$PF/spool" "$PF/data"
@@ -494,6 +497,7 @@ policy_body() {  # domain
   case $1 in
     sts-testing.test) printf 'version: STSv1\r\nmode: testing\r\nmx: *.sts-testing.test\r\nmax_age: 86400\r\n' ;;
     sts-mxmiss.test) printf 'version: STSv1\nmode: enforce\nmx: mx1.sts-mxmiss.test\nmax_age: 86400\n' ;;
+    story-sts.test) story_sts_policy_body ;;
     sts-huge.test)
       printf 'version: STSv1\nmode: enforce\nmx: mx.sts-huge.test\nmax_age: 86400\n'
       local i
@@ -761,19 +765,19 @@ served_spki() {  # address [port]: SHA-256 of the SPKI the SMTP server presents 
     openssl dgst -sha256 -r | cut -d' ' -f1
 }
 
-swap_good_chain() {  # source chain file; then make Postfix serve it before returning
-  local src=$1 want=$2
-  cp "$PKI/$src" "$PKI/good.chain.pem.new"
-  chmod 600 "$PKI/good.chain.pem.new"
-  mv "$PKI/good.chain.pem.new" "$PKI/good.chain.pem"
+swap_chain() {  # served chain file, its address, source chain file, SPKI; Postfix serves it on return
+  local dst=$1 addr=$2 src=$3 want=$4
+  cp "$PKI/$src" "$PKI/$dst.new"
+  chmod 600 "$PKI/$dst.new"
+  mv "$PKI/$dst.new" "$PKI/$dst"
   script -qec "postfix -c $PF/conf reload" /dev/null >/dev/null 2>&1 || die "postfix reload failed"
   local deadline=$((SECONDS + 30)) got=""
   while ((SECONDS < deadline)); do
-    got=$(served_spki 127.0.1.1)
+    got=$(served_spki "$addr")
     [[ $got == "$want" ]] && return 0
     sleep 0.5
   done
-  die "127.0.1.1 still serves SPKI $got, want $want"
+  die "$addr still serves SPKI $got, want $want"
 }
 
 cmd_mutate() {  # mutate|restore what
@@ -789,9 +793,9 @@ cmd_mutate() {  # mutate|restore what
       issue good-rotated good-rotated webpki-ca "$(utc "-1 second")" "$(utc "+90 days")" \
         mx.dane-good.test mail.cname-mx.test
       chain good-rotated.chain.pem good-rotated.key good-rotated.pem
-      swap_good_chain good-rotated.chain.pem "$SPKI_GOOD_ROTATED"
+      swap_chain good.chain.pem 127.0.1.1 good-rotated.chain.pem "$SPKI_GOOD_ROTATED"
       ;;
-    restore:rotate-key) swap_good_chain good-original.chain.pem "$SPKI_GOOD" ;;
+    restore:rotate-key) swap_chain good.chain.pem 127.0.1.1 good-original.chain.pem "$SPKI_GOOD" ;;
     mutate:sts-content)
       policy_body_changed >"$NGX/www/sts-changed.test/.well-known/mta-sts.txt.new"
       mv "$NGX/www/sts-changed.test/.well-known/mta-sts.txt.new" "$NGX/www/sts-changed.test/.well-known/mta-sts.txt"
@@ -800,13 +804,14 @@ cmd_mutate() {  # mutate|restore what
       policy_body sts-changed.test >"$NGX/www/sts-changed.test/.well-known/mta-sts.txt.new"
       mv "$NGX/www/sts-changed.test/.well-known/mta-sts.txt.new" "$NGX/www/sts-changed.test/.well-known/mta-sts.txt"
       ;;
-    *) die "unknown: $action '$what' (known: rotate-key, sts-content)" ;;
+    *:story-* | restore:stories) story_mutate "$action" "$what" ;;
+    *) die "unknown: $action '$what' (known: rotate-key, sts-content, the story-* of stories.sh)" ;;
   esac
   log "$action $what: done"
 }
 
 usage() {
-  echo "usage: $0 start|stop|status|mutate <rotate-key|sts-content>|restore <rotate-key|sts-content>" >&2
+  echo "usage: $0 start|stop|status|mutate <rotate-key|sts-content|story-*>|restore <rotate-key|sts-content|stories>" >&2
   exit 2
 }
 

@@ -3,7 +3,7 @@
 and checks that each returns data (at least one series with a finite value).
 
 usage: dashboard_queries.py <prometheus base URL> [--domain D] [--sts-domain S]
-                            [--extra-domain E] [--dashboards DIR]
+                            [--extra-domain E] [--dashboards DIR] [--panel TITLE ...]
                             [--profile lean --healthy-domain H --healthy-sts-domain HS]
        dashboard_queries.py --self-test [--dashboards DIR]   (no Prometheus needed)
 
@@ -25,7 +25,9 @@ the template variables' queries). Grafana's variables are replaced as a user wou
                       has no cluster label;
   $__rate_interval -> 1m, $__interval -> 15s, $__range -> 1h, ${datasource} is not in exprs.
 Panels that legitimately have no data in this setup are listed in EXPECTED_EMPTY with the
-reason; they are printed, never skipped silently.
+reason; they are printed, never skipped silently. With --panel, only the panels of those titles
+are queried, and each of their expressions must return data (EXPECTED_EMPTY does not apply: the
+caller queries them at a moment their data must exist, as the stories test does).
 Prints "ok ..." / "FAIL ..." lines and "N passed, N failed"; exits 1 on any failure.
 """
 import argparse
@@ -196,6 +198,7 @@ def main():
     ap.add_argument("--extra-domain", default="tlsrpt-bad.test")
     ap.add_argument("--dashboards", default=os.path.join(ROOT, "dashboards"))
     ap.add_argument("--self-test", action="store_true", help="check the variable substitution and exit")
+    ap.add_argument("--panel", action="append", default=[], help="only the panels of this title")
     ap.add_argument("--profile", choices=("full", "lean"), default="full")
     ap.add_argument("--healthy-domain", default="dane-good.test")
     ap.add_argument("--healthy-sts-domain", default="sts-enforce.test")
@@ -221,6 +224,8 @@ def main():
                 failed += 1
                 continue
             key = panel_key(where)
+            if a.panel and (key is None or key[1] not in a.panel):
+                continue
             lean = a.profile == "lean"
             if name == "mailtls-domain.json":
                 sts = key is not None and ((key[0], key[1]) in STS_PANELS or key in STS_PANELS)
@@ -232,13 +237,17 @@ def main():
                 # lean: the healthy domains only, since the overview must work on the lean series
                 domains = [a.healthy_domain, a.healthy_sts_domain] if lean else [a.domain, a.sts_domain]
                 domain_value = "|".join(domains + [a.extra_domain])
-            ok = check(a.prometheus, where, substitute(expr, domain_value), True, EXPECTED_EMPTY.get(key))
+            reason = None if a.panel else EXPECTED_EMPTY.get(key)
+            ok = check(a.prometheus, where, substitute(expr, domain_value), True, reason)
             passed, failed = passed + ok, failed + 1 - ok
             if lean and name == "mailtls-domain.json" and reads_domain_series(expr):
                 detail = lean_detail_families(expr)
                 reason = ", ".join(detail) if detail else EXPECTED_EMPTY.get(key)
                 ok = check(a.prometheus, f"{where} (healthy {healthy})", substitute(expr, healthy), not detail, reason)
                 passed, failed = passed + ok, failed + 1 - ok
+    if a.panel and not passed + failed:
+        print(f"FAIL no panel titled {a.panel}")
+        failed += 1
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -8,6 +8,8 @@ usage:
       exit 1 if there is none.
   pages.py list <log>
       one line per alert in every notification: receive time, alert status, labels.
+  pages.py set <log> [label=value ...]
+      the distinct "alertname status severity" of the alerts with all those labels, sorted.
 Python standard library only.
 """
 import json
@@ -39,6 +41,14 @@ def main(argv):
         for received, status, labels in alerts(argv[1]):
             text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
             print(f"{received:.3f} {status} {{{text}}}")
+        return 0
+    if len(argv) >= 2 and argv[0] == "set":
+        want = dict(kv.split("=", 1) for kv in argv[2:])
+        seen = {(labels.get("alertname", "-"), status, labels.get("severity", "-"))
+                for _, status, labels in alerts(argv[1])
+                if all(labels.get(k) == v for k, v in want.items())}
+        for entry in sorted(seen):
+            print(*entry)
         return 0
     if len(argv) >= 3 and argv[0] == "seen":
         path, want_status, rest = argv[1], argv[2], argv[3:]

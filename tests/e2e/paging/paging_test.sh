@@ -20,7 +20,6 @@
 set -uo pipefail
 
 exporter=${1:?usage: $0 <mailtls_exporter binary> [--profile lean] [--dashboards-only]}
-exporter=$(readlink -f "$exporter")
 shift
 PROFILE=full DASHBOARDS_ONLY=0
 while (($#)); do
@@ -31,11 +30,6 @@ while (($#)); do
   esac
 done
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
-world="$repo/tests/world/world.sh"
-RUN_DIR=${MAILTLS_WORLD_DIR:-$repo/.world}
-PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
-ALERTMANAGER=${ALERTMANAGER:-/usr/bin/prometheus-alertmanager}
 DOMAIN=dane-good.test       # the F1 target: rotate-key changes the key of its MX
 STS_DOMAIN=sts-enforce.test # a healthy MTA-STS domain, for the MTA-STS dashboard panels
 WARN_DOMAIN=tlsrpt-bad.test # healthy for mail, but its TLS-RPT record has no rua=: the warning
@@ -44,120 +38,25 @@ MX=mx.dane-good.test
 DANE_DETAIL_DOMAIN=dane-v6.test    # lean profile only: DANE degraded (::1 does not match) and
 STS_DETAIL_DOMAIN=sts-mxmiss.test  # MTA-STS degraded (mx2 not covered): every series is kept
 
-T_START=$(date +%s.%N)
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL $*"; }
-log() { printf '[%6.1fs] %s\n' "$(elapsed "$T_START")" "$*"; }
-elapsed() { python3 -c "import sys,time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$1"; }
-since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$2"; }
-
-# ------------------------------------------------------------------------------ cleanup
-work=""
-pids=()           # every process this script started, stopped by PID in the trap
-mutated=0         # 1 from just before `mutate rotate-key` until `restore` succeeded
-started_world=0
-main_pid=$BASHPID
-cleanup() {
-  local rc=$?
-  # Only the test's own shell cleans up: a signal caught by a command-substitution subshell
-  # in the instant after fork must not restore or kill while the test goes on.
-  [[ $BASHPID == "$main_pid" ]] || exit "$rc"
-  trap - EXIT INT TERM
-  if ((mutated)); then
-    echo "cleanup: restoring rotate-key"
-    "$world" restore rotate-key || echo "cleanup: restore rotate-key FAILED: the world keeps serving the rotated key" >&2
-  fi
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  if ((started_world)); then "$world" stop; fi
-  if [[ -n $work && -d $work ]]; then
-    if ((rc == 0)); then
-      rm -rf "$work"
-    else
-      echo "logs kept in $work (exporter.log prometheus.log alertmanager.log webhook.log pages.jsonl)"
-    fi
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # Every wait ends by this time (seconds after start), whatever its own limit says, so that the
 # whole test (waits, mutate/restore of at most 30 s each, dashboards at most 60 s, two reloads
 # of at most 10 s each, 22 s of sleeps, cleanup) stays under CTest's 420 s.
 WAIT_BUDGET=200
-T_DEADLINE=$(($(date +%s) + WAIT_BUDGET))
+# shellcheck source=tests/e2e/paging/alerting_stack.sh
+source "$here/alerting_stack.sh"
 
-# wait_for <seconds> <what> <command...>: polls every 0.5 s; 0 when the command succeeded.
-wait_for() {
-  local limit=$1 what=$2 deadline
-  shift 2
-  deadline=$(($(date +%s) + limit))
-  ((deadline > T_DEADLINE)) && deadline=$T_DEADLINE
-  while (($(date +%s) < deadline)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.5
-  done
-  echo "timed out after ${limit}s waiting for $what" >&2
-  return 1
+mutated=0         # 1 from just before `mutate rotate-key` until `restore` succeeded
+stack_on_exit() {
+  if ((mutated)); then
+    echo "cleanup: restoring rotate-key"
+    "$world" restore rotate-key || echo "cleanup: restore rotate-key FAILED: the world keeps serving the rotated key" >&2
+  fi
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# promq <expr>: number of series (with a finite value) the instant query returns.
-promq() {
-  curl -sf --max-time 5 -G "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1" |
-    python3 -c 'import json, math, sys
-d = json.load(sys.stdin)["data"]["result"]
-print(sum(1 for s in d if not math.isnan(float(s["value"][1]))))'
-}
-prom_has() { [[ $(promq "$1") -gt 0 ]]; }
-
-page_seen() { "$here/pages.py" seen "$work/pages.jsonl" "$@"; }
-
-die_setup() {
-  bad "setup: $*"
-  echo "$passed passed, $failed failed"
-  exit 1
-}
-
-# ------------------------------------------------------------------------------ preconditions
-[[ $(id -u) == 0 ]] || die_setup "run as root (the world's mutations need it)"
-[[ -x $exporter ]] || die_setup "no exporter binary at $exporter"
-[[ -x $PROMETHEUS ]] || die_setup "no Prometheus at $PROMETHEUS (Debian package prometheus)"
-[[ -x $ALERTMANAGER ]] || die_setup "no Alertmanager at $ALERTMANAGER (Debian package prometheus-alertmanager)"
-
-if "$world" status 2>/dev/null | grep -q '^state: all'; then
-  log "using the running world in $RUN_DIR (left running)"
-else
-  log "no world running: starting one"
-  started_world=1
-  "$world" start || die_setup "world.sh start failed"
-fi
-[[ -s $RUN_DIR/exporter.yaml ]] || die_setup "no $RUN_DIR/exporter.yaml"
-
-work=$(mktemp -d /tmp/paging-test.XXXXXX)
-chmod 755 "$work"
-mkdir -p "$work/exporter-state" "$work/prometheus-data" "$work/alertmanager-data"
-exp_port=$(free_port) prom_port=$(free_port) am_port=$(free_port) hook_port=$(free_port)
-
-# ------------------------------------------------------------------------------ configs
-# Exporter: the world's config (resolver, anchors, CA, SMTP settings) without its defaults and
-# domain list; probes every 5 s; TLS-RPT receiver on; three domains (see the top).
-awk '
-  /^[^[:space:]#]/ { skip = ($0 ~ /^(defaults|domains|domain_files|tlsrpt_receiver):/) }
-  !skip
-' "$RUN_DIR/exporter.yaml" >"$work/exporter.yaml"
-cat >>"$work/exporter.yaml" <<EOF
+stack_preconditions
+stack_use_world
+# Probes every 5 s; TLS-RPT receiver on; three domains (see the top).
+stack_write_exporter_config <<EOF
 defaults: {interval: 5s, timeout: 4s}
 tlsrpt_receiver: {enabled: true}
 domains:
@@ -169,72 +68,11 @@ if [[ $PROFILE == lean ]]; then
   printf '  - name: %s\n  - name: %s\nmetrics: {profile: lean}\n' "$DANE_DETAIL_DOMAIN" "$STS_DETAIL_DOMAIN" \
     >>"$work/exporter.yaml"
 fi
-
-"$repo/tests/ops/rules_for_e2e.sh" 0s >"$work/rules.yml" || die_setup "rules_for_e2e.sh failed"
-grep -q 'for: 0s' "$work/rules.yml" && ! grep -Eq 'for: +[1-9]' "$work/rules.yml" ||
-  die_setup "rules_for_e2e.sh did not set every for: to 0s"
-
-cat >"$work/prometheus.yml" <<EOF
-global:
-  scrape_interval: 2s
-  scrape_timeout: 2s
-  evaluation_interval: 2s
-rule_files: ["$work/rules.yml"]
-alerting:
-  alertmanagers:
-    - static_configs: [{targets: ["127.0.0.1:$am_port"]}]
-scrape_configs:
-  - job_name: mailtls_exporter
-    static_configs: [{targets: ["127.0.0.1:$exp_port"]}]
-EOF
-
+stack_write_rules 0s
+stack_write_prometheus_config 2s
 # Critical alerts page (the webhook); warnings go nowhere. One group per alert and domain.
-cat >"$work/alertmanager.yml" <<EOF
-route:
-  receiver: "null"
-  group_by: [alertname, domain, mx]
-  group_wait: 1s
-  group_interval: 2s
-  repeat_interval: 4h
-  routes:
-    - matchers: ['severity="critical"']
-      receiver: pager
-receivers:
-  - name: "null"
-  - name: pager
-    webhook_configs:
-      - url: "http://127.0.0.1:$hook_port/page"
-        send_resolved: true
-EOF
-
-promtool check config "$work/prometheus.yml" >"$work/promtool.log" 2>&1 ||
-  die_setup "promtool check config: $(tail -n3 "$work/promtool.log")"
-amtool check-config "$work/alertmanager.yml" >"$work/amtool.log" 2>&1 ||
-  die_setup "amtool check-config: $(tail -n3 "$work/amtool.log")"
-
-# ------------------------------------------------------------------------------ servers
-"$here/webhook_receiver.py" 127.0.0.1 "$hook_port" "$work/pages.jsonl" 600 >"$work/webhook.log" 2>&1 &
-pids+=($!)
-"$exporter" --config.file "$work/exporter.yaml" --web.listen-address "127.0.0.1:$exp_port" \
-  --storage.path "$work/exporter-state" >"$work/exporter.log" 2>&1 &
-pids+=($!)
-"$ALERTMANAGER" --config.file "$work/alertmanager.yml" --storage.path "$work/alertmanager-data" \
-  --web.listen-address "127.0.0.1:$am_port" --cluster.listen-address= >"$work/alertmanager.log" 2>&1 &
-pids+=($!)
-"$PROMETHEUS" --config.file "$work/prometheus.yml" --storage.tsdb.path "$work/prometheus-data" \
-  --web.listen-address "127.0.0.1:$prom_port" --rules.alert.resend-delay 2s \
-  >"$work/prometheus.log" 2>&1 &
-pids+=($!)
-
-wait_for 10 "the webhook receiver" curl -sf --max-time 2 "http://127.0.0.1:$hook_port/" ||
-  die_setup "webhook receiver did not start: $(tail -n3 "$work/webhook.log")"
-wait_for 20 "the exporter" curl -sf --max-time 2 "http://127.0.0.1:$exp_port/-/ready" ||
-  die_setup "exporter not ready: $(tail -n3 "$work/exporter.log")"
-wait_for 30 "Alertmanager" curl -sf --max-time 2 "http://127.0.0.1:$am_port/-/ready" ||
-  die_setup "Alertmanager not ready: $(tail -n3 "$work/alertmanager.log")"
-wait_for 30 "Prometheus" curl -sf --max-time 2 "http://127.0.0.1:$prom_port/-/ready" ||
-  die_setup "Prometheus not ready: $(tail -n3 "$work/prometheus.log")"
-log "exporter :$exp_port, Prometheus :$prom_port, Alertmanager :$am_port, webhook :$hook_port (in $work)"
+stack_write_alertmanager_config pager
+stack_start
 
 # ------------------------------------------------------------------------------ TLS-RPT reports
 # What a DANE sender would report for dane-good.test (gzip, RFC 8460 §5.4), the shipped
@@ -424,15 +262,6 @@ fi
 # domain alerts paged; now the probes give no verdict, the last verdicts stay, and exactly one
 # page arrives: MailTLSResolverNotValidating. Then the right anchors come back, and the domain
 # verdicts with them, without a page.
-reload_exporter() { [[ $(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$exp_port/-/reload") == 200 ]]; }
-# firing alerts in Prometheus, as "alertname domain" lines (domain "-" when it has none)
-prom_firing() {
-  curl -sf --max-time 5 "http://127.0.0.1:$prom_port/api/v1/alerts" | python3 -c '
-import json, sys
-for a in json.load(sys.stdin)["data"]["alerts"]:
-    if a["state"] == "firing":
-        print(a["labels"]["alertname"], a["labels"].get("domain", "-"))' | sort -u
-}
 ALL_DOMAINS="$DOMAIN|$STS_DOMAIN|$WARN_DOMAIN"
 resolver_labels=(alertname=MailTLSResolverNotValidating severity=critical)
 cp "$work/exporter.yaml" "$work/exporter-good.yaml"
