@@ -172,8 +172,8 @@ case "${1:-}" in
   demo) deps; build_exporter; demo ;;
   demo-check)
     # On an existing build (CI runs it as a world test, after `test` built everything).
-    "$ROOT/tests/world/ctest_fixture.sh" start
-    trap '"$ROOT/tests/world/ctest_fixture.sh" stop' EXIT
+    "$ROOT/tests/world/ctest_fixture.sh" start demo-check
+    trap '"$ROOT/tests/world/ctest_fixture.sh" stop demo-check' EXIT
     demo_check
     ;;
   *) echo "usage: $0 demo|test|deps|build|sanitize|demo-check" >&2; exit 2 ;;

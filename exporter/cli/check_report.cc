@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "probes/base/hex.h"
+#include "probes/domain/no_verdict.h"
 
 namespace mailtls::exporter {
 namespace {
@@ -204,7 +205,13 @@ std::string format_check_text(const DomainReport& report, bool color, SystemTime
     }
   }
   const auto& m = r.mtasts;
-  out << "  MTA-STS TXT: " << (!m.txt_present ? s.warn("none") : m.txt_valid ? s.good("valid, id=" + m.txt_id) : s.bad("invalid: " + m.txt_error)) << "\n";
+  // Absent only when the lookup finished; a lookup the deadline cut off is "not checked".
+  out << "  MTA-STS TXT: "
+      << (!m.txt_present && m.timed_out ? s.warn(std::string(domain::not_checked_status(domain::NoVerdictReason::kTimeout)))
+          : !m.txt_present              ? s.warn("none")
+          : m.txt_valid                 ? s.good("valid, id=" + m.txt_id)
+                                        : s.bad("invalid: " + m.txt_error))
+      << "\n";
   if (m.fetch_attempted) {
     out << "  MTA-STS policy: ";
     if (!m.fetch_ok) out << s.bad("fetch failed: " + m.fetch_error);
@@ -231,7 +238,12 @@ std::string format_check_text(const DomainReport& report, bool color, SystemTime
       if (!c.covered) out << "    " << s.bad(c.mx_host + " refused by senders holding an earlier enforce policy") << "\n";
     }
   }
-  out << "  TLS-RPT: " << (!r.tlsrpt.present ? s.warn("no record") : r.tlsrpt.valid ? s.good("valid") : s.bad("invalid: " + r.tlsrpt.error));
+  // A lookup the deadline cut off says nothing about the record: not "no record".
+  out << "  TLS-RPT: "
+      << (r.tlsrpt.timed_out  ? s.warn(r.tlsrpt.error)
+          : !r.tlsrpt.present ? s.warn("no record")
+          : r.tlsrpt.valid    ? s.good("valid")
+                              : s.bad("invalid: " + r.tlsrpt.error));
   for (const auto& u : r.tlsrpt.rua) out << " " << u;
   out << "\n";
   return out.str();

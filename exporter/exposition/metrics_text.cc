@@ -98,15 +98,21 @@ void append_tail(std::string& out, const prometheus::ClientMetric& metric) {
   out += '\n';
 }
 
+// The `_count` and `_sum` series that histograms and summaries both have.
+void append_count_and_sum(std::string& out, const prometheus::MetricFamily& family,
+                          const prometheus::ClientMetric& metric, std::uint64_t count, double sum) {
+  append_head(out, family, metric, "_count");
+  append_value(out, count);
+  append_tail(out, metric);
+  append_head(out, family, metric, "_sum");
+  append_value(out, sum);
+  append_tail(out, metric);
+}
+
 void append_histogram(std::string& out, const prometheus::MetricFamily& family,
                       const prometheus::ClientMetric& metric) {
   const auto& h = metric.histogram;
-  append_head(out, family, metric, "_count");
-  append_value(out, h.sample_count);
-  append_tail(out, metric);
-  append_head(out, family, metric, "_sum");
-  append_value(out, h.sample_sum);
-  append_tail(out, metric);
+  append_count_and_sum(out, family, metric, h.sample_count, h.sample_sum);
   double last = -std::numeric_limits<double>::infinity();
   for (const auto& b : h.bucket) {
     std::string le;
@@ -126,12 +132,7 @@ void append_histogram(std::string& out, const prometheus::MetricFamily& family,
 void append_summary(std::string& out, const prometheus::MetricFamily& family,
                     const prometheus::ClientMetric& metric) {
   const auto& s = metric.summary;
-  append_head(out, family, metric, "_count");
-  append_value(out, s.sample_count);
-  append_tail(out, metric);
-  append_head(out, family, metric, "_sum");
-  append_value(out, s.sample_sum);
-  append_tail(out, metric);
+  append_count_and_sum(out, family, metric, s.sample_count, s.sample_sum);
   for (const auto& q : s.quantile) {
     std::string quantile;
     append_value(quantile, q.quantile);

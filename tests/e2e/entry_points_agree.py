@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,9 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests", "robustness"))
+import hostile_peers as hp  # noqa: E402
+
 WORLD = os.environ.get("MAILTLS_WORLD_DIR", os.path.join(REPO, ".world"))
 SAMPLE = re.compile(r'^(mailtls_[a-z_]+)\{([^}]*)\} (\S+)$')
 LABEL = re.compile(r'([a-z_]+)="((?:[^"\\]|\\.)*)"')
@@ -35,14 +37,6 @@ def expect(ok, what):
     if not ok:
         failures.append(what)
         print(f"FAIL: {what}")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def get(url, timeout=120):
@@ -99,7 +93,7 @@ def comparable(v):
 
 class Server:
     def __init__(self, exporter, work, config):
-        self.port = free_port()
+        self.port = hp.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.storage = os.path.join(work, "state")
         self.log = open(os.path.join(work, "exporter.log"), "wb")
@@ -112,11 +106,7 @@ class Server:
         return get(self.url + "/metrics")
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        hp.stop_process(self.proc)
         self.log.close()
 
 

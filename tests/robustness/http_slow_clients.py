@@ -35,14 +35,6 @@ SECRET_HASH = "$2b$10$PFaQ8hTTHFyxZcLXiCYPwuOdjYqmy39m/8eGTz0hi8EbFgCdWtk9W"
 AUTH = "Basic cHJvbWV0aGV1czpzZWNyZXQ="
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def make_pki(tmp):
     cmd = (
         "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
@@ -251,7 +243,7 @@ def main():
                 f"basic_auth_users:\n  prometheus: {SECRET_HASH}\n")
     problems = []
     for name in [m for m in args.modes.split(",") if m]:
-        port = free_port()
+        port = hp.free_port()
         argv = [os.path.abspath(args.exporter), "--config.file", cfg, "--web.listen-address",
                 f"127.0.0.1:{port}", "--storage.path", os.path.join(tmp, "state-" + name),
                 "--log.level", "warn"]
