@@ -42,7 +42,7 @@ class RealDomainProber final : public DomainProber {
         sessions_(sessions ? std::move(sessions) : std::make_shared<smtp::SmtpSessionCounter>()),
         observations_(sessions_, make_politeness(config_)) {}
 
-  domain::DomainReport probe(const DomainConfig& d) override {
+  domain::Judgement probe(const DomainConfig& d, const domain::DomainHistory& history) override {
     refresh_self_test();
     domain::DomainProbeSettings s;
     s.timeout = d.timeout;
@@ -70,7 +70,7 @@ class RealDomainProber final : public DomainProber {
     domain::judge_resolver_faults(report, *resolver_, config_.resolver.self_test_secure_name,
                                   resolver_self_test_state(),
                                   Deadline::after(kReachabilityTimeout));
-    return report;
+    return domain::judge_with_history(std::move(report), history, clock_.now());
   }
 
   std::optional<bool> resolver_validating() override {
