@@ -8,7 +8,9 @@
 
 #include "probes/base/clock.h"
 #include "probes/domain/domain_history.h"
+#include "probes/domain/domain_observation.h"
 #include "probes/domain/domain_report.h"
+#include "probes/domain/no_verdict.h"
 
 namespace mailtls::domain {
 
@@ -18,6 +20,16 @@ struct Judgement {
   // `check` judge with the server's history read-only and drop it.
   DomainHistory remember;
 };
+
+// The judge, in this order: the verdicts of the observations (DANE, MTA-STS, TLS-RPT, the
+// timeout rule), the monitor's resolver faults (no_verdict.h), the verdicts that need history
+// (F1, F6, T12, P7: history_verdicts.h), and every text made printable, once.
+Judgement judge(const DomainObservation& observation, const ResolverObservation& resolver,
+                const DomainHistory& history, SystemTime now);
+
+// The first step alone: the report of what was observed, with its verdicts and log, before the
+// resolver rule and the history.
+DomainReport judge_observation(const DomainObservation& observation, SystemTime now);
 
 // The last steps of judge(), for a report whose observations are judged already (a scripted
 // prober in tests): the verdicts that need history (history_verdicts.h), then every text made
