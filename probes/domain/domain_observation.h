@@ -49,7 +49,6 @@ struct DomainObservation {
   PolicyLookups policies;  // MTA-STS and TLS-RPT, looked up beside the MX hosts
   bool deadline_expired = false;  // the probe did not finish within its timeout
   double duration_seconds = 0;
-  SystemTime started{};
   SystemTime finished{};
 };
 

@@ -115,7 +115,7 @@ struct MxReport {
   // Does DANE apply to this MX host (RFC 7672 §2.2.3 / docs/verdicts.md T4); rendered by
   // dane_state_name().
   dns::DaneApplicability dane_state = dns::DaneApplicability::kNotApplicableNoTlsa;
-  std::optional<SystemTime> tlsa_rrset_first_seen;  // filled by the exporter from its state
+  std::optional<SystemTime> tlsa_rrset_first_seen;  // judged from the history (history_verdicts.h)
   std::string tlsa_rrset_digest;                      // identifies this exact RRset
   std::vector<TlsaRecordReport> tlsa;
   int tlsa_usable = 0;
@@ -127,7 +127,7 @@ struct MxReport {
   bool renewed_without_tlsa_update = false;  // F1: leaf newer than the TLSA RRset, no match
   // The Original TTL of the TLSA RRset's RRSIG: how long senders cache it (T12).
   std::optional<std::uint32_t> tlsa_original_ttl;
-  // Rollover discipline (T12), filled by the exporter from its history; empty without usable
+  // Rollover discipline (T12), judged from the history; empty without usable
   // records or without history (check, /probe on a fresh store still get "unknown").
   std::optional<dane::RolloverPhase> rollover_phase;
   std::optional<SystemTime> rollover_safe_to_switch;
@@ -159,10 +159,10 @@ struct MtaStsReport {
   // The check did not finish before the probe deadline, or (mode enforce) an MX host's SMTP
   // probe did not: there is no verdict, and the fields above may be partly empty.
   bool timed_out = false;
-  // Filled by the exporter from its history (F6).
+  // Judged from the history (F6, history_verdicts.h).
   std::optional<SystemTime> id_last_change;
   bool changed_without_id_change = false;
-  // Filled by the exporter from its history: what senders may still hold (P7, B16).
+  // Judged from the history: what senders may still hold (P7, B16).
   std::optional<mtasts::SenderCacheStatus> sender_cache_status;
   std::optional<SystemTime> cached_enforce_expiry;
   std::vector<mtasts::CachedMxCoverage> cached_mx_coverage;

@@ -46,7 +46,6 @@ DomainObservation observe_domain(const std::string& domain, const DomainProbeSet
   o.check_dane = settings.check_dane;
   o.check_mtasts = settings.check_mtasts;
   o.check_tlsrpt = settings.check_tlsrpt;
-  o.started = seams.clock.now();
   const smtp::ObservationSharing sharing{seams.observations, settings.observation_max_age, domain};
 
   // 5., 6. MTA-STS and TLS-RPT need only the domain name: looked up beside steps 1-4, so a
