@@ -13,7 +13,7 @@
 
 #include "exporter/cli/check_config.h"
 #include "exporter/config/config.h"
-#include "exporter/runtime/domain_history.h"
+#include "exporter/runtime/judged_probe.h"
 #include "exporter/runtime/exporter.h"
 #include "exporter/cli/flags.h"
 #include "exporter/runtime/logging.h"
@@ -87,7 +87,7 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
   // The history the server keeps under --storage.path (F1, F6), read-only: the server owns the
   // file. No file: no history, as for a server's first probe.
   std::string state_warning;
-  const auto history = StateStore::read_only(flags.storage_path, &state_warning);
+  auto history = StateStore::read_only(flags.storage_path, &state_warning);
   if (!state_warning.empty()) std::fprintf(stderr, "mailtls_exporter: %s\n", state_warning.c_str());
   std::vector<mailtls::domain::DomainReport> reports;
   for (const auto& n : names) {
@@ -103,9 +103,7 @@ int run_check(const mailtls::exporter::Flags& flags, const mailtls::exporter::Co
     for (const auto& c : config.domains) {
       if (c.name == *name) d = c;  // its own checks and timeout
     }
-    auto report = prober->probe(d);
-    if (report.probe_success) apply_history_read_only(report, history, std::chrono::system_clock::now());
-    reports.push_back(std::move(report));
+    reports.push_back(probe_and_judge(*prober, d, &history, HistoryUse::kReadOnly));
   }
   const auto resolver = prober->resolver_self_test();
   if (json) {

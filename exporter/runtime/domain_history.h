@@ -1,25 +1,41 @@
 #pragma once
-// The parts of a verdict that need memory across probes and restarts, kept in the StateStore:
-// when each exact TLSA RRset was first seen (F1: a certificate newer than its TLSA records),
-// and each domain's MTA-STS (id, content hash) history (F6: content changed, id did not).
+// The state-file form of a domain's history (probes/domain/domain_history.h): what the judge
+// remembers is kept in the StateStore, and read back for the next probe, for /probe and for
+// `check`. Only conversion: the judgement is probes/domain/judge.h. Sections and keys are those
+// of earlier versions, so an existing state file loads as it is; a section or field that is
+// missing, of the wrong type or damaged reads as no history for that part.
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
 
 #include "exporter/runtime/state_store.h"
 #include "probes/base/clock.h"
-#include "probes/domain/domain_report.h"
+#include "probes/domain/domain_history.h"
 
 namespace mailtls::exporter {
 
-// Reads and updates the history for `report` and fills its history fields:
-// MxReport::tlsa_rrset_first_seen, renewed_without_tlsa_update, MtaStsReport::id_last_change
-// and changed_without_id_change.
-void apply_history(domain::DomainReport& report, StateStore& state, SystemTime now);
+// State sections. Per MX host the key is "<domain> <mx host>", per domain "<domain>".
+inline constexpr const char* kTlsaSection = "tlsa_rrsets";            // F1, per MX host
+inline constexpr const char* kRolloverSection = "tlsa_rollover";      // T12, per MX host
+inline constexpr const char* kMtaStsSection = "mtasts_policies";      // F6, per domain
+inline constexpr const char* kServedPoliciesSection = "mtasts_served";  // P7, per domain
 
-// The same judgement from a read-only view of the history (`/probe`, `check`): the report gets
-// the history fields the server would give it for the same observations, and `state` is not
-// changed (what this probe would add to the history is dropped).
-void apply_history_read_only(domain::DomainReport& report, const StateStore& state, SystemTime now);
+// Everything the state holds about `domain`; empty when nothing (or a missing file). `now`
+// stands in for change times an entry lacks.
+domain::DomainHistory load_domain_history(const StateStore& state, const std::string& domain,
+                                          SystemTime now);
 
-// A stable digest of a TLSA RRset (order-independent).
-std::string tlsa_rrset_digest(const std::vector<domain::TlsaRecordReport>& records);
+// Makes the state hold exactly `history` for `domain`: entries of MX hosts it no longer has are
+// erased, the others written (unchanged entries leave the file clean).
+void store_domain_history(StateStore& state, const std::string& domain,
+                          const domain::DomainHistory& history);
+
+// The entries of the T12 and P7 sections, converted one by one (tests feed damaged ones).
+std::optional<dane::RolloverHistory> rollover_from_json(const nlohmann::json& j);
+nlohmann::json rollover_to_json(const dane::RolloverHistory& h);
+std::optional<mtasts::SenderCacheHistory> served_from_json(const nlohmann::json& j);
+nlohmann::json served_to_json(const mtasts::SenderCacheHistory& h);
 
 }  // namespace mailtls::exporter

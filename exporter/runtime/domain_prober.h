@@ -1,7 +1,8 @@
 #pragma once
-// The seam between the exporter and the probe library: something that probes one domain and
-// returns its report. The real one (real_domain_prober.h) uses libunbound, SMTP and HTTPS;
-// tests give a scripted one.
+// The seam between the exporter and the probe library: something that observes one domain and
+// judges what it saw with the domain's history (probes/domain/judge.h). The real one
+// (real_domain_prober.h) uses libunbound, SMTP and HTTPS; tests give a scripted one. Entry points
+// call it through probe_and_judge() (judged_probe.h), which reads and stores the history.
 
 #include <functional>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "exporter/config/config.h"
 #include "probes/domain/domain_report.h"
+#include "probes/domain/judge.h"
 #include "probes/domain/no_verdict.h"
 #include "probes/smtp/observation_cache.h"
 
@@ -18,8 +20,8 @@ namespace mailtls::exporter {
 class DomainProber {
  public:
   virtual ~DomainProber() = default;
-  // Thread-safe; bounded by domain.timeout.
-  virtual domain::DomainReport probe(const DomainConfig& domain) = 0;
+  // The verdict and the history to remember. Thread-safe; bounded by domain.timeout.
+  virtual domain::Judgement probe(const DomainConfig& domain, const domain::DomainHistory& history) = 0;
   // The resolver's DNSSEC self-test (empty: not known yet).
   virtual std::optional<bool> resolver_validating() { return std::nullopt; }
   // The same with the self-test's reason, for `check` (its JSON carries it).

@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "exporter/runtime/adhoc_probe_slot.h"
-#include "exporter/runtime/domain_history.h"
+#include "exporter/runtime/judged_probe.h"
 #include "exporter/runtime/file_fingerprint.h"
 #include "exporter/exposition/domain_metrics.h"
 #include "exporter/exposition/metric_builder.h"
@@ -452,14 +452,12 @@ void Exporter::run_probe(const DomainConfig& domain) {
     prober = prober_;
   }
   if (!prober) return;
-  auto report = prober->probe(domain);
-  domain::make_printable(report);  // probe_domain() did; a prober of another kind may not
+  // Observe, judge with the history, and remember (complete probes only): judged_probe.h.
+  const auto report = probe_and_judge(*prober, domain, state_.get(), HistoryUse::kCommit);
   if (!report.probe_success) {
     log_event(spdlog::level::warn, "probe did not finish; keeping the last complete results",
               {{"domain", report.domain}, {"err", report.probe_error}});
   }
-  // History only from complete probes; state_saver_ writes it to disk.
-  if (state_ && report.probe_success) apply_history(report, *state_, std::chrono::system_clock::now());
   if (spdlog::should_log(spdlog::level::debug)) {
     log_event(spdlog::level::debug, "probed",
               {{"domain", report.domain}, {"success", report.probe_success ? "true" : "false"},
@@ -518,13 +516,9 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
       budget && *budget < domain.timeout) {
     domain.timeout = *budget;
   }
-  auto report = prober->probe(domain);
-  domain::make_printable(report);  // the debug text below goes to a browser or a terminal
-  // The history the scheduled probes keep judges this probe too (F1, F6), without changing it:
-  // /probe and /metrics give the same verdict for the same observations.
-  if (state_ && report.probe_success) {
-    apply_history_read_only(report, *state_, std::chrono::system_clock::now());
-  }
+  // The history the scheduled probes keep judges this probe too (F1, F6, T12, P7), without
+  // changing it: /probe and /metrics give the same verdict for the same observations.
+  const auto report = probe_and_judge(*prober, domain, state_.get(), HistoryUse::kReadOnly);
   return probe_response(report, req.param("debug") == "true", profile);
 }
 

@@ -10,8 +10,10 @@
 
 #include "probes/dns/resolver_self_test.h"
 #include "probes/dns/unbound_resolver.h"
-#include "probes/domain/domain_probe.h"
+#include "probes/domain/judge.h"
 #include "probes/domain/no_verdict.h"
+#include "probes/domain/observe.h"
+#include "probes/domain/resolver_outage.h"
 #include "probes/mtasts/policy_fetcher.h"
 #include "probes/smtp/connector.h"
 #include "probes/smtp/starttls_probe.h"
@@ -42,7 +44,7 @@ class RealDomainProber final : public DomainProber {
         sessions_(sessions ? std::move(sessions) : std::make_shared<smtp::SmtpSessionCounter>()),
         observations_(sessions_, make_politeness(config_)) {}
 
-  domain::DomainReport probe(const DomainConfig& d) override {
+  domain::Judgement probe(const DomainConfig& d, const domain::DomainHistory& history) override {
     refresh_self_test();
     domain::DomainProbeSettings s;
     s.timeout = d.timeout;
@@ -55,22 +57,26 @@ class RealDomainProber final : public DomainProber {
     s.observation_max_age = config_.smtp.share_observations ? d.interval : Millis{0};
     domain::DomainProbeSeams seams{*resolver_, starttls_, *webpki_, *fetcher_, clock_,
                                    &observations_};
-    auto report = domain::probe_domain(d.name, s, seams);
+    const auto observation = domain::observe_domain(d.name, s, seams);
     // A verdict published before the first self-test ends could be a wrong trust anchor's
     // "bogus" (right after start or a reload): wait for it, as long as it may take at most.
     {
       std::unique_lock lock(mu_);
       tested_cv_.wait_for(lock, kFirstSelfTestTimeout, [this] { return tested_.load(); });
     }
+    const auto rrsets = domain::observed_rrsets(observation);
     // A resolver that stopped validating since the last self-test (an upstream that began to
     // strip DNSSEC) shows first as bogus answers: confirm those with a fresh self-test rather
     // than wait up to kSelfTestInterval, so that the domain is not blamed in the meantime.
-    if (looks_bogus(report)) refresh_self_test(kSelfTestRetry);
-    // The resolver caps the reachability lookup at its lookup_timeout too.
-    domain::judge_resolver_faults(report, *resolver_, config_.resolver.self_test_secure_name,
-                                  resolver_self_test_state(),
-                                  Deadline::after(kReachabilityTimeout));
-    return report;
+    if (looks_bogus(rrsets)) refresh_self_test(kSelfTestRetry);
+    domain::ResolverObservation resolver{resolver_self_test_state(), std::nullopt};
+    // Lookups without an answer: does the resolver answer anything at all (O1)? The resolver
+    // caps this lookup at its lookup_timeout too.
+    if (domain::has_unanswered_lookup(rrsets)) {
+      resolver.reachability = domain::check_resolver_answers(
+          *resolver_, config_.resolver.self_test_secure_name, Deadline::after(kReachabilityTimeout));
+    }
+    return domain::judge(observation, resolver, history, clock_.now());
   }
 
   std::optional<bool> resolver_validating() override {
@@ -141,8 +147,8 @@ class RealDomainProber final : public DomainProber {
     p.min_gap = c.smtp.min_session_gap;
     return p;
   }
-  static bool looks_bogus(const domain::DomainReport& r) {
-    for (const auto& s : r.rrsets) {
+  static bool looks_bogus(const std::vector<domain::RrsetStatus>& rrsets) {
+    for (const auto& s : rrsets) {
       if (s.security == dns::Security::kBogus) return true;
     }
     return false;

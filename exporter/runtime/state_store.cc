@@ -199,6 +199,19 @@ nlohmann::json StateStore::section(const std::string& sec) const {
   return *it;
 }
 
+nlohmann::json StateStore::entries_with_prefix(const std::string& sec,
+                                               const std::string& prefix) const {
+  nlohmann::json out = nlohmann::json::object();
+  std::lock_guard lock(mu_);
+  auto it = doc_.find(sec);
+  if (it == doc_.end() || !it->is_object()) return out;
+  const auto& entries = it->get_ref<const nlohmann::json::object_t&>();
+  for (auto e = entries.lower_bound(prefix); e != entries.end() && e->first.starts_with(prefix); ++e) {
+    out[e->first] = e->second;
+  }
+  return out;
+}
+
 void StateStore::put(const std::string& sec, const std::string& key, nlohmann::json value) {
   std::lock_guard lock(mu_);
   auto& s = doc_[sec];

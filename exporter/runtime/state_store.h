@@ -31,6 +31,8 @@ class StateStore {
   nlohmann::json get(const std::string& section, const std::string& key) const;
   // The whole section (an object), or an empty object.
   nlohmann::json section(const std::string& section) const;
+  // Copies of the entries of `section` whose key starts with `prefix` (an object, maybe empty).
+  nlohmann::json entries_with_prefix(const std::string& section, const std::string& prefix) const;
   void put(const std::string& section, const std::string& key, nlohmann::json value);
   void erase(const std::string& section, const std::string& key);
 

@@ -163,8 +163,12 @@ MxDaneResult assess_mx_dane(const MxDaneInput& in, const std::vector<std::string
   MxDaneResult r;
   r.host = in.host;
   r.applicability = in.applicability;
+  // RFC 7672 §3.2.2 (docs/verdicts.md T9): the TLSA base domain first; the MX host name when
+  // the base domain is its CNAME expansion; then the next-hop names (secure MX RRset only).
   r.reference_names.push_back(in.base_domain.empty() ? in.host : in.base_domain);
-  for (const auto& n : next_hop_names) {
+  std::vector<std::string> more{in.host};
+  more.insert(more.end(), next_hop_names.begin(), next_hop_names.end());
+  for (const auto& n : more) {
     if (!n.empty() && std::find(r.reference_names.begin(), r.reference_names.end(), n) == r.reference_names.end()) {
       r.reference_names.push_back(n);
     }

@@ -98,7 +98,7 @@ struct DomainDaneInput {
   bool mx_lookup_failed = false;  // MX answer bogus, indeterminate or an error
   bool mx_secure = false;     // the MX RRset validated secure: the next-hop names are reference IDs
   // Extra reference identifiers when mx_secure, after `domain`: the CNAME-expanded next-hop
-  // domain if different (RFC 7672 §3.2.2).
+  // domain if different (RFC 7672 §3.2.2; set by domain::extra_next_hop_names()).
   std::vector<std::string> extra_next_hop_names;
   std::vector<MxDaneInput> mx;
 };
@@ -141,7 +141,9 @@ std::string_view to_string(RolloverReadiness r);
 struct MxDaneResult {
   std::string host;
   dns::DaneApplicability applicability = dns::DaneApplicability::kLookupFailed;
-  std::vector<std::string> reference_names;  // for DANE-TA name checks, in order
+  // For DANE-TA name checks, in order: the TLSA base domain, the MX host name if different, and
+  // with a secure MX RRset the next-hop domain and its CNAME expansion.
+  std::vector<std::string> reference_names;
   std::vector<TlsaUsability> usability;      // per record
   int usable_records = 0;
   std::vector<AddressDaneResult> addresses;  // same order as the input

@@ -1,29 +1,27 @@
 #pragma once
 // The DANE verdict of a domain, from probes/dane (dane_assessment.h documents the rules),
-// written into a DomainReport whose MX hosts and addresses are already probed: the TLSA record
-// table with per-address matches, dane_match per address, rollover readiness per MX, and
-// dane_status (bogus before not_deployed; then valid / degraded / broken over every address of
-// every MX host with a secure TLSA RRset). dane_partial: some MX hosts without DANE (M4).
-// Every key type (T14): per address, the match of each key type's chain.
+// written into a DomainReport whose MX hosts and addresses are filled from the same observation
+// (r.mx[i] is o.hosts[i]): the TLSA record table with per-address matches and staleness,
+// dane_match per address, rollover readiness and stale record groups per MX, and dane_status
+// (bogus before not_deployed; then valid / degraded / broken over every address of every MX
+// host with a secure TLSA RRset). dane_partial: some MX hosts without DANE (M4). Every key type
+// (T14): per address, the match of each key type's chain.
 
-#include <optional>
-#include <utility>
+#include <string>
 #include <vector>
 
-#include "probes/dns/mx_resolution.h"
-#include "probes/dns/tlsa_base_domain.h"
+#include "probes/dane/dane_assessment.h"
+#include "probes/domain/domain_observation.h"
 #include "probes/domain/domain_report.h"
-#include "probes/smtp/starttls_probe.h"
 
 namespace mailtls::domain {
 
-// `hosts[i]` is the lookup of r.mx[i]; `results[t]` the STARTTLS probe of target t, which
-// belongs to r.mx[owner[t].first]; `other_key_types[t]`, when present, the handshake of the same
-// target limited to the key type results[t] did not present (T14).
-void assess_dane(DomainReport& r, const std::vector<dns::TlsaBaseDomainResult>& hosts,
-                 const std::vector<smtp::StarttlsResult>& results,
-                 const std::vector<std::pair<size_t, std::string>>& owner,
-                 const dns::MxResolution& mx, SystemTime now,
-                 const std::vector<std::optional<smtp::StarttlsResult>>& other_key_types = {});
+void assess_dane(DomainReport& r, const DomainObservation& o, SystemTime now);
+
+// What a DANE-TA(2) certificate may be named for, besides the TLSA base domain and the MX host
+// name (RFC 7672 §3.2.2): with a secure MX RRset, the next-hop domain and, when the MX lookup
+// went through a CNAME, the expanded next-hop domain. This returns that expanded name when there
+// is one (the next-hop domain itself is added by dane::assess_domain_dane).
+std::vector<std::string> extra_next_hop_names(const dns::MxResolution& mx);
 
 }  // namespace mailtls::domain

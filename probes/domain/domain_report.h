@@ -1,7 +1,7 @@
 #pragma once
-// Everything one probe of one mail domain found, as plain data: what the exporter turns into
-// metrics and what `check` prints. Filled by probe_domain() (domain_probe.h) from the dns,
-// smtp, tls, dane, mtasts and tlsrpt probes.
+// The verdict about one mail domain, as plain data: what the exporter turns into metrics and
+// what `check` and /probe print. Made by judge() (judge.h) from what observe_domain() (observe.h)
+// saw, the resolver's state and the domain's history.
 
 #include <array>
 #include <cstdint>
@@ -102,6 +102,9 @@ struct TlsaRecordReport {
   bool usable = false;
   std::string unusable_reason;
   std::map<std::string, bool> matches;  // address -> this record matches the chain there
+  // Usable, and matches no chain presented at any address (F2, T11): a record for a past or a
+  // future key. False when no chain was presented anywhere (nothing to compare with).
+  bool stale = false;
 };
 
 struct MxReport {
@@ -112,16 +115,19 @@ struct MxReport {
   // Does DANE apply to this MX host (RFC 7672 §2.2.3 / docs/verdicts.md T4); rendered by
   // dane_state_name().
   dns::DaneApplicability dane_state = dns::DaneApplicability::kNotApplicableNoTlsa;
-  std::optional<SystemTime> tlsa_rrset_first_seen;  // filled by the exporter from its state
+  std::optional<SystemTime> tlsa_rrset_first_seen;  // judged from the history (history_verdicts.h)
   std::string tlsa_rrset_digest;                      // identifies this exact RRset
   std::vector<TlsaRecordReport> tlsa;
   int tlsa_usable = 0;
   bool rollover_ready = false;
   dane::RolloverReadiness rollover_reason = dane::RolloverReadiness::kNotApplicable;
+  // (usage, selector, matching type) combinations none of whose usable records matches a
+  // presented chain (T11: senders may pick that combination), even while DANE authenticates.
+  std::vector<dane::TlsaGroup> stale_groups;
   bool renewed_without_tlsa_update = false;  // F1: leaf newer than the TLSA RRset, no match
   // The Original TTL of the TLSA RRset's RRSIG: how long senders cache it (T12).
   std::optional<std::uint32_t> tlsa_original_ttl;
-  // Rollover discipline (T12), filled by the exporter from its history; empty without usable
+  // Rollover discipline (T12), judged from the history; empty without usable
   // records or without history (check, /probe on a fresh store still get "unknown").
   std::optional<dane::RolloverPhase> rollover_phase;
   std::optional<SystemTime> rollover_safe_to_switch;
@@ -153,10 +159,10 @@ struct MtaStsReport {
   // The check did not finish before the probe deadline, or (mode enforce) an MX host's SMTP
   // probe did not: there is no verdict, and the fields above may be partly empty.
   bool timed_out = false;
-  // Filled by the exporter from its history (F6).
+  // Judged from the history (F6, history_verdicts.h).
   std::optional<SystemTime> id_last_change;
   bool changed_without_id_change = false;
-  // Filled by the exporter from its history: what senders may still hold (P7, B16).
+  // Judged from the history: what senders may still hold (P7, B16).
   std::optional<mtasts::SenderCacheStatus> sender_cache_status;
   std::optional<SystemTime> cached_enforce_expiry;
   std::vector<mtasts::CachedMxCoverage> cached_mx_coverage;
@@ -191,11 +197,8 @@ struct DomainReport {
   std::vector<std::string> log;  // what happened, in order, for /probe?debug=true and `check`
 };
 
-// Adds the RRset of `a` to r.rrsets unless one with the same name and type is there already.
-void add_rrset(DomainReport& r, const dns::Answer& a);
-
 // Makes every text of the report printable (probes/base/printable_text.h): SMTP replies, TXT
-// records, certificate names and policy text are the peers' bytes. probe_domain() calls it
+// records, certificate names and policy text are the peers' bytes. judge() calls it once,
 // last, so the exporter, `check` and /probe?debug=true get only text they can print, put in a
 // label or a JSON string.
 void make_printable(DomainReport& r);

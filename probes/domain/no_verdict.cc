@@ -67,13 +67,21 @@ void mark_no_verdict(DomainReport& r, NoVerdictReason reason, std::string error)
   if (r.tlsrpt.checked) r.tlsrpt.error = status;
 }
 
-std::optional<NoVerdictReason> judge_resolver_faults(DomainReport& r, dns::Resolver& resolver,
-                                                     std::string_view reachability_zone,
-                                                     const ResolverSelfTestState& self_test,
-                                                     Deadline deadline) {
-  if (mark_resolver_outage(r, resolver, reachability_zone, deadline)) {
-    return NoVerdictReason::kResolverUnreachable;
+std::optional<NoVerdictReason> judge_resolver_faults(DomainReport& r,
+                                                     const ResolverObservation& resolver) {
+  if (const auto& reach = resolver.reachability) {
+    if (reach->answers) {
+      r.log.push_back("the resolver answers (" + reach->detail +
+                      "): the failed lookups are the domain's");
+    } else {
+      mark_no_verdict(r, NoVerdictReason::kResolverUnreachable,
+                      "resolver unreachable: " + reach->detail);
+      r.log.push_back("the resolver does not answer (" + reach->detail +
+                      "): no verdict, the failed lookups are the monitor's fault, not the domain's");
+      return NoVerdictReason::kResolverUnreachable;
+    }
   }
+  const auto& self_test = resolver.self_test;
   switch (self_test.validation) {
     case ResolverValidation::kValidating:
       return std::nullopt;

@@ -9,8 +9,6 @@
 #include <string>
 #include <string_view>
 
-#include "probes/base/deadline.h"
-#include "probes/dns/resolver.h"
 #include "probes/domain/domain_report.h"
 
 namespace mailtls::domain {
@@ -38,17 +36,28 @@ struct ResolverSelfTestState {
   std::string reason;  // the self-test's own account (what was asked, what came back)
 };
 
-// The rule for the monitor's resolver faults, applied to every finished probe:
+// Whether the resolver answers anything at all (resolver_outage.h asks it).
+struct ResolverReachability {
+  bool answers = false;
+  std::string detail;  // what was asked and what came back
+};
+
+// What the runtime observed of its own resolver for one probe: the last self-test, and, only
+// when the probe had lookups without an answer, whether the resolver answers at all.
+struct ResolverObservation {
+  ResolverSelfTestState self_test;
+  std::optional<ResolverReachability> reachability;
+};
+
+// The rule for the monitor's resolver faults, applied to every finished probe by judge():
 // 1. lookups without an answer and a resolver that answers no question at all:
-//    kResolverUnreachable (resolver_outage.h; asks `reachability_zone` within `deadline`);
+//    kResolverUnreachable;
 // 2. otherwise a failed self-test: kResolverNotValidating, whatever the lookups returned
 //    (bogus from a wrong trust anchor, insecure from an upstream stripping DNSSEC).
 // A self-test that has not finished yet withholds nothing (the log says the verdicts are not
 // confirmed). Returns the reason it gave, if any; a resolver reason replaces a timeout (it is
-// the cause).
-std::optional<NoVerdictReason> judge_resolver_faults(DomainReport& r, dns::Resolver& resolver,
-                                                     std::string_view reachability_zone,
-                                                     const ResolverSelfTestState& self_test,
-                                                     Deadline deadline);
+// the cause). Pure.
+std::optional<NoVerdictReason> judge_resolver_faults(DomainReport& r,
+                                                     const ResolverObservation& resolver);
 
 }  // namespace mailtls::domain

@@ -84,11 +84,6 @@ void report_mtasts(DomainReport& r, const PolicyLookups& lookups,
     return;
   }
   const auto& probe = *lookups.mtasts;
-  const auto& txt = probe.txt;
-  if (!txt.qname.empty()) {
-    r.rrsets.push_back(
-        RrsetStatus{txt.qname, "TXT", txt.security, txt.outcome, std::nullopt, txt.lookup_error});
-  }
   copy_lookup_results(m, probe);
   if (probe.fetch) {
     r.log.push_back("fetched " + probe.fetch->url + ": " +
@@ -124,7 +119,6 @@ void report_tlsrpt(DomainReport& r, const PolicyLookups& lookups) {
     return;
   }
   const auto& txt = *lookups.tlsrpt_txt;
-  add_rrset(r, txt);
   if (txt.failed()) {
     r.tlsrpt.error = "TXT lookup of _smtp._tls." + r.domain + " failed: " + txt.reason;
     return;

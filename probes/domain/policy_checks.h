@@ -1,6 +1,6 @@
 #pragma once
 // The MTA-STS and TLS-RPT parts of a probe (docs/architecture.md, data path). Their lookups and
-// the policy fetch need only the domain name, so probe_domain() runs them beside the MX, TLSA
+// the policy fetch need only the domain name, so observe_domain() runs them beside the MX, TLSA
 // and SMTP steps: a stalling MX must not use up their time (robustness finding R2). The MTA-STS
 // verdict is made afterwards, when the SMTP results of the MX hosts are known.
 //
@@ -36,12 +36,12 @@ PolicyLookups lookup_policies(const std::string& domain, bool check_mtasts, bool
                               dns::Resolver& resolver, mtasts::PolicyFetcher& fetcher,
                               Deadline deadline);
 
-// Fills r.mtasts (and the TXT RRset, the MX coverage, the log) from `lookups` and r.mx, whose
-// addresses are probed. `unfinished_mx`: MX hosts whose SMTP probe the deadline cut off.
+// Fills r.mtasts (and the MX coverage, the log) from `lookups` and r.mx, whose addresses are
+// probed (the TXT RRsets are observed_rrsets()'s). `unfinished_mx`: MX hosts whose SMTP probe the deadline cut off.
 void report_mtasts(DomainReport& r, const PolicyLookups& lookups,
                    const std::vector<std::string>& unfinished_mx);
 
-// Fills r.tlsrpt (and the TXT RRset) from `lookups`.
+// Fills r.tlsrpt from `lookups`.
 void report_tlsrpt(DomainReport& r, const PolicyLookups& lookups);
 
 }  // namespace mailtls::domain

@@ -3,7 +3,6 @@
 #include <openssl/rand.h>
 
 #include "probes/base/hex.h"
-#include "probes/domain/no_verdict.h"
 
 namespace mailtls::domain {
 namespace {
@@ -23,8 +22,8 @@ std::string random_label() {
 
 }  // namespace
 
-bool has_unanswered_lookup(const DomainReport& r) {
-  for (const auto& s : r.rrsets) {
+bool has_unanswered_lookup(const std::vector<RrsetStatus>& rrsets) {
+  for (const auto& s : rrsets) {
     if (unanswered(s.security, s.outcome)) return true;
   }
   return false;
@@ -43,22 +42,6 @@ ResolverReachability check_resolver_answers(dns::Resolver& resolver, std::string
   out.detail = "A " + qname + ": " + std::string(dns::to_string(a.outcome));
   if (!a.reason.empty()) out.detail += " (" + a.reason + ")";
   return out;
-}
-
-bool mark_resolver_outage(DomainReport& r, dns::Resolver& resolver, std::string_view zone,
-                          Deadline deadline) {
-  if (!has_unanswered_lookup(r)) return false;
-  const auto check = check_resolver_answers(resolver, zone, deadline);
-  if (check.answers) {
-    r.log.push_back("the resolver answers (" + check.detail +
-                    "): the failed lookups are the domain's");
-    return false;
-  }
-  mark_no_verdict(r, NoVerdictReason::kResolverUnreachable,
-                  "resolver unreachable: " + check.detail);
-  r.log.push_back("the resolver does not answer (" + check.detail +
-                  "): no verdict, the failed lookups are the monitor's fault, not the domain's");
-  return true;
 }
 
 }  // namespace mailtls::domain

@@ -3,25 +3,23 @@
 // the verdicts would blame the domain (DANE "bogus", MTA-STS "broken") for the monitor's fault,
 // paging the domain's owner. When a probe's lookups got no answer at all, one more question
 // that no cache can answer tells the two apart: if the resolver cannot answer that either, the
-// probe did not finish and carries no verdict.
+// probe did not finish and carries no verdict. The runtime asks it (network); the rule is
+// judge_resolver_faults() (no_verdict.h), part of judge().
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "probes/base/deadline.h"
 #include "probes/domain/domain_report.h"
+#include "probes/domain/no_verdict.h"
 #include "probes/dns/resolver.h"
 
 namespace mailtls::domain {
 
-// True when `r` depended on a lookup that got no answer (an error that is not bogus: SERVFAIL,
-// timeout, network error).
-bool has_unanswered_lookup(const DomainReport& r);
-
-struct ResolverReachability {
-  bool answers = false;
-  std::string detail;  // what was asked and what came back
-};
+// True when a probe depended on a lookup that got no answer (an error that is not bogus:
+// SERVFAIL, timeout, network error); `rrsets` as observed_rrsets() gives them.
+bool has_unanswered_lookup(const std::vector<RrsetStatus>& rrsets);
 
 // Asks A for a random label under `zone` ("" or "." = the root). Any reply (data, NODATA,
 // NXDOMAIN; secure, insecure or even bogus) means the resolver answers; an error without one
@@ -30,13 +28,6 @@ struct ResolverReachability {
 // while its upstream is down; then the domain keeps the verdict its failed lookups gave).
 ResolverReachability check_resolver_answers(dns::Resolver& resolver, std::string_view zone,
                                             Deadline deadline);
-
-// When `r` has unanswered lookups and the resolver does not answer the check above, marks `r`
-// as a probe without a verdict (mark_no_verdict, kResolverUnreachable): probe_error
-// "resolver unreachable: ...", DANE and MTA-STS statuses "not checked: resolver unreachable".
-// Returns true when it did. Part of judge_resolver_faults() (no_verdict.h).
-bool mark_resolver_outage(DomainReport& r, dns::Resolver& resolver, std::string_view zone,
-                          Deadline deadline);
 
 inline constexpr std::string_view kNotCheckedResolverUnreachable =
     "not checked: resolver unreachable";

@@ -7,8 +7,6 @@
 namespace mailtls::mtasts {
 namespace {
 
-constexpr std::string_view kEnforce = "enforce";
-
 ServedPolicy* find_served(std::vector<ServedPolicy>& served, std::string_view body) {
   for (auto& p : served) {
     if (p.body_sha256 == body) return &p;
@@ -58,7 +56,7 @@ std::vector<CachedMxCoverage> cached_coverage(const SenderCacheHistory& h,
                                               const std::vector<std::string>& mx_hosts) {
   std::vector<const ServedPolicy*> earlier;
   for (const auto& p : h.served) {
-    if (p.mode == kEnforce && p.body_sha256 != h.served_now) earlier.push_back(&p);
+    if (p.mode == StsMode::kEnforce && p.body_sha256 != h.served_now) earlier.push_back(&p);
   }
   std::vector<CachedMxCoverage> out;
   if (earlier.empty()) return out;
@@ -114,10 +112,10 @@ SenderCacheAssessment model_sender_cache(const std::optional<SenderCacheHistory>
   const ServedPolicy* last_enforce = nullptr;  // the most recently served enforce policy
   const ServedPolicy* last_none = nullptr;
   for (const auto& p : h.served) {
-    if (p.mode == kEnforce) {
+    if (p.mode == StsMode::kEnforce) {
       if (!a.enforce_expiry || *a.enforce_expiry < p.cacheable_until()) a.enforce_expiry = p.cacheable_until();
       if (!last_enforce || last_enforce->last_served <= p.last_served) last_enforce = &p;
-    } else if (p.mode == "none") {
+    } else if (p.mode == StsMode::kNone) {
       if (!last_none || last_none->last_served <= p.last_served) last_none = &p;
     }
   }
@@ -127,7 +125,7 @@ SenderCacheAssessment model_sender_cache(const std::optional<SenderCacheHistory>
   const bool none_after_enforce =
       last_enforce && last_none && last_none->first_served >= last_enforce->last_served;
   const bool serving_enforce = observed.availability == PolicyAvailability::kServed &&
-                               observed.policy.mode == kEnforce;
+                               observed.policy.mode == StsMode::kEnforce;
   const auto until = [&] { return std::string(" until the cached enforce policy expires"); };
 
   if (withdrawn && last_enforce && !none_after_enforce) {
@@ -143,7 +141,7 @@ SenderCacheAssessment model_sender_cache(const std::optional<SenderCacheHistory>
     a.reason = "an MX host is not covered by an enforce policy senders may still hold: they refuse it" + until();
   } else if (last_enforce && observed.availability == PolicyAvailability::kServed && !serving_enforce) {
     a.status = SenderCacheStatus::kDowngraded;
-    a.reason = "the policy was downgraded from enforce to " + observed.policy.mode +
+    a.reason = "the policy was downgraded from enforce to " + std::string(to_string(observed.policy.mode)) +
                ": senders holding the enforce policy still enforce it" + until();
   } else if (last_enforce) {
     a.status = SenderCacheStatus::kEnforceCached;

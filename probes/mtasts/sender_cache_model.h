@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "probes/base/clock.h"
+#include "probes/mtasts/sts_policy.h"
 
 namespace mailtls::mtasts {
 
@@ -49,7 +50,7 @@ const std::vector<std::string>& sender_cache_status_names();  // in enum order
 
 struct ServedPolicy {
   std::string body_sha256;
-  std::string mode;  // enforce | testing | none
+  StsMode mode = StsMode::kNone;
   std::int64_t max_age = 0;
   std::vector<std::string> mx_patterns;
   SystemTime first_served{};

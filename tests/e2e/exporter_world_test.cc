@@ -15,7 +15,7 @@
 
 #include "exporter/cli/check_report.h"
 #include "exporter/config/config.h"
-#include "exporter/runtime/domain_history.h"
+#include "exporter/runtime/judged_probe.h"
 #include "exporter/exposition/domain_metrics.h"
 #include "exporter/exposition/metrics_text.h"
 #include "exporter/runtime/real_domain_prober.h"
@@ -63,9 +63,10 @@ class WorldProbe : public ::testing::Test {
     config_ = nullptr;
   }
 
-  static domain::DomainReport probe(const std::string& name) {
+  // Observed and judged as the scheduler does, with the history in `state` (none: no history).
+  static domain::DomainReport probe(const std::string& name, StateStore* state = nullptr) {
     for (const auto& d : config_->domains) {
-      if (d.name == name) return prober_->probe(d);
+      if (d.name == name) return probe_and_judge(*prober_, d, state, HistoryUse::kCommit);
     }
     ADD_FAILURE() << name << " is not in the world's exporter.yaml";
     return {};
@@ -267,13 +268,11 @@ TEST_F(WorldProbe, MtaStsDetails) {
 // F1: the certificate is renewed with a new key and the TLSA record is not updated.
 TEST_F(WorldProbe, KeyRotationWithoutTlsaUpdateIsF1) {
   auto state = StateStore::in_memory();
-  auto before = probe("dane-good.test");
-  apply_history(before, state, std::chrono::system_clock::now());
+  auto before = probe("dane-good.test", &state);
   ASSERT_EQ(domain::to_string(before.dane_status), "valid");
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));  // notBefore has 1 s resolution
   ASSERT_EQ(world("mutate rotate-key"), 0);
-  auto after = probe("dane-good.test");
-  apply_history(after, state, std::chrono::system_clock::now());
+  auto after = probe("dane-good.test", &state);
   ASSERT_EQ(world("restore rotate-key"), 0);
   EXPECT_EQ(domain::to_string(after.dane_status), "broken");
   ASSERT_EQ(after.mx.size(), 1u);
@@ -294,17 +293,15 @@ TEST_F(WorldProbe, PolicyChangedWithoutIdChangeSurvivesRestart) {
   std::string warning, err;
   {
     auto state = StateStore::open(dir.string(), &warning);
-    auto r = probe("sts-changed.test");
-    apply_history(r, state, std::chrono::system_clock::now());
+    auto r = probe("sts-changed.test", &state);
     EXPECT_FALSE(r.mtasts.changed_without_id_change);
     ASSERT_TRUE(state.save(&err)) << err;
   }
   ASSERT_EQ(world("mutate sts-content"), 0);
   auto state = StateStore::open(dir.string(), &warning);  // a restarted exporter
   EXPECT_TRUE(warning.empty()) << warning;
-  auto r = probe("sts-changed.test");
+  auto r = probe("sts-changed.test", &state);
   ASSERT_EQ(world("restore sts-content"), 0);
-  apply_history(r, state, std::chrono::system_clock::now());
   EXPECT_TRUE(r.mtasts.changed_without_id_change);
   EXPECT_TRUE(has(metrics(r), "mailtls_mtasts_policy_changed_without_id_change{domain=\"sts-changed.test\"} 1"));
 }
@@ -339,7 +336,7 @@ TEST_F(WorldProbe, WrongTrustAnchorGivesNoVerdictNotBogus) {
     if (x.name == "sts-enforce.test") d = x;
   }
   ASSERT_EQ(d.name, "sts-enforce.test");
-  const auto r = prober->probe(d);
+  const auto r = probe_and_judge(*prober, d, nullptr, HistoryUse::kReadOnly);
   EXPECT_EQ(r.no_verdict, domain::NoVerdictReason::kResolverNotValidating);
   EXPECT_FALSE(r.probe_success);
   EXPECT_EQ(domain::to_string(r.dane_status), "not checked: resolver not validating");

@@ -2,8 +2,11 @@
 // STARTTLS mandatory once TLSA exists, and rollover readiness (docs/verdicts.md, Addendum).
 
 #include "probes/domain/dane_verdict.h"
+#include "probes/domain/judge.h"
 
 #include <gtest/gtest.h>
+
+#include <memory>
 #include <openssl/x509.h>
 
 #include "probes/base/sha256.h"
@@ -25,49 +28,51 @@ std::vector<std::uint8_t> spki_sha256(const TestCert& c) {
   return {digest.begin(), digest.end()};
 }
 
-// Builds the inputs of assess_dane for a domain whose MX hosts are described in the test.
+// Builds the observation of a domain whose MX hosts are described in the test, and judges it.
 struct World {
+  DomainObservation observed;
   DomainReport report;
-  std::vector<dns::TlsaBaseDomainResult> hosts;
-  std::vector<smtp::StarttlsResult> results;
-  std::vector<std::pair<size_t, std::string>> owner;
-  dns::MxResolution mx;
 
   World() {
-    report.domain = "example.com";
-    mx.status = dns::MxStatus::kMxRecords;
-    mx.mx_answer.security = dns::Security::kSecure;
+    observed.domain = "example.com";
+    observed.check_mtasts = false;
+    observed.check_tlsrpt = false;
+    observed.mx.domain = "example.com";
+    observed.mx.status = dns::MxStatus::kMxRecords;
+    observed.mx.mx_answer.security = dns::Security::kSecure;
   }
   size_t add_mx(const std::string& host, dns::DaneApplicability app, std::vector<dns::TlsaRecord> tlsa) {
-    dns::TlsaBaseDomainResult h;
-    h.host = host;
-    h.applicability = app;
-    h.base_domain = tlsa.empty() ? "" : host;
-    h.tlsa_records = std::move(tlsa);
-    hosts.push_back(h);
-    MxReport m;
-    m.host = host;
-    m.dane_state = app;
-    report.mx.push_back(m);
-    return report.mx.size() - 1;
+    MxHostObservation h;
+    h.mx = {10, host};
+    h.lookup.host = host;
+    h.lookup.applicability = app;
+    h.lookup.base_domain = tlsa.empty() ? "" : host;
+    h.lookup.tlsa_records = std::move(tlsa);
+    observed.hosts.push_back(std::move(h));
+    return observed.hosts.size() - 1;
   }
   void add_address(size_t mx_index, const std::string& ip, const TestCert* leaf, bool starttls = true) {
-    smtp::StarttlsResult s;
+    AddressObservation a;
+    a.address = {ip, ip.find(':') == std::string::npos ? 4 : 6};
+    auto& s = a.starttls;
     s.address = ip;
     s.connect_ok = true;
     s.starttls_offered = starttls;
     s.starttls_ok = starttls && leaf != nullptr;
     s.phase = s.starttls_ok ? smtp::StarttlsPhase::kDone : smtp::StarttlsPhase::kEhlo;
     if (leaf) s.chain = tls::X509Chain::parse({leaf->der()});
-    results.push_back(s);
-    owner.emplace_back(mx_index, ip);
-    AddressReport a;
-    a.address = ip;
-    a.starttls_ok = s.starttls_ok;
-    report.mx[mx_index].addresses.push_back(a);
+    observed.hosts[mx_index].lookup.addresses.push_back(a.address);
+    observed.hosts[mx_index].addresses.push_back(std::move(a));
   }
-  void assess() { assess_dane(report, hosts, results, owner, mx, std::chrono::system_clock::now()); }
+  void assess() { report = judge_observation(observed, std::chrono::system_clock::now()); }
 };
+
+dns::MxResolution w_mx(const std::string& domain, const std::string& canonical) {
+  dns::MxResolution mx;
+  mx.domain = domain;
+  mx.mx_answer.canonical_name = canonical;
+  return mx;
+}
 
 class DaneVerdict : public ::testing::Test {
  protected:
@@ -142,7 +147,7 @@ TEST_F(DaneVerdict, BogusIsNeverNotDeployed) {
   w.assess();
   EXPECT_EQ(domain::to_string(w.report.dane_status), "bogus");
   World failed_mx;
-  failed_mx.mx.status = dns::MxStatus::kLookupFailed;
+  failed_mx.observed.mx.status = dns::MxStatus::kLookupFailed;
   failed_mx.assess();
   EXPECT_EQ(domain::to_string(failed_mx.report.dane_status), "bogus");
 }
@@ -181,19 +186,58 @@ TEST_F(DaneVerdict, RolloverReadiness) {
   World ta;
   auto i = ta.add_mx("mx1.example.com", dns::DaneApplicability::kDaneAppliesUsable,
                      {{2, 1, 1, spki_sha256(ca_)}, ee(key_a_)});
-  smtp::StarttlsResult s;
-  s.address = "192.0.2.1";
-  s.connect_ok = s.starttls_offered = s.starttls_ok = true;
-  s.phase = smtp::StarttlsPhase::kDone;
-  s.chain = tls::X509Chain::parse({key_a_.der(), ca_.der()});
-  ta.results.push_back(s);
-  ta.owner.emplace_back(i, "192.0.2.1");
-  AddressReport a;
-  a.address = "192.0.2.1";
-  ta.report.mx[i].addresses.push_back(a);
+  ta.add_address(i, "192.0.2.1", &key_a_);
+  ta.observed.hosts[i].addresses[0].starttls.chain = tls::X509Chain::parse({key_a_.der(), ca_.der()});
   ta.assess();
   EXPECT_TRUE(ta.report.mx[0].rollover_ready);
   EXPECT_EQ(domain::to_string(ta.report.dane_status), "valid");
+}
+
+
+// Stale records and groups (F2, T11) reach the verdict: a pre-published next key is a stale
+// record, and a combination whose only record is for a past key is a stale group.
+TEST_F(DaneVerdict, StaleRecordsAndGroupsAreInTheVerdict) {
+  World w;
+  auto i = w.add_mx("mx1.example.com", dns::DaneApplicability::kDaneAppliesUsable,
+                    {ee(key_a_), ee(key_b_), {3, 0, 1, spki_sha256(key_b_)}});
+  w.add_address(i, "192.0.2.1", &key_a_);
+  w.assess();
+  ASSERT_EQ(w.report.mx[0].tlsa.size(), 3u);
+  EXPECT_FALSE(w.report.mx[0].tlsa[0].stale);
+  EXPECT_TRUE(w.report.mx[0].tlsa[1].stale);
+  EXPECT_TRUE(w.report.mx[0].tlsa[2].stale);
+  EXPECT_EQ(w.report.mx[0].stale_groups, (std::vector<dane::TlsaGroup>{{3, 0, 1}}));
+}
+
+// RFC 7672 §3.2.2: a DANE-TA(2) certificate may be named for the MX host name when the TLSA
+// base domain is its CNAME expansion, and, with a secure MX RRset, for the next-hop domain and
+// its CNAME expansion; with an insecure MX RRset the next-hop names do not count.
+TEST_F(DaneVerdict, DaneTaReferenceNamesIncludeTheNextHopOnlyWhenTheMxIsSecure) {
+  const auto ta_for = [&](const std::string& name) {
+    return std::make_unique<TestCert>(make_test_leaf(TestCertSpec{name, {name}}, ca_));
+  };
+  const auto verdict = [&](const TestCert& leaf, dns::Security mx_security, const std::string& expanded,
+                           const std::string& base_domain) {
+    World w;
+    w.observed.mx.mx_answer.security = mx_security;
+    w.observed.mx.mx_answer.canonical_name = expanded;
+    auto i = w.add_mx("mx1.example.com", dns::DaneApplicability::kDaneAppliesUsable, {{2, 1, 1, spki_sha256(ca_)}});
+    w.observed.hosts[i].lookup.base_domain = base_domain;
+    w.add_address(i, "192.0.2.1", &leaf);
+    w.observed.hosts[i].addresses[0].starttls.chain = tls::X509Chain::parse({leaf.der(), ca_.der()});
+    w.assess();
+    return std::string(domain::to_string(w.report.dane_status));
+  };
+  const auto next_hop = ta_for("example.com");
+  EXPECT_EQ(verdict(*next_hop, dns::Security::kSecure, "example.com", "mx1.example.com"), "valid");
+  EXPECT_EQ(verdict(*next_hop, dns::Security::kInsecure, "example.com", "mx1.example.com"), "broken");
+  const auto expanded = ta_for("mail.example.net");
+  EXPECT_EQ(verdict(*expanded, dns::Security::kSecure, "mail.example.net", "mx1.example.com"), "valid");
+  EXPECT_EQ(verdict(*expanded, dns::Security::kSecure, "example.com", "mx1.example.com"), "broken");
+  const auto mx_host = ta_for("mx1.example.com");
+  EXPECT_EQ(verdict(*mx_host, dns::Security::kInsecure, "example.com", "mx1.cname-target.example.org"), "valid");
+  EXPECT_EQ(extra_next_hop_names(w_mx("example.com", "mail.example.net")), std::vector<std::string>{"mail.example.net"});
+  EXPECT_TRUE(extra_next_hop_names(w_mx("example.com", "example.com")).empty());
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
-// probe_domain() end to end through its seams: a scripted resolver, a scripted MTA-STS policy
+// observe_domain() + judge() end to end through its seams: a scripted resolver, a scripted MTA-STS policy
 // fetcher and a real STARTTLS prober against an SMTP server on loopback that stalls
 // (robustness finding R2: a stalling MX used to take the whole deadline, so MTA-STS and TLS-RPT
 // were never checked and the report still gave them a verdict).
 
-#include "probes/domain/domain_probe.h"
+#include "probes/domain/observe.h"
+#include "tests/fakes/observe_and_judge.h"
 
 #include <gtest/gtest.h>
 
@@ -55,7 +56,7 @@ class DomainProbeTest : public ::testing::Test {
     s.timeout = timeout;
     s.smtp_port = server.port();
     s.probe_special_addresses = true;  // the server is on 127.0.0.1
-    return probe_domain("example.com", s,
+    return testing::observe_and_judge("example.com", s,
                         DomainProbeSeams{resolver_, prober, *webpki_, fetcher, clock_});
   }
 

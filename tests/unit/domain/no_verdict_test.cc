@@ -38,10 +38,15 @@ ResolverSelfTestState self_test(ResolverValidation v) {
                  : "signed.test A: secure data"};
 }
 
+// The resolver as the runtime observed it: its self-test, and when the report has unanswered
+// lookups, whether `resolver` answers at all (the runtime asks; the judge only reads).
 std::optional<NoVerdictReason> judge(DomainReport& r, dns::Resolver& resolver,
                                      ResolverValidation v) {
-  return judge_resolver_faults(r, resolver, "signed.test", self_test(v),
-                               Deadline::after(seconds(1)));
+  ResolverObservation observed{self_test(v), std::nullopt};
+  if (has_unanswered_lookup(r.rrsets)) {
+    observed.reachability = check_resolver_answers(resolver, "signed.test", Deadline::after(seconds(1)));
+  }
+  return judge_resolver_faults(r, observed);
 }
 
 TEST(NoVerdict, ResolverNotValidatingMeansNoVerdictNotBogus) {

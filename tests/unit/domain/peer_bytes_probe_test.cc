@@ -8,7 +8,8 @@
 
 #include <filesystem>
 
-#include "probes/domain/domain_probe.h"
+#include "probes/domain/observe.h"
+#include "tests/fakes/observe_and_judge.h"
 #include "tests/fakes/fake_policy_fetcher.h"
 #include "tests/fakes/fake_resolver.h"
 #include "tests/fakes/smtp_test_server.h"
@@ -61,7 +62,7 @@ TEST(PeerBytesProbe, ANameThatIsNoHostNameIsNeitherSniNorACertificateOrPatternMa
   s.smtp_port = server.port();
   s.probe_special_addresses = true;
   s.check_tlsrpt = false;
-  const DomainReport r = probe_domain(
+  const DomainReport r = testing::observe_and_judge(
       "example.com", s, DomainProbeSeams{resolver, prober, *webpki.verifier, fetcher, clock});
   std::filesystem::remove(ca_file);
 

@@ -9,7 +9,8 @@
 #include <memory>
 #include <thread>
 
-#include "probes/domain/domain_probe.h"
+#include "probes/domain/observe.h"
+#include "tests/fakes/observe_and_judge.h"
 #include "tests/fakes/fake_policy_fetcher.h"
 #include "tests/fakes/fake_resolver.h"
 #include "tests/fakes/smtp_test_server.h"
@@ -66,8 +67,31 @@ class SharedObservationTest : public ::testing::Test {
     s.check_mtasts = false;
     s.check_tlsrpt = false;
     s.observation_max_age = max_age;
-    return probe_domain(domain, s,
+    return testing::observe_and_judge(domain, s,
                         DomainProbeSeams{resolver_, prober, *webpki_, fetcher_, clock_, cache});
+  }
+
+  // hosted-1.example, then hosted-2.example, sharing one cache with a session counter.
+  struct HostedPair {
+    DomainReport first;
+    DomainReport second;
+    std::shared_ptr<smtp::SmtpSessionCounter> sessions;
+  };
+  HostedPair probe_both_hosted(const SmtpTestServer& server) {
+    auto sessions = std::make_shared<smtp::SmtpSessionCounter>();
+    smtp::StarttlsObservationCache cache(sessions);
+    auto first = probe("hosted-1.example", server, &cache);
+    auto second = probe("hosted-2.example", server, &cache);
+    return {std::move(first), std::move(second), sessions};
+  }
+
+  // The server saw `handshakes` sessions, each opened for the first domain and reused by the
+  // second.
+  static void expect_handshakes_shared(const SmtpTestServer& server,
+                                       const smtp::SmtpSessionCounter& sessions, int handshakes) {
+    EXPECT_EQ(server.connections_accepted(), handshakes);
+    EXPECT_EQ(sessions.sessions(), static_cast<std::uint64_t>(handshakes));
+    EXPECT_EQ(sessions.reused(), static_cast<std::uint64_t>(handshakes));
   }
 
   static const AddressReport& only_address(const DomainReport& r) {
@@ -87,13 +111,8 @@ class SharedObservationTest : public ::testing::Test {
 
 TEST_F(SharedObservationTest, TwoDomainsSharingAnMxCauseOneSession) {
   SmtpTestServer server(script());
-  auto sessions = std::make_shared<smtp::SmtpSessionCounter>();
-  smtp::StarttlsObservationCache cache(sessions);
-  const auto first = probe("hosted-1.example", server, &cache);
-  const auto second = probe("hosted-2.example", server, &cache);
-  EXPECT_EQ(server.connections_accepted(), 1);
-  EXPECT_EQ(sessions->sessions(), 1u);
-  EXPECT_EQ(sessions->reused(), 1u);
+  const auto [first, second, sessions] = probe_both_hosted(server);
+  expect_handshakes_shared(server, *sessions, 1);
   for (const auto* r : {&first, &second}) {
     const auto& a = only_address(*r);
     EXPECT_TRUE(a.starttls_ok) << r->domain << ": " << a.failure;
@@ -169,6 +188,30 @@ TEST_F(SharedObservationTest, ACutOffObservationIsNotShared) {
   EXPECT_EQ(only_address(first).failure_kind, smtp::StarttlsFailure::kBannerTimeout);
   EXPECT_EQ(only_address(second).failure_kind, smtp::StarttlsFailure::kBannerTimeout);
   EXPECT_EQ(server.connections_accepted(), 2);
+}
+
+
+// The handshake limited to the other key type (T14) goes through the same cache and politeness
+// gate as the first (issue 19): two domains sharing a DANE MX host of a dual-certificate server
+// cause one unrestricted and one limited session, not two of each.
+TEST_F(SharedObservationTest, TwoDomainsSharingADualKeyMxCauseOneLimitedHandshake) {
+  const testing::TestCert rsa = testing::make_test_leaf(
+      {.common_name = "mx.provider.example", .dns_names = {"mx.provider.example"},
+       .key_type = testing::TestKeyType::kRsa2048, .serial = 7},
+      *ca_);
+  auto dual = script();
+  dual.second_cert_chain_pem = rsa.pem() + ca_->pem();
+  dual.second_key_pem = rsa.key_pem();
+  SmtpTestServer server(dual);
+  resolver_.set("_" + std::to_string(server.port()) + "._tcp.mx.provider.example", dns::RrType::kTlsa,
+                {dns::encode_tlsa({3, 1, 1, std::vector<std::uint8_t>(32, 0xab)})});
+  const auto [first, second, sessions] = probe_both_hosted(server);
+  expect_handshakes_shared(server, *sessions, 2);
+  for (const auto* r : {&first, &second}) {
+    const auto& a = only_address(*r);
+    EXPECT_EQ(a.key_type, "ecdsa") << r->domain;
+    EXPECT_EQ(a.other_key_type_offer, "offered") << r->domain;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "exporter/runtime/domain_history.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "tests/unit/exporter/scripted_prober.h"
 
@@ -8,6 +11,8 @@ namespace mailtls::exporter {
 namespace {
 
 using namespace std::chrono;
+using mailtls::testing::apply_history;
+using mailtls::testing::apply_history_read_only;
 using mailtls::testing::sample_report;
 
 const SystemTime kT0 = SystemTime(seconds(1800000000));
@@ -122,6 +127,65 @@ TEST(DomainHistory, ReadOnlyViewJudgesLikeTheServerAndChangesNothing) {
   apply_history(judged, state, kT0 + hours(25));
   EXPECT_EQ(judged.mx[0].renewed_without_tlsa_update, viewed.mx[0].renewed_without_tlsa_update);
   EXPECT_EQ(judged.mx[0].tlsa_rrset_first_seen, viewed.mx[0].tlsa_rrset_first_seen);
+}
+
+
+// A state file in the format of earlier versions (tests/data/state/state-v1.json) loads as
+// typed history, entry for entry, and storing it back changes nothing in the document.
+TEST(DomainHistory, AStateFileOfTheCurrentFormatLoadsAndStoresUnchanged) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / ("mailtls-state-v1-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::filesystem::path(MAILTLS_SOURCE_DIR) / "tests/data/state/state-v1.json",
+                             dir / "state.json", std::filesystem::copy_options::overwrite_existing);
+  std::string warning;
+  auto state = StateStore::read_only(dir.string(), &warning);
+  ASSERT_TRUE(warning.empty()) << warning;
+
+  const auto h = load_domain_history(state, "a.example", kT0);
+  ASSERT_EQ(h.mx.size(), 2u);  // mx and old-mx; ab.example's entry is another domain's
+  const auto& mx = h.mx.at("mx.a.example");
+  ASSERT_TRUE(mx.tlsa_rrset);
+  EXPECT_EQ(mx.tlsa_rrset->digest, "d1");
+  EXPECT_EQ(mx.tlsa_rrset->first_seen, SystemTime(seconds(1799970000)));
+  ASSERT_TRUE(mx.rollover);
+  EXPECT_EQ(mx.rollover->ttl_seconds, 3600u);
+  ASSERT_EQ(mx.rollover->records.size(), 1u);
+  EXPECT_EQ(mx.rollover->records[0].record, "3 1 1 abab");
+  ASSERT_EQ(mx.rollover->keys.size(), 1u);
+  EXPECT_FALSE(h.mx.at("old-mx.a.example").rollover);
+  ASSERT_TRUE(h.mtasts_policy);
+  EXPECT_EQ(h.mtasts_policy->id, "20240101");
+  EXPECT_TRUE(h.mtasts_policy->changed_without_id_change);
+  ASSERT_TRUE(h.served_policies);
+  ASSERT_EQ(h.served_policies->served.size(), 1u);
+  EXPECT_EQ(h.served_policies->served[0].mode, mtasts::StsMode::kEnforce);
+  EXPECT_EQ(h.served_policies->served[0].mx_patterns, std::vector<std::string>{"mx.a.example"});
+
+  const auto before = state.entries_with_prefix(kTlsaSection, "");
+  const auto served_before = state.get(kServedPoliciesSection, "a.example");
+  store_domain_history(state, "a.example", h);
+  EXPECT_EQ(state.entries_with_prefix(kTlsaSection, ""), before);
+  EXPECT_EQ(state.get(kServedPoliciesSection, "a.example"), served_before);
+  EXPECT_EQ(load_domain_history(state, "a.example", kT0), h);
+  std::filesystem::remove_all(dir);
+}
+
+// What the judge forgot (an MX host gone from its history) leaves the state file too; other
+// domains' entries stay.
+TEST(DomainHistory, StoringReplacesTheDomainsHistoryOnly) {
+  auto state = StateStore::in_memory();
+  domain::DomainHistory h;
+  h.mx["mx.a.example"].tlsa_rrset = domain::TlsaRrsetSighting{"d1", kT0};
+  h.mx["old.a.example"].tlsa_rrset = domain::TlsaRrsetSighting{"d0", kT0};
+  store_domain_history(state, "a.example", h);
+  domain::DomainHistory other;
+  other.mx["mx.a.example.net"].tlsa_rrset = domain::TlsaRrsetSighting{"d9", kT0};
+  store_domain_history(state, "a.example.net", other);
+  h.mx.erase("old.a.example");
+  store_domain_history(state, "a.example", h);
+  EXPECT_EQ(state.section(kTlsaSection).size(), 2u);
+  EXPECT_EQ(load_domain_history(state, "a.example", kT0), h);
+  EXPECT_EQ(load_domain_history(state, "a.example.net", kT0), other);
 }
 
 }  // namespace

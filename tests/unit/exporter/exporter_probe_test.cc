@@ -12,7 +12,6 @@
 
 #include "exporter/runtime/exporter.h"
 #include "probes/domain/no_verdict.h"
-#include "tests/fakes/fake_resolver.h"
 #include "tests/unit/exporter/http_get.h"
 #include "tests/unit/exporter/scripted_prober.h"
 
@@ -208,11 +207,8 @@ TEST_F(ProbingExporter, ResolverNotValidatingKeepsTheLastVerdictsAndSaysWhy) {
       r.dane_status = dane::DaneStatus::kBogus;
       r.mtasts.status = mtasts::MtaStsStatus::kBroken;
       for (auto& s : r.rrsets) s.security = dns::Security::kBogus;
-      mailtls::testing::FakeResolver resolver;
       domain::judge_resolver_faults(
-          r, resolver, "signed.test",
-          {domain::ResolverValidation::kNotValidating, "signed.test A: bogus"},
-          Deadline::after(std::chrono::seconds(1)));
+          r, {{domain::ResolverValidation::kNotValidating, "signed.test A: bogus"}, std::nullopt});
     }
     return r;
   };

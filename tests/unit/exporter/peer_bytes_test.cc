@@ -51,8 +51,8 @@ void expect_terminal_safe(const std::string& text) {
 }
 
 // A probe of a domain whose MX target, banner, TXT record and certificate hold bytes that
-// are not UTF-8 and terminal control sequences (as a prober that is not probe_domain() might
-// hand them over; probe_domain() itself escapes them).
+// are not UTF-8 and terminal control sequences, handed to the exporter by a scripted prober
+// (judge_with_history() escapes them, as judge() does for every real probe).
 domain::DomainReport hostile_report(const std::string& name) {
   auto r = sample_report(name);
   const std::string evil = "\xff\xfe\x1b[2J\x1b]0;pwned\x07\nmailtls_probe_success{domain=\"x\"} 1"s;

@@ -1,6 +1,20 @@
 #include "tests/unit/exporter/scripted_prober.h"
 
+#include "exporter/runtime/domain_history.h"
+#include "probes/domain/history_verdicts.h"
+
 namespace mailtls::testing {
+
+void apply_history(domain::DomainReport& r, exporter::StateStore& state, SystemTime now) {
+  const auto history = exporter::load_domain_history(state, r.domain, now);
+  if (!r.probe_success) return;  // as probe_and_judge(): only complete probes are remembered
+  exporter::store_domain_history(state, r.domain, domain::judge_history(r, history, now));
+}
+
+void apply_history_read_only(domain::DomainReport& r, const exporter::StateStore& state,
+                             SystemTime now) {
+  domain::judge_history(r, exporter::load_domain_history(state, r.domain, now), now);
+}
 
 domain::DomainReport sample_report(const std::string& name) {
   using namespace std::chrono;

@@ -1,7 +1,6 @@
 // The sender-cache histories (T12 rollover, P7 served policies) in the state file: they survive a
 // restart (a save and a new StateStore on the same directory), a state file of the previous
 // version (without them) reads as "no history", and damaged entries are not trusted.
-#include "exporter/runtime/sender_cache_history.h"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +14,8 @@ namespace mailtls::exporter {
 namespace {
 
 using namespace std::chrono;
+using mailtls::testing::apply_history;
+using mailtls::testing::apply_history_read_only;
 using mailtls::testing::sample_report;
 
 const SystemTime kT0 = SystemTime(seconds(1800000000));

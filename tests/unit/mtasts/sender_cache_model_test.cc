@@ -15,7 +15,7 @@ using std::chrono::seconds;
 const SystemTime kT0 = SystemTime{} + hours(24 * 365 * 55);
 constexpr std::int64_t kWeek = 604800;
 
-ServedPolicy policy(const std::string& body, const std::string& mode, std::int64_t max_age,
+ServedPolicy policy(const std::string& body, StsMode mode, std::int64_t max_age,
                     std::vector<std::string> mx) {
   return {body, mode, max_age, std::move(mx), {}, {}};
 }
@@ -48,11 +48,11 @@ class Domain {
   std::optional<SenderCacheHistory> history_;
 };
 
-const auto kEnforceMx1 = policy(std::string(64, 'a'), "enforce", kWeek, {"mx1.example.test"});
+const auto kEnforceMx1 = policy(std::string(64, 'a'), StsMode::kEnforce, kWeek, {"mx1.example.test"});
 const auto kEnforceBoth =
-    policy(std::string(64, 'b'), "enforce", kWeek, {"mx1.example.test", "mx2.example.test"});
-const auto kTesting = policy(std::string(64, 'c'), "testing", kWeek, {"mx1.example.test"});
-const auto kNone = policy(std::string(64, 'd'), "none", 86400, {});
+    policy(std::string(64, 'b'), StsMode::kEnforce, kWeek, {"mx1.example.test", "mx2.example.test"});
+const auto kTesting = policy(std::string(64, 'c'), StsMode::kTesting, kWeek, {"mx1.example.test"});
+const auto kNone = policy(std::string(64, 'd'), StsMode::kNone, 86400, {});
 
 TEST(SenderCacheModel, StatusNamesFollowTheEnum) {
   EXPECT_EQ(sender_cache_status_names(),
@@ -164,7 +164,7 @@ TEST(SenderCacheModel, AFailedTxtLookupChangesNothing) {
 TEST(SenderCacheModel, RememberedPoliciesAreBoundedToTheMostRecent) {
   Domain d;
   for (int i = 0; i < 40; ++i) {
-    d.serve(policy(std::string(63, 'e') + static_cast<char>('0' + i), "enforce", kWeek,
+    d.serve(policy(std::string(63, 'e') + static_cast<char>('0' + i), StsMode::kEnforce, kWeek,
                    {"mx1.example.test"}),
             {"mx1.example.test"});
     d.advance(seconds(1));

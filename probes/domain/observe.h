@@ -1,8 +1,10 @@
 #pragma once
-// One probe of one mail domain, in the order a sender works (docs/architecture.md, data path):
-// MX, then per MX host the addresses and TLSA records, STARTTLS at every address, the chain
-// against TLSA and against the WebPKI, MTA-STS, TLS-RPT; and the two verdicts. Everything is
-// bounded by one deadline. The MTA-STS and TLS-RPT lookups run on a thread of their own beside
+// The network half of one probe of one mail domain, in the order a sender works
+// (docs/architecture.md, data path): MX, then per MX host the addresses and TLSA records,
+// STARTTLS at every address (and, where DANE applies with usable records, once more limited to
+// the other key type), the chain checked against the WebPKI, MTA-STS, TLS-RPT. It returns what it
+// saw (domain_observation.h); judge() (judge.h) makes the verdicts. Everything is bounded by one
+// deadline. The MTA-STS and TLS-RPT lookups run on a thread of their own beside
 // the MX/TLSA/SMTP steps (policy_checks.h), so a stalling MX does not starve them. The network
 // is reached only through the seams passed in, which must be thread-safe.
 
@@ -12,7 +14,7 @@
 
 #include "probes/base/clock.h"
 #include "probes/dns/resolver.h"
-#include "probes/domain/domain_report.h"
+#include "probes/domain/domain_observation.h"
 #include "probes/mtasts/policy_fetcher.h"
 #include "probes/smtp/observation_cache.h"
 #include "probes/smtp/starttls_probe.h"
@@ -44,7 +46,7 @@ struct DomainProbeSeams {
   smtp::StarttlsObservationCache* observations = nullptr;
 };
 
-DomainReport probe_domain(const std::string& domain, const DomainProbeSettings& settings,
-                          const DomainProbeSeams& seams);
+DomainObservation observe_domain(const std::string& domain, const DomainProbeSettings& settings,
+                                 const DomainProbeSeams& seams);
 
 }  // namespace mailtls::domain
