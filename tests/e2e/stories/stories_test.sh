@@ -55,6 +55,30 @@ now() { date +%s.%N; }
 near() { python3 -c 'import sys; a, b, t = map(float, sys.argv[1:]); sys.exit(0 if abs(a - b) <= t else 1)' "$@"; }
 # within <x> <low> <high>
 within() { python3 -c 'import sys; x, lo, hi = map(float, sys.argv[1:]); sys.exit(0 if lo <= x <= hi else 1)' "$@"; }
+# max_age_after <time> <t0>: time is max_age after the last serving of a policy that the probe
+# after a change at t0 saw replaced: within one probe interval (and 5 s for a loaded machine).
+max_age_after() {
+  [[ -n $1 ]] && within "$1" "$(python3 -c "print($2 + $MAX_AGE)")" "$(python3 -c "print($2 + $MAX_AGE + $INTERVAL + 5)")"
+}
+# check_enforce_expiry <domain> <t0> <the change>: the cached enforce policy expires max_age
+# after the change at t0. Sets expiry.
+check_enforce_expiry() {
+  expiry=$(prom_value "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$1\"}")
+  if max_age_after "$expiry" "$2"; then
+    ok "$1: cached enforce policy expires $(since "$2" "$expiry") s after $3 (max_age $MAX_AGE s after it was last served)"
+  else
+    bad "$1: cached enforce policy expiry '$expiry', want max_age after $3 ($2)"
+  fi
+}
+# expect_cache_status <domain> <status> [<PromQL that must hold too> <its description>]
+expect_cache_status() {
+  local also=${3:+ and on () $3}
+  if wait_for 20 "$1 $2" prom_has "mailtls_mtasts_sender_cache_status{domain=\"$1\",status=\"$2\"} == 1$also"; then
+    ok "$1: sender cache status $2${4:+, $4}"
+  else
+    bad "$1: no $2${4:+ / $4} within 20 s"
+  fi
+}
 phase_is() { prom_has "mailtls_dane_rollover_phase{domain=\"$1\",phase=\"$2\"} == 1"; }
 safe_to_switch() { prom_value "mailtls_dane_rollover_safe_to_switch_timestamp_seconds{domain=\"$1\"}"; }
 # expect_phase <domain> <phase> <seconds> <why>
@@ -262,11 +286,7 @@ mutate story-sts-add-mx
 log "story 6 ($DOWN): the enforce policy made testing (new id)"
 t_down=$(now)
 mutate story-down-downgrade
-if wait_for 20 "$STS mx_not_covered" prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"mx_not_covered\"} == 1"; then
-  ok "$STS: sender cache status mx_not_covered"
-else
-  bad "$STS: no mx_not_covered within 20 s"
-fi
+expect_cache_status "$STS" mx_not_covered
 if [[ $(covered "mx2.$STS") == 0 && $(covered "mx1.$STS") == 1 ]] &&
   prom_has "mailtls_mtasts_mx_covered{domain=\"$STS\",mx=\"mx2.$STS\"} == 1 and on () mailtls_mtasts_status{domain=\"$STS\",status=\"enforced\"} == 1"; then
   ok "$STS: mx2 covered by the policy served now but not by the cached one; mx1 by both; MTA-STS enforced"
@@ -275,26 +295,19 @@ else
 fi
 # Senders refuse mx2 until the earlier policy expires: it was last served by the probe that saw
 # the change, so max_age after the change, within one probe interval (and 5 s for a loaded
-# machine). Only for mx2; and earlier than the expiry of the policy served now.
+# machine). Only for mx2; and no later than the expiry of the policy served now (equal at the
+# probe that saw the change, later ones serve the new policy again).
 refused=$(refused_until "mx2.$STS")
-if [[ -n $refused ]] && within "$refused" "$(python3 -c "print($t_mx + $MAX_AGE)")" "$(python3 -c "print($t_mx + $MAX_AGE + $INTERVAL + 5)")" &&
+if max_age_after "$refused" "$t_mx" &&
   [[ -z $(refused_until "mx1.$STS") ]] &&
-  prom_has "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"} > $refused"; then
+  prom_has "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"} >= $refused"; then
   ok "$STS: senders may refuse mx2 until $(since "$t_mx" "$refused") s after the change (max_age $MAX_AGE s after the old policy was last served); no such series for mx1"
 else
-  bad "$STS: refused-until for mx2 '$refused' (want max_age after the change at $t_mx), for mx1 '$(refused_until "mx1.$STS")' (want none)"
+  bad "$STS: refused-until for mx2 '$refused' (want max_age after the change at $t_mx, no later than the served policy's expiry '$(prom_value "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"}")'), for mx1 '$(refused_until "mx1.$STS")' (want none)"
 fi
-if wait_for 20 "$DOWN downgraded" prom_has "mailtls_mtasts_sender_cache_status{domain=\"$DOWN\",status=\"downgraded\"} == 1 and on () mailtls_mtasts_status{domain=\"$DOWN\",status=\"testing\"} == 1"; then
-  ok "$DOWN: sender cache status downgraded, MTA-STS testing"
-else
-  bad "$DOWN: no downgraded / testing within 20 s"
-fi
-expiry6=$(prom_value "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$DOWN\"}")
-if [[ -n $expiry6 ]] && within "$expiry6" "$(python3 -c "print($t_down + $MAX_AGE)")" "$(python3 -c "print($t_down + $MAX_AGE + $INTERVAL + 5)")"; then
-  ok "$DOWN: cached enforce policy expires $(since "$t_down" "$expiry6") s after the downgrade (max_age $MAX_AGE s after it was last served)"
-else
-  bad "$DOWN: cached enforce policy expiry '$expiry6', want max_age after the downgrade ($t_down)"
-fi
+expect_cache_status "$DOWN" downgraded "mailtls_mtasts_status{domain=\"$DOWN\",status=\"testing\"} == 1" "MTA-STS testing"
+check_enforce_expiry "$DOWN" "$t_down" "the downgrade"
+expiry6=$expiry
 dashboard_panels "$ROLL" "$STS" "What senders may hold" "Cached enforce policy expires" "MX hosts and the cached enforce policies"
 # Halfway through: the alert's $value is the time left until the earlier policy expires (about
 # max_age / 2), not until the policy served now expires (about max_age).
@@ -338,18 +351,9 @@ fi
 log "story 5 ($STS): remove the _mta-sts TXT record, without serving mode: none first"
 t_wd=$(now)
 mutate story-sts-withdraw
-if wait_for 20 "$STS withdrawn_without_none" prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"withdrawn_without_none\"} == 1"; then
-  ok "$STS: sender cache status withdrawn_without_none"
-else
-  bad "$STS: no withdrawn_without_none within 20 s"
-fi
-expiry=$(prom_value "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"}")
+expect_cache_status "$STS" withdrawn_without_none
 # The last enforce policy was served until the probe that saw the record gone.
-if [[ -n $expiry ]] && within "$expiry" "$(python3 -c "print($t_wd + $MAX_AGE)")" "$(python3 -c "print($t_wd + $MAX_AGE + $INTERVAL + 5)")"; then
-  ok "$STS: cached enforce policy expires $(since "$t_wd" "$expiry") s after the removal (max_age $MAX_AGE s after it was last served)"
-else
-  bad "$STS: cached enforce policy expiry '$expiry', want max_age after the removal ($t_wd)"
-fi
+check_enforce_expiry "$STS" "$t_wd" "the removal"
 warning_comes_and_goes "the removal" "$t_wd" 20 $((MAX_AGE + 25)) "${expiry:-0}" "the cached policy's expiry" \
   alertname=MailTLSMtaStsWithdrawnWhileCached "domain=$STS" severity=warning
 t_wd_fired=$t_fired t_wd_resolved=$t_resolved
