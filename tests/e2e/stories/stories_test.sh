@@ -79,6 +79,15 @@ expect_cache_status() {
     bad "$1: no $2${4:+ / $4} within 20 s"
   fi
 }
+# expect_no_enforce_cached <domain> <MTA-STS status>: after the cached enforce policy's expiry,
+# nothing enforce is cached, the domain's MTA-STS status is as given and the expiry series is gone.
+expect_no_enforce_cached() {
+  if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$1\",status=\"no_enforce_cached\"} == 1 and on () mailtls_mtasts_status{domain=\"$1\",status=\"$2\"} == 1 and on () absent(mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$1\"})"; then
+    ok "$1: after max_age, no_enforce_cached and MTA-STS $2, no expiry left"
+  else
+    bad "$1: not no_enforce_cached / $2 after max_age"
+  fi
+}
 phase_is() { prom_has "mailtls_dane_rollover_phase{domain=\"$1\",phase=\"$2\"} == 1"; }
 safe_to_switch() { prom_value "mailtls_dane_rollover_safe_to_switch_timestamp_seconds{domain=\"$1\"}"; }
 # expect_phase <domain> <phase> <seconds> <why>
@@ -341,11 +350,7 @@ fi
 warning_comes_and_goes "the downgrade" "$t_down" 20 $((MAX_AGE + 25)) "${expiry6:-0}" "the cached policy's expiry" \
   alertname=MailTLSMtaStsDowngradedWhileCached "domain=$DOWN" severity=warning
 t_down_fired=$t_fired t_down_resolved=$t_resolved
-if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$DOWN\",status=\"no_enforce_cached\"} == 1 and on () mailtls_mtasts_status{domain=\"$DOWN\",status=\"testing\"} == 1 and on () absent(mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$DOWN\"})"; then
-  ok "$DOWN: after max_age, no_enforce_cached, MTA-STS testing, no expiry left"
-else
-  bad "$DOWN: not no_enforce_cached / testing after max_age"
-fi
+expect_no_enforce_cached "$DOWN" testing
 
 # ------------------------------------------------------------------------------ story 5
 log "story 5 ($STS): remove the _mta-sts TXT record, without serving mode: none first"
@@ -357,11 +362,7 @@ check_enforce_expiry "$STS" "$t_wd" "the removal"
 warning_comes_and_goes "the removal" "$t_wd" 20 $((MAX_AGE + 25)) "${expiry:-0}" "the cached policy's expiry" \
   alertname=MailTLSMtaStsWithdrawnWhileCached "domain=$STS" severity=warning
 t_wd_fired=$t_fired t_wd_resolved=$t_resolved
-if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"no_enforce_cached\"} == 1 and on () mailtls_mtasts_status{domain=\"$STS\",status=\"not_deployed\"} == 1 and on () absent(mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"})"; then
-  ok "$STS: after max_age, no_enforce_cached and MTA-STS not_deployed, no expiry left"
-else
-  bad "$STS: not no_enforce_cached / not_deployed after max_age"
-fi
+expect_no_enforce_cached "$STS" not_deployed
 
 # ------------------------------------------------------------------------------ story 4
 log "story 4 ($DUAL): the RSA certificate has no TLSA record"
