@@ -196,6 +196,12 @@ void sender_cache(MetricBuilder& m, const DomainReport& r) {
             "1 if every enforce policy served earlier that senders may still hold covers the MX "
             "host.",
             {{"domain", r.domain}, {"mx", c.mx_host}}, b(c.covered));
+    if (!c.covered && c.refused_until) {
+      m.gauge("mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds",
+              "When the last enforce policy served earlier that senders may still hold and that "
+              "does not cover the MX host expires (last served + max_age), Unix time.",
+              {{"domain", r.domain}, {"mx", c.mx_host}}, to_unix_seconds(*c.refused_until));
+    }
   }
 }
 

@@ -39,7 +39,7 @@ domains=$(grep -c '^  - name: ' "$work/exporter.yaml")
 
 # A state file as an earlier run would have left it: sts-enforce.test served an enforce policy a
 # minute ago that lists another MX host, so the page also shows what senders holding it refuse
-# (mailtls_mtasts_cached_policy_mx_covered 0).
+# (mailtls_mtasts_cached_policy_mx_covered 0, and its mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds).
 mkdir -p "$work/state"
 now=$(date +%s)
 old_body=$(printf '0%.0s' $(seq 64))

@@ -391,10 +391,13 @@ FILES["sender_caches"] = [
             series(lbl("mailtls_dane_rollover_safe_to_switch_timestamp_seconds", domain=D, mx=MX1), "_x5 1800x25"),
             series(lbl("mailtls_dane_rollover_phase", domain=D, mx=MX2, phase="next_safe"), "1x40"),
             series(lbl("mailtls_dane_rollover_safe_to_switch_timestamp_seconds", domain=D, mx=MX2), "600x40"),
-            # b.example: mx2 not covered by the cached enforce policy until 2400 s
+            # b.example: mx2 not covered by the earlier enforce policy, cacheable until 2400 s; the
+            # policy served now (it covers mx2) is cacheable until 4800 s, which $value must not use
             series(lbl("mailtls_mtasts_cached_policy_mx_covered", domain=B, mx="mx1." + B), "1x40"),
             series(lbl("mailtls_mtasts_cached_policy_mx_covered", domain=B, mx="mx2." + B), "_x2 0x37"),
-            series(lbl("mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds", domain=B), "2400x40"),
+            series(lbl("mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds", domain=B,
+                       mx="mx2." + B), "_x2 2400x37"),
+            series(lbl("mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds", domain=B), "4800x40"),
             # c.example: TXT removed at minute 10 without mode none; expiry at 3000 s
             series(lbl("mailtls_mtasts_sender_cache_status", domain=C, status="enforce_cached"), "1x9 0x30"),
             series(lbl("mailtls_mtasts_sender_cache_status", domain=C, status="withdrawn_without_none"), "0x9 1x30"),

@@ -37,7 +37,8 @@ DETAIL_FAMILIES = {
     "mailtls_mtasts_policy_max_age_seconds", "mailtls_mtasts_policy_id_last_change_timestamp_seconds",
     "mailtls_mtasts_policy_changed_without_id_change", "mailtls_mtasts_mx_covered",
     "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds",
-    "mailtls_mtasts_cached_policy_mx_covered", "mailtls_tlsrpt_rua_info",
+    "mailtls_mtasts_cached_policy_mx_covered",
+    "mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds", "mailtls_tlsrpt_rua_info",
 }
 
 # (family, label, values) whose series at value 1 mean something is wrong (needs_detail()).

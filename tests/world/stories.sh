@@ -6,9 +6,12 @@
 #   story-sts.test   story 3: an MX host added while senders still hold an enforce policy that
 #                    does not list it; MX hosts at 127.0.1.17, policy host 127.0.2.10;
 #                    story 5: then its _mta-sts TXT record removed without mode: none first
+#   story-down.test  story 6: an enforce policy downgraded to testing while senders may still
+#                    hold it; MX host on story-sts.test's listener, policy host 127.0.2.11
 # Story 4 is dane-dualcert.test (dualcert.sh) as it is. Times are short so that the stories
 # run in real time: the TLSA TTL of the rollover domains is STORY_TLSA_TTL seconds, and in
-# story-sts.test the MX and TXT TTLs are 1 s and the policy's max_age is STORY_STS_MAX_AGE.
+# story-sts.test and story-down.test the MX and TXT TTLs are 1 s and the policies' max_age is
+# STORY_STS_MAX_AGE.
 # Mutations (world.sh mutate <what>; world.sh restore stories puts all of them back):
 #   story-roll-publish, story-fast-publish   publish the next key's TLSA record
 #   story-roll-switch, story-fast-switch     the MX serves the next key
@@ -17,16 +20,19 @@
 #                                            (new body, new id)
 #   story-sts-withdraw                       the _mta-sts TXT record removed, without a
 #                                            mode: none policy served first
+#   story-down-downgrade                     story-down.test's policy made mode: testing,
+#                                            then its id changed
 # shellcheck shell=bash
 
 STORY_TLSA_TTL=8
 STORY_STS_MAX_AGE=30
-SIGNED_ZONES+=(story-roll.test story-fast.test story-sts.test)
-ALL_ZONES+=(story-roll.test story-fast.test story-sts.test)
+SIGNED_ZONES+=(story-roll.test story-fast.test story-sts.test story-down.test)
+ALL_ZONES+=(story-roll.test story-fast.test story-sts.test story-down.test)
 PF_LISTENERS+=("127.0.1.15:smtp story-roll.chain.pem" "127.0.1.16:smtp story-fast.chain.pem"
   "127.0.1.17:smtp story-sts.chain.pem")
-STS_DOMAINS+=(story-sts.test)
+STS_DOMAINS+=(story-sts.test story-down.test)
 STS_ADDR["story-sts.test"]=127.0.2.10  # STS_ADDR is world.sh's associative array
+STS_ADDR["story-down.test"]=127.0.2.11
 declare -A STORY_ADDR=([story-roll]=127.0.1.15 [story-fast]=127.0.1.16)
 
 make_stories_pki() {  # called by make_pki, before tlsa.vars is copied
@@ -43,7 +49,7 @@ make_stories_pki() {  # called by make_pki, before tlsa.vars is copied
     cp "$PKI/$st-cur.chain.pem" "$PKI/$st.chain.pem"
   done
   new_key story-sts
-  issue story-sts story-sts webpki-ca "$s" "$e" mx1.story-sts.test mx2.story-sts.test
+  issue story-sts story-sts webpki-ca "$s" "$e" mx1.story-sts.test mx2.story-sts.test mx.story-down.test
   chain story-sts.chain.pem story-sts.key story-sts.pem
   chmod 644 "$PKI"/story-*.pem
   chmod 600 "$PKI"/story-*.chain.pem
@@ -57,17 +63,32 @@ make_stories_pki() {  # called by make_pki, before tlsa.vars is copied
   } >>"$PKI/tlsa.vars"
 }
 
-# The policy of story-sts.test: mx1 only (at start), or mx1 and mx2 (after story-sts-add-mx).
-story_sts_policy_body() {  # [with-mx2]
-  printf 'version: STSv1\nmode: enforce\nmx: mx1.story-sts.test\n'
-  [[ ${1:-} != with-mx2 ]] || printf 'mx: mx2.story-sts.test\n'
+# The policies of the story domains (world.sh's policy_body). story-sts.test: mx1 only (at
+# start), or mx1 and mx2 (after story-sts-add-mx). story-down.test: enforce (at start), or
+# testing (after story-down-downgrade).
+story_policy_body() {  # domain [with-mx2|testing]
+  local mode=enforce
+  [[ ${2:-} != testing ]] || mode=testing
+  printf 'version: STSv1\nmode: %s\n' "$mode"
+  case $1 in
+    story-sts.test)
+      printf 'mx: mx1.story-sts.test\n'
+      [[ ${2:-} != with-mx2 ]] || printf 'mx: mx2.story-sts.test\n'
+      ;;
+    *) printf 'mx: mx.%s\n' "$1" ;;
+  esac
   printf 'max_age: %s\n' "$STORY_STS_MAX_AGE"
 }
 
-story_write_policy() {  # [with-mx2]
-  local f=$NGX/www/story-sts.test/.well-known/mta-sts.txt
-  story_sts_policy_body "$@" >"$f.new"
+story_write_policy() {  # domain [with-mx2|testing]
+  local f=$NGX/www/$1/.well-known/mta-sts.txt
+  story_policy_body "$@" >"$f.new"
   mv "$f.new" "$f"
+}
+
+story_txt_id() {  # domain id: the _mta-sts TXT record (TTL 1 s)
+  story_knot_txn "$1" "_mta-sts.$1." TXT ".*id=$2;.*" -- "zone-unset $1 _mta-sts TXT" \
+    "zone-set $1 _mta-sts 1 TXT \"v=STSv1; id=$2;\""
 }
 
 # One Knot transaction (signed by Knot when committed); then waits until Knot serves the
@@ -140,19 +161,26 @@ story_mutate() {  # mutate|restore what
       ;;
     mutate:story-sts-add-mx)
       # The operator's change in one go: the policy lists mx2, its id changes, mx2 is an MX.
-      story_write_policy with-mx2
+      story_write_policy story-sts.test with-mx2
       story_sts_zone with-mx2
       ;;
     mutate:story-sts-withdraw)
       story_knot_txn story-sts.test _mta-sts.story-sts.test. TXT "" -- "zone-unset story-sts.test _mta-sts TXT"
+      ;;
+    mutate:story-down-downgrade)
+      # As an operator would: the new policy first, then the id that makes senders fetch it.
+      story_write_policy story-down.test testing
+      story_txt_id story-down.test 2
       ;;
     restore:stories)
       for st in story-roll story-fast; do
         story_tlsa "$st" cur
         swap_chain "$st.chain.pem" "${STORY_ADDR[$st]}" "$st-cur.chain.pem" "$(story_spki "$st" CUR)"
       done
-      story_write_policy
+      story_write_policy story-sts.test
       story_sts_zone start
+      story_write_policy story-down.test
+      story_txt_id story-down.test 1
       ;;
     *) die "unknown: $action '$what'" ;;
   esac

@@ -497,7 +497,7 @@ policy_body() {  # domain
   case $1 in
     sts-testing.test) printf 'version: STSv1\r\nmode: testing\r\nmx: *.sts-testing.test\r\nmax_age: 86400\r\n' ;;
     sts-mxmiss.test) printf 'version: STSv1\nmode: enforce\nmx: mx1.sts-mxmiss.test\nmax_age: 86400\n' ;;
-    story-sts.test) story_sts_policy_body ;;
+    story-*) story_policy_body "$1" ;;
     sts-huge.test)
       printf 'version: STSv1\nmode: enforce\nmx: mx.sts-huge.test\nmax_age: 86400\n'
       local i

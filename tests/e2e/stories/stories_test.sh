@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The four stories of issue 18 (and a fifth), replayed in the test world in real time, each judged by the
+# The four stories of issue 18 (and a fifth and a sixth), replayed in the test world in real time, each judged by the
 # real Prometheus (the shipped rules, every `for:` scaled from minutes to seconds) and
 # Alertmanager (critical -> /page, everything else -> /warning of one webhook):
 #   1. story-roll.test: a TLSA key rollover done right (publish the next record, wait until the
@@ -10,11 +10,14 @@
 #      safe; DANE stays valid, so no MailTLSDaneBroken.
 #   3. story-sts.test: an MX host added while the enforce policy senders may hold does not
 #      list it, the policy updated at the same time: MailTLSMtaStsCachedPolicyMxNotCovered
-#      fires and resolves once max_age has passed.
+#      fires and resolves once max_age has passed; its $value counts down to the expiry of
+#      that earlier policy (mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds).
 #   4. dane-dualcert.test: TLSA for the ECDSA key only: DANE degraded, the RSA key type does
 #      not match, MailTLSDaneDegraded fires; posttls-finger limited to each key type agrees.
 #   5. story-sts.test again: the _mta-sts TXT record removed without a mode: none policy first:
 #      MailTLSMtaStsWithdrawnWhileCached fires and resolves once max_age has passed.
+#   6. story-down.test, at the same time as story 3: the enforce policy downgraded to testing:
+#      MailTLSMtaStsDowngradedWhileCached fires and resolves once max_age has passed.
 # Per story domain the set of alerts at the webhook must be exactly the expected one, and no
 # alert may be about anything else. The world mutations are tests/world/stories.sh.
 #
@@ -25,7 +28,7 @@ set -uo pipefail
 
 exporter=${1:?usage: $0 <mailtls_exporter binary>}
 here=$(cd "$(dirname "$0")" && pwd)
-ROLL=story-roll.test FAST=story-fast.test STS=story-sts.test DUAL=dane-dualcert.test
+ROLL=story-roll.test FAST=story-fast.test STS=story-sts.test DOWN=story-down.test DUAL=dane-dualcert.test
 INTERVAL=2   # the exporter's probe interval (s); Prometheus scrapes and evaluates every second
 
 # Every wait ends by then (s after start): the whole test, with mutations (each bounded by
@@ -52,6 +55,39 @@ now() { date +%s.%N; }
 near() { python3 -c 'import sys; a, b, t = map(float, sys.argv[1:]); sys.exit(0 if abs(a - b) <= t else 1)' "$@"; }
 # within <x> <low> <high>
 within() { python3 -c 'import sys; x, lo, hi = map(float, sys.argv[1:]); sys.exit(0 if lo <= x <= hi else 1)' "$@"; }
+# max_age_after <time> <t0>: time is max_age after the last serving of a policy that the probe
+# after a change at t0 saw replaced: within one probe interval (and 5 s for a loaded machine).
+max_age_after() {
+  [[ -n $1 ]] && within "$1" "$(python3 -c "print($2 + $MAX_AGE)")" "$(python3 -c "print($2 + $MAX_AGE + $INTERVAL + 5)")"
+}
+# check_enforce_expiry <domain> <t0> <the change>: the cached enforce policy expires max_age
+# after the change at t0. Sets expiry.
+check_enforce_expiry() {
+  expiry=$(prom_value "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$1\"}")
+  if max_age_after "$expiry" "$2"; then
+    ok "$1: cached enforce policy expires $(since "$2" "$expiry") s after $3 (max_age $MAX_AGE s after it was last served)"
+  else
+    bad "$1: cached enforce policy expiry '$expiry', want max_age after $3 ($2)"
+  fi
+}
+# expect_cache_status <domain> <status> [<PromQL that must hold too> <its description>]
+expect_cache_status() {
+  local also=${3:+ and on () $3}
+  if wait_for 20 "$1 $2" prom_has "mailtls_mtasts_sender_cache_status{domain=\"$1\",status=\"$2\"} == 1$also"; then
+    ok "$1: sender cache status $2${4:+, $4}"
+  else
+    bad "$1: no $2${4:+ / $4} within 20 s"
+  fi
+}
+# expect_no_enforce_cached <domain> <MTA-STS status>: after the cached enforce policy's expiry,
+# nothing enforce is cached, the domain's MTA-STS status is as given and the expiry series is gone.
+expect_no_enforce_cached() {
+  if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$1\",status=\"no_enforce_cached\"} == 1 and on () mailtls_mtasts_status{domain=\"$1\",status=\"$2\"} == 1 and on () absent(mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$1\"})"; then
+    ok "$1: after max_age, no_enforce_cached and MTA-STS $2, no expiry left"
+  else
+    bad "$1: not no_enforce_cached / $2 after max_age"
+  fi
+}
 phase_is() { prom_has "mailtls_dane_rollover_phase{domain=\"$1\",phase=\"$2\"} == 1"; }
 safe_to_switch() { prom_value "mailtls_dane_rollover_safe_to_switch_timestamp_seconds{domain=\"$1\"}"; }
 # expect_phase <domain> <phase> <seconds> <why>
@@ -134,6 +170,7 @@ domains:
   - name: $ROLL
   - name: $FAST
   - name: $STS
+  - name: $DOWN
 EOF
 cp "$work/exporter.yaml" "$work/exporter-stories-1-3.yaml"
 stack_write_rules_scaled
@@ -142,8 +179,8 @@ stack_write_alertmanager_config pager+warnings
 stack_start
 
 if wait_for 30 "the first state of the stories in Prometheus" prom_has \
-  "mailtls_dane_rollover_phase{domain=~\"$ROLL|$FAST\",phase=\"steady\"} == 1 and on () count(mailtls_dane_status{domain=~\"$ROLL|$FAST\",status=\"valid\"} == 1) == 2 and on () mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"enforce_cached\"} == 1"; then
-  ok "first state: $ROLL and $FAST DANE valid, rollover steady; $STS enforce policy cached, nothing else"
+  "mailtls_dane_rollover_phase{domain=~\"$ROLL|$FAST\",phase=\"steady\"} == 1 and on () count(mailtls_dane_status{domain=~\"$ROLL|$FAST\",status=\"valid\"} == 1) == 2 and on () count(mailtls_mtasts_sender_cache_status{domain=~\"$STS|$DOWN\",status=\"enforce_cached\"} == 1) == 2"; then
+  ok "first state: $ROLL and $FAST DANE valid, rollover steady; $STS and $DOWN enforce policy cached, nothing else"
 else
   bad "first state not reached: $(promq 'mailtls_dane_rollover_phase == 1') phase series"
 fi
@@ -248,57 +285,84 @@ else
   bad "$FAST: DANE not valid at some evaluation of story 2"
 fi
 
-# ------------------------------------------------------------------------------ story 3
+# ------------------------------------------------------------------------------ stories 3 and 6
+# Both wait max_age for their warning to resolve, so they run at the same time.
 log "story 3 ($STS): add MX mx2 and, at the same time, a policy that lists it"
 covered() { prom_value "mailtls_mtasts_cached_policy_mx_covered{domain=\"$STS\",mx=\"$1\"}"; }
+refused_until() { prom_value "mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds{domain=\"$STS\",mx=\"$1\"}"; }
 t_mx=$(now)
 mutate story-sts-add-mx
-if wait_for 20 "$STS mx_not_covered" prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"mx_not_covered\"} == 1"; then
-  ok "$STS: sender cache status mx_not_covered"
-else
-  bad "$STS: no mx_not_covered within 20 s"
-fi
+log "story 6 ($DOWN): the enforce policy made testing (new id)"
+t_down=$(now)
+mutate story-down-downgrade
+expect_cache_status "$STS" mx_not_covered
 if [[ $(covered "mx2.$STS") == 0 && $(covered "mx1.$STS") == 1 ]] &&
   prom_has "mailtls_mtasts_mx_covered{domain=\"$STS\",mx=\"mx2.$STS\"} == 1 and on () mailtls_mtasts_status{domain=\"$STS\",status=\"enforced\"} == 1"; then
   ok "$STS: mx2 covered by the policy served now but not by the cached one; mx1 by both; MTA-STS enforced"
 else
   bad "$STS: cached coverage mx1 '$(covered "mx1.$STS")' mx2 '$(covered "mx2.$STS")' (want 1, 0), or the served policy does not cover mx2"
 fi
+# Senders refuse mx2 until the earlier policy expires: it was last served by the probe that saw
+# the change, so max_age after the change, within one probe interval (and 5 s for a loaded
+# machine). Only for mx2; and no later than the expiry of the policy served now (equal at the
+# probe that saw the change, later ones serve the new policy again).
+refused=$(refused_until "mx2.$STS")
+if max_age_after "$refused" "$t_mx" &&
+  [[ -z $(refused_until "mx1.$STS") ]] &&
+  prom_has "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"} >= $refused"; then
+  ok "$STS: senders may refuse mx2 until $(since "$t_mx" "$refused") s after the change (max_age $MAX_AGE s after the old policy was last served); no such series for mx1"
+else
+  bad "$STS: refused-until for mx2 '$refused' (want max_age after the change at $t_mx, no later than the served policy's expiry '$(prom_value "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"}")'), for mx1 '$(refused_until "mx1.$STS")' (want none)"
+fi
+expect_cache_status "$DOWN" downgraded "mailtls_mtasts_status{domain=\"$DOWN\",status=\"testing\"} == 1" "MTA-STS testing"
+check_enforce_expiry "$DOWN" "$t_down" "the downgrade"
+expiry6=$expiry
 dashboard_panels "$ROLL" "$STS" "What senders may hold" "Cached enforce policy expires" "MX hosts and the cached enforce policies"
+# Halfway through: the alert's $value is the time left until the earlier policy expires (about
+# max_age / 2), not until the policy served now expires (about max_age).
+# alert_value <alertname> label=value...: the value of that firing alert in Prometheus
+alert_value() {
+  curl -sf --max-time 5 "http://127.0.0.1:$prom_port/api/v1/alerts" | python3 -c '
+import json, sys
+want = dict(a.split("=", 1) for a in sys.argv[1:])
+for a in json.load(sys.stdin)["data"]["alerts"]:
+    if a["state"] == "firing" and all(a["labels"].get(k) == v for k, v in want.items()):
+        print(float(a["value"]))
+        break' "alertname=$1" "${@:2}"
+}
+sleep "$(python3 -c "print(max(0, $t_mx + $MAX_AGE / 2 - $(now)))")"
+value3=$(alert_value MailTLSMtaStsCachedPolicyMxNotCovered "domain=$STS" "mx=mx2.$STS")
+t_value3=$(now)
+if [[ -n $value3 && -n $refused ]] && near "$value3" "$(python3 -c "print($refused - $t_value3)")" 2; then
+  ok "$STS: MailTLSMtaStsCachedPolicyMxNotCovered's \$value ${value3%.*} s = the time left until the earlier policy expires"
+else
+  bad "$STS: MailTLSMtaStsCachedPolicyMxNotCovered's \$value '$value3', want about $(since "$t_value3" "${refused:-0}") s"
+fi
 warning_comes_and_goes "the change" "$t_mx" 20 $((MAX_AGE + 25)) "$(python3 -c "print($t_mx + $MAX_AGE)")" \
   "max_age ($MAX_AGE s) after the change" \
   alertname=MailTLSMtaStsCachedPolicyMxNotCovered "domain=$STS" "mx=mx2.$STS" severity=warning
 t_sts_fired=$t_fired t_sts_resolved=$t_resolved
-if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"enforce_cached\"} == 1 and on () absent(mailtls_mtasts_cached_policy_mx_covered{domain=\"$STS\"})"; then
-  ok "$STS: after max_age, enforce_cached, no cached policy left that misses an MX"
+if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"enforce_cached\"} == 1 and on () absent(mailtls_mtasts_cached_policy_mx_covered{domain=\"$STS\"}) and on () absent(mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds{domain=\"$STS\"})"; then
+  ok "$STS: after max_age, enforce_cached, no cached policy left that misses an MX (no coverage nor refused-until series)"
 else
-  bad "$STS: not back to enforce_cached after max_age"
+  bad "$STS: not back to enforce_cached after max_age, or refused-until series left"
 fi
+warning_comes_and_goes "the downgrade" "$t_down" 20 $((MAX_AGE + 25)) "${expiry6:-0}" "the cached policy's expiry" \
+  alertname=MailTLSMtaStsDowngradedWhileCached "domain=$DOWN" severity=warning
+t_down_fired=$t_fired t_down_resolved=$t_resolved
+expect_no_enforce_cached "$DOWN" testing
 
 # ------------------------------------------------------------------------------ story 5
 log "story 5 ($STS): remove the _mta-sts TXT record, without serving mode: none first"
 t_wd=$(now)
 mutate story-sts-withdraw
-if wait_for 20 "$STS withdrawn_without_none" prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"withdrawn_without_none\"} == 1"; then
-  ok "$STS: sender cache status withdrawn_without_none"
-else
-  bad "$STS: no withdrawn_without_none within 20 s"
-fi
-expiry=$(prom_value "mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"}")
+expect_cache_status "$STS" withdrawn_without_none
 # The last enforce policy was served until the probe that saw the record gone.
-if [[ -n $expiry ]] && within "$expiry" "$(python3 -c "print($t_wd + $MAX_AGE)")" "$(python3 -c "print($t_wd + $MAX_AGE + $INTERVAL + 5)")"; then
-  ok "$STS: cached enforce policy expires $(since "$t_wd" "$expiry") s after the removal (max_age $MAX_AGE s after it was last served)"
-else
-  bad "$STS: cached enforce policy expiry '$expiry', want max_age after the removal ($t_wd)"
-fi
+check_enforce_expiry "$STS" "$t_wd" "the removal"
 warning_comes_and_goes "the removal" "$t_wd" 20 $((MAX_AGE + 25)) "${expiry:-0}" "the cached policy's expiry" \
   alertname=MailTLSMtaStsWithdrawnWhileCached "domain=$STS" severity=warning
 t_wd_fired=$t_fired t_wd_resolved=$t_resolved
-if prom_has "mailtls_mtasts_sender_cache_status{domain=\"$STS\",status=\"no_enforce_cached\"} == 1 and on () mailtls_mtasts_status{domain=\"$STS\",status=\"not_deployed\"} == 1 and on () absent(mailtls_mtasts_cached_enforce_policy_expiry_timestamp_seconds{domain=\"$STS\"})"; then
-  ok "$STS: after max_age, no_enforce_cached and MTA-STS not_deployed, no expiry left"
-else
-  bad "$STS: not no_enforce_cached / not_deployed after max_age"
-fi
+expect_no_enforce_cached "$STS" not_deployed
 
 # ------------------------------------------------------------------------------ story 4
 log "story 4 ($DUAL): the RSA certificate has no TLSA record"
@@ -338,9 +402,10 @@ declare -A expected=(
   [$ROLL]=""
   [$FAST]=$'MailTLSDaneRolloverTooFast firing warning\nMailTLSDaneRolloverTooFast resolved warning'
   [$STS]=$'MailTLSMtaStsCachedPolicyMxNotCovered firing warning\nMailTLSMtaStsCachedPolicyMxNotCovered resolved warning\nMailTLSMtaStsWithdrawnWhileCached firing warning\nMailTLSMtaStsWithdrawnWhileCached resolved warning'
+  [$DOWN]=$'MailTLSMtaStsDowngradedWhileCached firing warning\nMailTLSMtaStsDowngradedWhileCached resolved warning'
   [$DUAL]="MailTLSDaneDegraded firing warning"
 )
-for d in "$ROLL" "$FAST" "$STS" "$DUAL"; do
+for d in "$ROLL" "$FAST" "$STS" "$DOWN" "$DUAL"; do
   got=$(pages set domain="$d")
   if [[ $got == "${expected[$d]}" ]]; then
     ok "webhook, $d: exactly [$(paste -sd ';' <<<"${expected[$d]}")]"
@@ -348,14 +413,14 @@ for d in "$ROLL" "$FAST" "$STS" "$DUAL"; do
     bad "webhook, $d: got [$(tr '\n' ';' <<<"$got")], want [$(tr '\n' ';' <<<"${expected[$d]}")]"
   fi
 done
-others=$(pages list | grep -v -e "domain=\"$ROLL\"" -e "domain=\"$FAST\"" -e "domain=\"$STS\"" -e "domain=\"$DUAL\"")
+others=$(pages list | grep -v -e "domain=\"$ROLL\"" -e "domain=\"$FAST\"" -e "domain=\"$STS\"" -e "domain=\"$DOWN\"" -e "domain=\"$DUAL\"")
 if [[ -z $others ]]; then ok "webhook: no alert about anything else (no page at all)"; else bad "webhook: other alerts: $(tr '\n' ';' <<<"$others")"; fi
 if ! pages list | grep -q 'severity="critical"'; then ok "webhook: no page (critical) in any story"; else bad "webhook: pages: $(pages list | grep 'severity="critical"' | tr '\n' ';')"; fi
 # Prometheus agrees: what fired during the stories is what reached the webhook.
 fired=$(curl -sf --max-time 5 -G "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode \
   "query=count by (alertname, domain) (max_over_time(ALERTS{alertstate=\"firing\"}[$(($(date +%s) - ${T_START%.*} + 1))s]))" |
   python3 -c 'import json, sys; print(" ".join(sorted(r["metric"]["alertname"] + "/" + r["metric"].get("domain", "-") for r in json.load(sys.stdin)["data"]["result"])))')
-want_fired="MailTLSDaneDegraded/$DUAL MailTLSDaneRolloverTooFast/$FAST MailTLSMtaStsCachedPolicyMxNotCovered/$STS MailTLSMtaStsWithdrawnWhileCached/$STS"
+want_fired="MailTLSDaneDegraded/$DUAL MailTLSDaneRolloverTooFast/$FAST MailTLSMtaStsCachedPolicyMxNotCovered/$STS MailTLSMtaStsDowngradedWhileCached/$DOWN MailTLSMtaStsWithdrawnWhileCached/$STS"
 if [[ $fired == "$want_fired" ]]; then ok "Prometheus fired exactly: $fired"; else bad "Prometheus fired: [$fired], want [$want_fired]"; fi
 
 log "world.sh restore stories"
@@ -365,6 +430,7 @@ echo "timeline (seconds):"
 echo "  story 1: first seen +$(since "$t_pub" "${first1:-$t_pub}") after publish, safe-to-switch +$(since "$t_pub" "${safe1:-$t_pub}"), next_safe seen +$(since "$t_pub" "$t_safe_seen")"
 [[ -n ${t_fast_fired:-} ]] && echo "  story 2: warning +$(since "$t_switch2" "$t_fast_fired") after the switch, resolved +$(since "$safe2" "${t_fast_resolved:-$safe2}") after safe-to-switch"
 [[ -n ${t_sts_fired:-} ]] && echo "  story 3: warning +$(since "$t_mx" "$t_sts_fired") after the change, resolved +$(since "$t_mx" "${t_sts_resolved:-$t_mx}") (max_age $MAX_AGE)"
+[[ -n ${t_down_fired:-} ]] && echo "  story 6: warning +$(since "$t_down" "$t_down_fired") after the downgrade, resolved +$(since "$t_down" "${t_down_resolved:-$t_down}") (max_age $MAX_AGE)"
 [[ -n ${t_wd_fired:-} ]] && echo "  story 5: warning +$(since "$t_wd" "$t_wd_fired") after the removal, resolved +$(since "$t_wd" "${t_wd_resolved:-$t_wd}") (max_age $MAX_AGE)"
 [[ -n ${t_dual_fired:-} ]] && echo "  story 4: warning +$(since "$t_dual" "$t_dual_fired") after the reload"
 echo "alerts received:"

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <functional>
 #include <iostream>
 #include <set>
@@ -14,6 +15,7 @@
 #include "exporter/exposition/domain_metrics.h"
 #include "exporter/exposition/handshake_histograms.h"
 #include "exporter/exposition/metrics_text.h"
+#include "probes/base/clock.h"
 #include "tests/unit/exporter/golden_reports.h"
 
 namespace mailtls::exporter {
@@ -171,6 +173,31 @@ TEST(LeanProfile, WhatCountsAsWrong) {
     auto r = golden_healthy_single_mx_report();
     change(r);
     EXPECT_FALSE(needs_detail(r)) << what;
+  }
+}
+
+// Until when senders refuse an MX host that an earlier cached enforce policy does not cover: a
+// detail series, only for that host, whatever the profile, and with the earlier policy's time,
+// not the later expiry of the policy served now.
+TEST(LeanProfile, CachedPolicyRefusalTimeOnlyForTheHostNotCovered) {
+  const std::string family = "mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds";
+  auto r = golden_healthy_single_mx_report();
+  EXPECT_FALSE(names(domain_metrics(r, MetricsProfile::kFull)).count(family));
+  const auto refused_until = *r.mtasts.cached_enforce_expiry - std::chrono::hours(24);
+  r.mtasts.sender_cache_status = mtasts::SenderCacheStatus::kMxNotCovered;
+  r.mtasts.cached_mx_coverage = {{"mx-old." + r.domain, true, std::nullopt},
+                                 {r.mx[0].host, false, refused_until}};
+  for (const auto profile : {MetricsProfile::kFull, MetricsProfile::kLean}) {
+    int found = 0;
+    for (const auto& f : domain_metrics(r, profile)) {
+      if (f.name != family) continue;
+      for (const auto& m : f.metric) {
+        ++found;
+        EXPECT_EQ(m.label.back().value, r.mx[0].host);
+        EXPECT_DOUBLE_EQ(m.gauge.value, to_unix_seconds(refused_until));
+      }
+    }
+    EXPECT_EQ(found, 1);
   }
 }
 
