@@ -219,7 +219,7 @@ Config read_config(const Reader& r, const YAML::Node& root) {
   c.source_file = r.file();
   if (!root.IsDefined() || root.IsNull()) return c;  // an empty file: defaults, no domains
   r.expect_map(root, "",
-               {"defaults", "resolver", "smtp", "tls", "mtasts", "tlsrpt_receiver",
+               {"defaults", "resolver", "smtp", "tls", "mtasts", "tlsrpt_receiver", "metrics",
                 "probe_allow_list", "domains", "domain_files"});
   if (const auto& d = root["defaults"]) {
     r.expect_map(d, "defaults", {"interval", "timeout", "concurrency"});
@@ -265,6 +265,14 @@ Config read_config(const Reader& r, const YAML::Node& root) {
     if (t["max_decompressed_bytes"]) c.tlsrpt_receiver.max_decompressed_bytes = r.integer(t["max_decompressed_bytes"], "tlsrpt_receiver.max_decompressed_bytes", 1024, 1ull << 32);
     if (t["known_organizations"]) c.tlsrpt_receiver.known_organizations = r.strings(t["known_organizations"], "tlsrpt_receiver.known_organizations");
     if (t["max_organizations"]) c.tlsrpt_receiver.max_organizations = r.integer(t["max_organizations"], "tlsrpt_receiver.max_organizations", 0, 10000);
+  }
+  if (const auto& m = root["metrics"]) {
+    r.expect_map(m, "metrics", {"profile"});
+    if (m["profile"]) {
+      const auto profile = parse_metrics_profile(r.string(m["profile"], "metrics.profile"));
+      if (!profile) r.fail(m["profile"], "metrics.profile", "must be full or lean");
+      c.metrics.profile = *profile;
+    }
   }
   if (const auto& list = root["probe_allow_list"]) {
     if (!list.IsSequence()) r.fail(list, "probe_allow_list", "must be a list of strings");

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "exporter/exposition/metrics_profile.h"
 #include "probes/base/expected.h"
 #include "probes/dns/resolver_config.h"
 
@@ -65,6 +66,11 @@ struct TlsRptReceiverConfig {
   std::uint64_t max_organizations = 50;
 };
 
+struct MetricsConfig {
+  // Which per-domain series /metrics and /probe carry (docs/metrics.md, "Profiles").
+  MetricsProfile profile = MetricsProfile::kFull;
+};
+
 struct Config {
   std::string source_file;
   Millis interval = std::chrono::minutes(5);
@@ -75,6 +81,7 @@ struct Config {
   TlsConfig tls;
   MtaStsConfig mtasts;
   TlsRptReceiverConfig tlsrpt_receiver;
+  MetricsConfig metrics;
   // Domains /probe may be asked about besides the configured ones ("example.com", "*.example.com").
   std::vector<std::string> probe_allow_list;
   std::vector<DomainConfig> domains;

@@ -3,6 +3,7 @@
 #include <array>
 #include <variant>
 
+#include "exporter/exposition/lean_profile.h"
 #include "exporter/exposition/metric_builder.h"
 #include "probes/dane/tlsa_presentation.h"
 #include "probes/domain/no_verdict.h"
@@ -275,7 +276,7 @@ std::vector<prometheus::MetricFamily> incomplete_probe_metrics(const DomainRepor
   return m.take();
 }
 
-std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r) {
+std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r, MetricsProfile profile) {
   MetricBuilder m;
   const Labels d{{"domain", r.domain}};
   probe_envelope(m, r);
@@ -285,6 +286,10 @@ std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r) {
                     d, domain::kDaneStatuses, r.dane_status);
   if (r.mtasts.checked) mtasts(m, r);
   if (r.tlsrpt.checked) tlsrpt(m, r);
+  switch (profile) {
+    case MetricsProfile::kFull: return m.take();
+    case MetricsProfile::kLean: return lean_families(m.take(), r);
+  }
   return m.take();
 }
 

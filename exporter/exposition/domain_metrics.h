@@ -6,11 +6,14 @@
 
 #include <vector>
 
+#include "exporter/exposition/metrics_profile.h"
 #include "probes/domain/domain_report.h"
 
 namespace mailtls::exporter {
 
-std::vector<prometheus::MetricFamily> domain_metrics(const domain::DomainReport& report);
+// In the lean profile, cut as lean_profile.h says.
+std::vector<prometheus::MetricFamily> domain_metrics(const domain::DomainReport& report,
+                                                     MetricsProfile profile = MetricsProfile::kFull);
 
 // A probe without a verdict (report.no_verdict: it ran out of time, or the exporter's own
 // resolver is unreachable or does not validate DNSSEC) found only part of the truth, or none

@@ -431,7 +431,9 @@ bool Exporter::reload(std::string* error) {
   }
   domains_configured_->Set(static_cast<double>(config.domains.size()));
   results_->retain_only(names);
-  handshakes_.retain_only(names);
+  // The lean profile has no histogram: forget the counts, so that one back in the full
+  // profile starts afresh (a counter reset) instead of resuming with the lean time missing.
+  handshakes_.retain_only(config.metrics.profile == MetricsProfile::kFull ? names : std::set<std::string>{});
   if (scheduler_) scheduler_->set_domains(owned);
   if (tlsrpt_) tlsrpt_->set_monitored_domains(domain_names(config));
   reload_successful_->Set(1);
@@ -466,12 +468,16 @@ void Exporter::run_probe(const DomainConfig& domain) {
                {"duration_seconds", std::to_string(report.duration_seconds)}});
   }
   // A domain removed by a reload while its probe ran is not brought back.
+  MetricsProfile profile;
   {
     std::lock_guard lock(config_mu_);
     if (!configured_names_.count(domain.name)) return;
+    profile = config_.metrics.profile;
   }
-  auto families = report.probe_success ? domain_metrics(report) : incomplete_probe_metrics(report);
-  if (auto h = handshakes_.observe(report)) families.push_back(std::move(*h));
+  auto families = report.probe_success ? domain_metrics(report, profile) : incomplete_probe_metrics(report);
+  if (profile == MetricsProfile::kFull) {
+    if (auto h = handshakes_.observe(report)) families.push_back(std::move(*h));
+  }
   if (report.probe_success) {
     results_->set(domain.name, families);
   } else {
@@ -487,9 +493,11 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   auto name = normalize_domain_name(target);
   if (!name) return {400, "text/plain; charset=utf-8", printable_text(name.error()) + "\n", {}};
   std::optional<DomainConfig> target_config;
+  MetricsProfile profile;
   {
     std::lock_guard lock(config_mu_);
     target_config = probe_target(config_, *name);
+    profile = config_.metrics.profile;
   }
   if (!target_config) {
     return {403, "text/plain; charset=utf-8",
@@ -516,7 +524,7 @@ HttpResponse Exporter::handle_probe(const HttpRequest& req) {
   if (state_ && report.probe_success) {
     apply_history_read_only(report, *state_, std::chrono::system_clock::now());
   }
-  return probe_response(report, req.param("debug") == "true");
+  return probe_response(report, req.param("debug") == "true", profile);
 }
 
 }  // namespace mailtls::exporter

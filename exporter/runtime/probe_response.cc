@@ -5,8 +5,8 @@
 
 namespace mailtls::exporter {
 
-HttpResponse probe_response(const domain::DomainReport& report, bool debug) {
-  std::string metrics = render_metrics_families(domain_metrics(report));
+HttpResponse probe_response(const domain::DomainReport& report, bool debug, MetricsProfile profile) {
+  std::string metrics = render_metrics_families(domain_metrics(report, profile));
   if (debug) {
     std::string out = "Logs for the probe:\n";
     for (const auto& line : report.log) out += line + "\n";

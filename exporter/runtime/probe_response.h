@@ -4,12 +4,15 @@
 
 #include <string>
 
+#include "exporter/exposition/metrics_profile.h"
 #include "exporter/http/web_server.h"
 #include "probes/domain/domain_report.h"
 
 namespace mailtls::exporter {
 
-// `report` is judged already (history applied) and printable (make_printable).
-HttpResponse probe_response(const domain::DomainReport& report, bool debug);
+// `report` is judged already (history applied) and printable (make_printable). The metrics are
+// those of the configured profile.
+HttpResponse probe_response(const domain::DomainReport& report, bool debug,
+                            MetricsProfile profile = MetricsProfile::kFull);
 
 }  // namespace mailtls::exporter

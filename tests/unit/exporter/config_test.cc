@@ -25,6 +25,21 @@ TEST(Config, ExampleConfigLoads) {
   EXPECT_EQ(c.domains[1].timeout, std::chrono::seconds(45));
   EXPECT_EQ(c.resolver.root_trust_anchor_file, "/usr/share/dns/root.key");
   EXPECT_FALSE(c.tlsrpt_receiver.enabled);
+  EXPECT_EQ(c.metrics.profile, MetricsProfile::kFull);
+}
+
+TEST(Config, MetricsProfile) {
+  EXPECT_EQ(load_config_text("", "empty.yml")->metrics.profile, MetricsProfile::kFull);
+  auto lean = load_config_text("metrics:\n  profile: lean\n", "lean.yml");
+  ASSERT_TRUE(lean) << lean.error();
+  EXPECT_EQ(lean->metrics.profile, MetricsProfile::kLean);
+  auto full = load_config_text("metrics:\n  profile: full\n", "full.yml");
+  ASSERT_TRUE(full) << full.error();
+  EXPECT_EQ(full->metrics.profile, MetricsProfile::kFull);
+  // a bad value: testdata/invalid-metrics-profile.yml
+  auto unknown = load_config_text("metrics:\n  families: []\n", "unknown.yml");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().find("unknown key"), std::string::npos) << unknown.error();
 }
 
 TEST(Config, EmptyFileIsValid) {

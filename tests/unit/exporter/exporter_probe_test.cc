@@ -139,6 +139,38 @@ TEST_F(ProbingExporter, ReloadDropsRemovedDomains) {
   EXPECT_NE(m.find("domain=\"a.example\""), std::string::npos);
 }
 
+// metrics.profile switched by a reload: from the next probe of each domain on, its series are
+// those of the new profile, with nothing left over from the old one.
+TEST_F(ProbingExporter, ReloadSwitchesTheMetricsProfile) {
+  const std::string domains = "defaults: {interval: 1s, timeout: 1s}\ndomains: [a.example]\n";
+  write_config(domains);
+  start();
+  auto probes_after_reload = [&](const std::string& config) {
+    write_config(config);
+    EXPECT_EQ(http_post(exporter_->port(), "/-/reload", "", "text/plain").status, 200);
+    // two more: the first may have started under the old profile
+    const long seen = exporter_->probes_completed();
+    EXPECT_TRUE(eventually([&] { return exporter_->probes_completed() >= seen + 2; }));
+    return metrics();
+  };
+  const std::string histogram = "mailtls_starttls_handshake_seconds_bucket{domain=\"a.example\"";
+  const std::string zero_state = "mailtls_dane_status{domain=\"a.example\",status=\"bogus\"} 0";
+  const std::string valid = "mailtls_dane_status{domain=\"a.example\",status=\"valid\"} 1";
+  const std::string detail = "mailtls_tls_info{domain=\"a.example\"";
+  const std::string expiry = "mailtls_cert_not_after_timestamp_seconds{domain=\"a.example\"";
+  ASSERT_TRUE(eventually([&] { return exporter_->probes_completed() >= 1; }));
+  auto m = metrics();
+  for (const auto& s : {histogram, zero_state, valid, detail, expiry}) EXPECT_NE(m.find(s), std::string::npos) << s;
+
+  m = probes_after_reload("metrics: {profile: lean}\n" + domains);
+  for (const auto& s : {histogram, zero_state, detail}) EXPECT_EQ(m.find(s), std::string::npos) << s << "\n" << m;
+  for (const auto& s : {valid, expiry}) EXPECT_NE(m.find(s), std::string::npos) << s;
+  EXPECT_EQ(m.find("# HELP mailtls_starttls_handshake_seconds"), std::string::npos) << m;
+
+  m = probes_after_reload(domains);
+  for (const auto& s : {histogram, zero_state, valid, detail, expiry}) EXPECT_NE(m.find(s), std::string::npos) << s;
+}
+
 // A probe cut off by its timeout must not publish its partial verdicts (a slow MX is not
 // "DANE bogus"): probe_success drops to 0 and the last complete results stay.
 TEST_F(ProbingExporter, IncompleteProbeKeepsTheLastCompleteVerdicts) {

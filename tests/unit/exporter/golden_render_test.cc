@@ -67,12 +67,14 @@ const domain::ResolverSelfTestState kNotValidating{
 
 // The probe results section of /metrics, stored as the scheduler stores each finished probe:
 // a probe with a verdict replaces the domain's metrics, one without keeps the last verdicts.
-TEST(GoldenRender, Metrics) {
+std::string metrics_page(MetricsProfile profile, const std::vector<domain::DomainReport>& reports) {
   ProbeResultsCollector results;
   HandshakeHistograms handshakes;
   auto store = [&](const domain::DomainReport& r) {
-    auto families = r.probe_success ? domain_metrics(r) : incomplete_probe_metrics(r);
-    if (auto h = handshakes.observe(r)) families.push_back(std::move(*h));
+    auto families = r.probe_success ? domain_metrics(r, profile) : incomplete_probe_metrics(r);
+    if (profile == MetricsProfile::kFull) {
+      if (auto h = handshakes.observe(r)) families.push_back(std::move(*h));
+    }
     if (r.probe_success) {
       results.set(r.domain, families);
     } else {
@@ -80,10 +82,23 @@ TEST(GoldenRender, Metrics) {
     }
   };
   store(mailtls::testing::golden_no_verdict_previous_report());
-  for (const auto& r : golden_reports()) store(r);
+  for (const auto& r : reports) store(r);
   std::string text;
   results.append_text(text);
-  expect_golden("metrics.prom", text);
+  return text;
+}
+
+TEST(GoldenRender, Metrics) {
+  expect_golden("metrics.prom", metrics_page(MetricsProfile::kFull, golden_reports()));
+}
+
+// The same reports, and a healthy domain with one MX host, in the lean profile
+// (metrics.profile: lean): healthy domains cut down, the others in detail, state sets with
+// their current state only, no handshake histogram.
+TEST(GoldenRender, MetricsLean) {
+  auto reports = golden_reports();
+  reports.push_back(mailtls::testing::golden_healthy_single_mx_report());
+  expect_golden("metrics_lean.prom", metrics_page(MetricsProfile::kLean, reports));
 }
 
 TEST(GoldenRender, Probe) {
@@ -94,6 +109,18 @@ TEST(GoldenRender, Probe) {
            response.content_type + "\n" + response.body;
   }
   expect_golden("probe.txt", out);
+}
+
+TEST(GoldenRender, ProbeLean) {
+  std::string out;
+  auto reports = golden_reports();
+  reports.push_back(mailtls::testing::golden_healthy_single_mx_report());
+  for (const auto& r : reports) {
+    const auto response = probe_response(r, /*debug=*/false, MetricsProfile::kLean);
+    out += "### /probe?target=" + r.domain + " (lean) -> " + std::to_string(response.status) + " " +
+           response.content_type + "\n" + response.body;
+  }
+  expect_golden("probe_lean.txt", out);
 }
 
 TEST(GoldenRender, ProbeDebug) {

@@ -277,6 +277,40 @@ DomainReport golden_no_verdict_previous_report() {
   return r;
 }
 
+DomainReport golden_healthy_single_mx_report() {
+  auto r = base("healthy-single-mx.example");
+  const std::string mx_name = "mx.healthy-single-mx.example";
+  r.rrsets = {rrset(r.domain, "MX", dns::Security::kSecure, at(96h)),
+              rrset(mx_name, "A", dns::Security::kSecure, at(60h)),
+              rrset(mx_name, "AAAA", dns::Security::kSecure, at(60h)),
+              rrset("_25._tcp." + mx_name, "TLSA", dns::Security::kSecure, at(72h)),
+              rrset("_mta-sts." + r.domain, "TXT", dns::Security::kSecure, at(90h)),
+              rrset("_smtp._tls." + r.domain, "TXT", dns::Security::kSecure, at(90h))};
+  auto mx = mx_host(mx_name, 10, dns::DaneApplicability::kDaneAppliesUsable);
+  mx.tlsa = {tlsa(3, 0xab), tlsa(3, 0xcd)};
+  mx.tlsa_usable = 2;
+  mx.tlsa_rrset_first_seen = at(-20 * kDay);
+  mx.tlsa_original_ttl = 3600;
+  mx.rollover_ready = true;
+  mx.rollover_reason = dane::RolloverReadiness::kNextKeyPublished;
+  mx.rollover_phase = dane::RolloverPhase::kSteady;
+  mx.addresses = {tls_address("127.0.2.10", mx.host), tls_address("::10", mx.host)};
+  for (auto& a : mx.addresses) {
+    a.key_type = "ecdsa";
+    a.other_key_type_offer = "not_offered";
+    a.key_types = {{"ecdsa", true, "", std::string(64, 'e')}};
+  }
+  dane_matches(mx);
+  mx.mtasts_covered = true;
+  r.mx = {mx};
+  r.dane_status = dane::DaneStatus::kValid;
+  mtasts_policy(r, mtasts::StsMode::kEnforce, mtasts::MtaStsStatus::kEnforced);
+  r.mtasts.sender_cache_status = mtasts::SenderCacheStatus::kEnforceCached;
+  r.mtasts.cached_enforce_expiry = at(7 * kDay);
+  tlsrpt_valid(r);
+  return r;
+}
+
 DomainReport golden_no_verdict_report() {
   auto r = golden_no_verdict_previous_report();
   r.finished = golden_now();

@@ -16,6 +16,11 @@ SystemTime golden_now();
 // Each as the scheduler stores it (judged: history fields filled).
 std::vector<domain::DomainReport> golden_reports();
 
+// "healthy-single-mx.example": nothing wrong, one MX host with one IPv4 and one IPv6 address,
+// DANE (a current and a next key), MTA-STS enforce, TLS-RPT, every RRset signed; judged with a
+// history (rollover steady, an enforce policy cached). What the lean profile is measured on.
+domain::DomainReport golden_healthy_single_mx_report();
+
 // A probe of "no-verdict.example" through a resolver that does not validate, and the last
 // probe of it that gave a verdict (what /metrics keeps).
 domain::DomainReport golden_no_verdict_report();
