@@ -18,6 +18,8 @@
 #     --ttl 1            TTL of every record in the benchmark zone (1: no DNS cache help)
 #     --scrape-gzip      scrape /metrics during the scale rounds with Accept-Encoding: gzip, as
 #                        Prometheus does (default: uncompressed)
+#     --no-quiet         skip the second ("quiet") scale round and the scrapes of its end state
+#     --metrics-profile P  metrics.profile of the exporter (full, the default, or lean)
 #     --perf             perf-record (cpu-clock, call graphs) the exporter during one extra,
 #                        unmeasured side-by-side round per size and during each quiet scale
 #                        round; the top entries go to <dir>/prof/perf-*.txt
@@ -40,6 +42,8 @@ TTL=1
 LISTENERS=""
 SCRAPE_GZIP=0
 PERF=0
+METRICS_PROFILE=full
+QUIET=1
 
 while (($#)); do
   case $1 in
@@ -55,6 +59,8 @@ while (($#)); do
     --ttl) TTL=$2; shift 2 ;;
     --scrape-gzip) SCRAPE_GZIP=1; shift ;;
     --perf) PERF=1; shift ;;
+    --metrics-profile) METRICS_PROFILE=$2; shift 2 ;;
+    --no-quiet) QUIET=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -269,6 +275,8 @@ smtp:
   probe_special_addresses: true
 tls:
   ca_files: ["$PKI/ca.pem"]
+metrics:
+  profile: $METRICS_PROFILE
 probe_allow_list: ["*.$ZONE"]
 EOF
 }
@@ -331,7 +339,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 say "machine: nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -r)"
 say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE]"
+say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE] metrics.profile=$METRICS_PROFILE"
 
 # A sample probe of each kind, so a broken setup is seen before anything is measured.
 start_exporter "$DIR/ex/adhoc.yaml" "$EX_LISTEN" "$DIR/ex/storage" "$DIR/ex/exporter.log"
@@ -483,6 +491,7 @@ for d in $SCALE; do
 
   # The same round without scrapes during it (peak RSS of probing alone), then scrapes of the
   # finished state one after another: waits 1.5 x the scraped round + 5 s, no completion polling.
+  ((QUIET)) || continue
   quiet_wait=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%d", 1.5 * (b - a) + 5}')
   log "scale: $d domains again, no scrapes for ${quiet_wait}s"
   start_exporter "$cfg" "$EX_LISTEN" "$DIR/scale/storage-quiet-$d" "$DIR/scale/exporter-quiet-$d.log"
