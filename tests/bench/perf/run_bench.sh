@@ -19,7 +19,8 @@
 #     --scrape-gzip      scrape /metrics during the scale rounds with Accept-Encoding: gzip, as
 #                        Prometheus does (default: uncompressed)
 #     --no-quiet         skip the second ("quiet") scale round and the scrapes of its end state
-#     --metrics-profile P  metrics.profile of the exporter (full, the default, or lean)
+#     --metrics-profile P  metrics.profile of the exporter (full or lean; not given: the config has
+#                        no metrics section, so an exporter older than the option runs too)
 #     --perf             perf-record (cpu-clock, call graphs) the exporter during one extra,
 #                        unmeasured side-by-side round per size and during each quiet scale
 #                        round; the top entries go to <dir>/prof/perf-*.txt
@@ -42,7 +43,7 @@ TTL=1
 LISTENERS=""
 SCRAPE_GZIP=0
 PERF=0
-METRICS_PROFILE=full
+METRICS_PROFILE=""
 QUIET=1
 
 while (($#)); do
@@ -275,8 +276,7 @@ smtp:
   probe_special_addresses: true
 tls:
   ca_files: ["$PKI/ca.pem"]
-metrics:
-  profile: $METRICS_PROFILE
+$([[ -n $METRICS_PROFILE ]] && printf 'metrics:\n  profile: %s' "$METRICS_PROFILE")
 probe_allow_list: ["*.$ZONE"]
 EOF
 }
@@ -339,7 +339,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 say "machine: nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -r)"
 say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE] metrics.profile=$METRICS_PROFILE"
+say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE] metrics.profile=${METRICS_PROFILE:-default}"
 
 # A sample probe of each kind, so a broken setup is seen before anything is measured.
 start_exporter "$DIR/ex/adhoc.yaml" "$EX_LISTEN" "$DIR/ex/storage" "$DIR/ex/exporter.log"
