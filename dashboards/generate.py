@@ -378,9 +378,13 @@ def overview():
                                 [("mailtls_probes_in_flight", "in flight {{instance}}"),
                                  ("mailtls_scheduler_lag_seconds", "lag s {{instance}}")], unit="short",
                                 runbooks=("MailTLSExporterFallingBehind",)), 8, 8))
+    # From the handshake time of every address's last probe, which both metrics profiles
+    # carry (the lean profile has no handshake histogram).
     P.append(L.place(timeseries("STARTTLS handshake (all domains)",
-                                [(f"histogram_quantile({q}, sum by (le) (rate(mailtls_starttls_handshake_seconds_bucket[$__rate_interval])))", f"p{int(q * 100)}")
-                                 for q in (0.5, 0.9, 0.99)]), 8, 8))
+                                [(f'quantile({q}, mailtls_smtp_phase_duration_seconds{{phase="tls_handshake"}})', f"p{int(q * 100)}")
+                                 for q in (0.5, 0.9, 0.99)],
+                                desc="Quantiles over every MX address of the TLS handshake time of its last probe.",
+                                runbooks=("MailTLSStarttlsSlow",)), 8, 8))
     P.append(L.place(table("Replicas",
                            [("up{job=~\"mailtls.*\"}", "up"),
                             ("mailtls_config_last_reload_successful", "config ok"),
@@ -478,10 +482,11 @@ def drilldown():
     P.append(L.place(timeseries("Per phase, per address (last probe)",
                                 [(f"mailtls_smtp_phase_duration_seconds{{{D}}}", "{{mx}} {{address}} {{phase}}")],
                                 runbooks=("MailTLSStarttlsSlow",)), 12, 9))
-    P.append(L.place(timeseries("Handshake time quantiles (histogram)",
-                                [(f"histogram_quantile({q}, sum by (le) (rate(mailtls_starttls_handshake_seconds_bucket{{{D}}}[$__rate_interval])))", f"p{int(q * 100)}")
-                                 for q in (0.5, 0.9, 0.99)] +
-                                [(f"rate(mailtls_starttls_handshake_seconds_sum{{{D}}}[$__rate_interval]) / rate(mailtls_starttls_handshake_seconds_count{{{D}}}[$__rate_interval])", "mean")]), 12, 9))
+    P.append(L.place(timeseries("Handshake time (slowest address, mean)",
+                                [(f'max(mailtls_smtp_phase_duration_seconds{{{D},phase="tls_handshake"}})', "slowest"),
+                                 (f'avg(mailtls_smtp_phase_duration_seconds{{{D},phase="tls_handshake"}})', "mean")],
+                                desc="TLS handshake time of the last probe over the domain's MX addresses (both metrics profiles carry it).",
+                                runbooks=("MailTLSStarttlsSlow",)), 12, 9))
     P.append(L.row("MTA-STS"))
     P.append(L.place(table("Policy", [
         (f"mailtls_mtasts_txt_valid{{{D}}}", "TXT valid"),

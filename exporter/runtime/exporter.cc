@@ -477,7 +477,8 @@ void Exporter::run_probe(const DomainConfig& domain) {
                {"mtasts_status", std::string(domain::to_string(report.mtasts.status))},
                {"duration_seconds", std::to_string(report.duration_seconds)}});
   }
-  // A domain removed by a reload while its probe ran is not brought back.
+  // A domain removed by a reload while its probe ran is not brought back; the metrics are
+  // those of the profile in force now (a reload switches each domain at its next probe).
   MetricsProfile profile;
   {
     std::lock_guard lock(config_mu_);

@@ -7,3 +7,11 @@ add_test(NAME e2e_paging
          COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/paging/paging_test.sh $<TARGET_FILE:mailtls_exporter>)
 set_tests_properties(e2e_paging PROPERTIES
   LABELS "world;alerts" FIXTURES_REQUIRED world RESOURCE_LOCK world TIMEOUT 420)
+# The dashboards against an exporter in the lean metrics profile (docs/metrics.md, "Profiles"):
+# the same test up to its dashboard check, with domains that have something wrong (every series
+# kept) and healthy ones (only the lean series). About 40 s.
+add_test(NAME e2e_dashboards_lean
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/e2e/paging/paging_test.sh $<TARGET_FILE:mailtls_exporter>
+                 --profile lean --dashboards-only)
+set_tests_properties(e2e_dashboards_lean PROPERTIES
+  LABELS "world;alerts" FIXTURES_REQUIRED world RESOURCE_LOCK world TIMEOUT 300)

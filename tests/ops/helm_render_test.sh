@@ -102,6 +102,15 @@ if command -v promtool >/dev/null 2>&1; then
   else
     fail "gen_alert_tests.py on the customised PrometheusRule"
   fi
+  # ... and on the series of the lean metrics profile
+  rm -rf "$build/alert-tests-lean"
+  if python3 "$src/tests/ops/gen_alert_tests.py" --rules "$custom" --out "$build/alert-tests-lean" \
+       --severity-map critical=page --profile lean >/dev/null; then
+    ( cd "$build/alert-tests-lean" && promtool test rules ./*.test.yml >"$build/alert-tests-lean.log" 2>&1 ) ||
+      { cat "$build/alert-tests-lean.log"; fail "promtool test rules (lean profile) on the customised PrometheusRule"; }
+  else
+    fail "gen_alert_tests.py --profile lean on the customised PrometheusRule"
+  fi
 else
   fail "promtool not installed (Debian package prometheus)"
 fi

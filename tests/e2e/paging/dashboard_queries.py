@@ -4,7 +4,14 @@ and checks that each returns data (at least one series with a finite value).
 
 usage: dashboard_queries.py <prometheus base URL> [--domain D] [--sts-domain S]
                             [--extra-domain E] [--dashboards DIR]
+                            [--profile lean --healthy-domain H --healthy-sts-domain HS]
        dashboard_queries.py --self-test [--dashboards DIR]   (no Prometheus needed)
+
+With --profile lean (an exporter with metrics.profile: lean, docs/metrics.md "Profiles"), D and
+S must be domains with something wrong, whose every series the lean profile keeps: then every
+expression of the domain dashboard must return data as above, and of the overview with H, HS
+and E as its domains. The domain dashboard is then run again for the healthy domains H and HS: an expression that reads only families a lean domain with nothing wrong keeps
+(tests/ops/lean_series.py) must return data, one that reads any other family must return none.
 
 Expressions come from tests/ops/check_promql.py's extractor (panel targets, nested rows, and
 the template variables' queries). Grafana's variables are replaced as a user would see them:
@@ -35,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ops"))
 import check_promql  # noqa: E402  (the extractor the static PromQL check uses)
+import lean_series  # noqa: E402  (which families the lean profile keeps)
 
 # (dashboard file, panel title) whose $domain is the MTA-STS domain: these panels are about
 # the MTA-STS policy, which a DANE-only domain (no _mta-sts record) does not have.
@@ -142,6 +150,44 @@ def self_test(dashboards):
     return 1 if failures or not count else 0
 
 
+def lean_detail_families(expr):
+    """The families of `expr` that a lean-profile domain with nothing wrong does not export."""
+    return sorted(set(re.findall(r"\bmailtls_[a-z0-9_]+", expr)) & lean_series.DETAIL_FAMILIES)
+
+
+def reads_domain_series(expr):
+    """Whether `expr` reads a per-domain family (one the profile cuts), not only the TLS-RPT
+    report counters or the exporter's own series, which are the same in both profiles."""
+    names = set(re.findall(r"\bmailtls_[a-z0-9_]+", expr))
+    return bool(names & (lean_series.LEAN_FAMILIES | lean_series.DETAIL_FAMILIES))
+
+
+def check(base, where, promql, expect_data, reason=None):
+    """One expression: 1 when it passed, 0 when it failed (printed either way)."""
+    try:
+        data = query(base, promql)
+    except Exception as e:  # noqa: BLE001  (report any query error as a failure)
+        print(f"FAIL {where}: {promql}: {e}")
+        return 0
+    values = finite_values(data)
+    if not expect_data:
+        if values:
+            print(f"FAIL {where}: {len(values)} value(s), but the lean profile has no such series "
+                  f"for a domain with nothing wrong ({reason}) [{promql}]")
+            return 0
+        print(f"ok   {where}: no data, as the lean profile has none for a healthy domain ({reason}) [{promql}]")
+        return 1
+    if values:
+        note = f" (listed in EXPECTED_EMPTY but has data now: remove it)" if reason else ""
+        print(f"ok   {where}: {len(values)} finite value(s) [{promql}]{note}")
+        return 1
+    if reason:
+        print(f"ok   {where}: no data, as expected: {reason} [{promql}]")
+        return 1
+    print(f"FAIL {where}: no data [{promql}] -> {json.dumps(data)[:300]}")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("prometheus", nargs="?")
@@ -150,6 +196,9 @@ def main():
     ap.add_argument("--extra-domain", default="tlsrpt-bad.test")
     ap.add_argument("--dashboards", default=os.path.join(ROOT, "dashboards"))
     ap.add_argument("--self-test", action="store_true", help="check the variable substitution and exit")
+    ap.add_argument("--profile", choices=("full", "lean"), default="full")
+    ap.add_argument("--healthy-domain", default="dane-good.test")
+    ap.add_argument("--healthy-sts-domain", default="sts-enforce.test")
     a = ap.parse_args()
     if a.self_test:
         return self_test(a.dashboards)
@@ -172,30 +221,24 @@ def main():
                 failed += 1
                 continue
             key = panel_key(where)
+            lean = a.profile == "lean"
             if name == "mailtls-domain.json":
                 sts = key is not None and ((key[0], key[1]) in STS_PANELS or key in STS_PANELS)
                 domain_value = a.sts_domain if sts else a.domain
+                healthy = a.healthy_sts_domain if sts else a.healthy_domain
+                if lean and not reads_domain_series(expr):
+                    domain_value = healthy  # the TLS-RPT reports the test sends are about it
             else:
-                domain_value = f"{a.domain}|{a.sts_domain}|{a.extra_domain}"
-            promql = substitute(expr, domain_value)
-            try:
-                data = query(a.prometheus, promql)
-            except Exception as e:  # noqa: BLE001  (report any query error as a failure)
-                print(f"FAIL {where}: {promql}: {e}")
-                failed += 1
-                continue
-            values = finite_values(data)
-            reason = EXPECTED_EMPTY.get(key)
-            if values:
-                note = f" (listed in EXPECTED_EMPTY but has data now: remove it)" if reason else ""
-                print(f"ok   {where}: {len(values)} finite value(s) [{promql}]{note}")
-                passed += 1
-            elif reason:
-                print(f"ok   {where}: no data, as expected: {reason} [{promql}]")
-                passed += 1
-            else:
-                print(f"FAIL {where}: no data [{promql}] -> {json.dumps(data)[:300]}")
-                failed += 1
+                # lean: the healthy domains only, since the overview must work on the lean series
+                domains = [a.healthy_domain, a.healthy_sts_domain] if lean else [a.domain, a.sts_domain]
+                domain_value = "|".join(domains + [a.extra_domain])
+            ok = check(a.prometheus, where, substitute(expr, domain_value), True, EXPECTED_EMPTY.get(key))
+            passed, failed = passed + ok, failed + 1 - ok
+            if lean and name == "mailtls-domain.json" and reads_domain_series(expr):
+                detail = lean_detail_families(expr)
+                reason = ", ".join(detail) if detail else EXPECTED_EMPTY.get(key)
+                ok = check(a.prometheus, f"{where} (healthy {healthy})", substitute(expr, healthy), not detail, reason)
+                passed, failed = passed + ok, failed + 1 - ok
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
