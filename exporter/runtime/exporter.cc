@@ -36,6 +36,10 @@ constexpr auto kReloadWait = std::chrono::seconds(60);
 constexpr auto kStateSaveInterval = std::chrono::seconds(5);
 // How old the background render of a large /metrics answer may be (see metrics_renderer_).
 constexpr auto kMetricsRenderInterval = std::chrono::seconds(5);
+// The state saver and the metrics renderer each take at most this share of a core: their work
+// grows with the domains (at 100,000 a save dumps ~90 MB of JSON and a render gzips the whole
+// answer), so beyond a size their intervals grow instead of their CPU.
+constexpr double kBackgroundBusyShare = 0.1;
 
 // The policy_domain values the TLS-RPT receiver gives a label: every configured domain, also
 // those another shard probes (a report may arrive at any replica).
@@ -213,7 +217,7 @@ bool Exporter::start(std::string* error) {
   // Probes only change the state in memory; this thread writes it (when changed) every few
   // seconds. A crash (not a shutdown, which saves) loses at most the history of the last
   // kStateSaveInterval: first-seen times and policy changes noticed since the last write.
-  state_saver_.start(kStateSaveInterval, [this] { save_state(); });
+  state_saver_.start(kStateSaveInterval, [this] { save_state(); }, kBackgroundBusyShare);
 
   if (flags_.config_watch_interval.count() > 0) {
     config_seen_ = config_fingerprints();
@@ -275,19 +279,25 @@ bool Exporter::start(std::string* error) {
   // It looks twice a second, so that an answer that has just grown past the threshold gets
   // its first render at once instead of every scrape rendering until the next interval.
   metrics_renderer_.start(std::chrono::milliseconds(500),
-                          [this, last = std::chrono::steady_clock::time_point{}]() mutable {
+                          [this, last = std::chrono::steady_clock::time_point{},
+                           took = std::chrono::steady_clock::duration{}]() mutable {
                             bool have_render;
                             {
                               std::lock_guard lock(rendered_mu_);
                               have_render = rendered_gzip_ != nullptr;
                             }
                             // A render is due when the answer crossed the threshold (either
-                            // way) or is old.
+                            // way) or is old: kMetricsRenderInterval, longer for a render that
+                            // takes long (kBackgroundBusyShare).
                             const bool large = results_->text_size() >= metrics_cache_min_bytes_;
+                            const auto old_after = PeriodicThread::pause_after(
+                                kMetricsRenderInterval, took, kBackgroundBusyShare);
                             if (large != have_render ||
-                                std::chrono::steady_clock::now() - last >= kMetricsRenderInterval) {
+                                std::chrono::steady_clock::now() - last >= old_after) {
+                              const auto started = std::chrono::steady_clock::now();
                               render_metrics_gzip();
                               last = std::chrono::steady_clock::now();
+                              took = last - started;
                             }
                           });
   ready_ = true;

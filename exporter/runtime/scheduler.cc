@@ -61,11 +61,19 @@ void Scheduler::set_domains(const std::vector<DomainConfig>& domains) {
     next.emplace(d.name, Entry{d, now + offset});
   }
   entries_ = std::move(next);
+  rebuild_due();
   // Removed domains waiting for a worker are dropped, so they are not counted in the lag and a
   // domain removed and added back is not queued twice. A running probe finishes.
   std::erase_if(ready_, [this](const auto& r) { return !entries_.contains(r.first); });
   schedule_changed_ = true;
   dispatch_cv_.notify_all();
+}
+
+void Scheduler::rebuild_due() {
+  due_.clear();
+  for (const auto& [name, e] : entries_) {
+    if (!e.queued) due_.emplace(e.due, &name);
+  }
 }
 
 void Scheduler::start() {
@@ -100,16 +108,15 @@ void Scheduler::dispatch_loop(std::stop_token st) {
     const auto now = clock_.now();
     auto next_wake = now + std::chrono::seconds(60);
     bool added = false;
-    for (auto& [name, e] : entries_) {
-      if (e.queued) continue;
-      if (e.due <= now) {
-        e.queued = true;
-        ready_.emplace_back(name, e.due);
-        added = true;
-      } else {
-        next_wake = std::min(next_wake, e.due);
-      }
+    while (!due_.empty() && due_.begin()->first <= now) {
+      const std::string& name = *due_.begin()->second;
+      due_.erase(due_.begin());
+      Entry& e = entries_.at(name);
+      e.queued = true;
+      ready_.emplace_back(name, e.due);
+      added = true;
     }
+    if (!due_.empty()) next_wake = std::min(next_wake, due_.begin()->first);
     if (added) work_cv_.notify_all();
     clock_.wait_until(lock, dispatch_cv_, st, next_wake, [this] { return schedule_changed_; });
     schedule_changed_ = false;
@@ -149,6 +156,7 @@ void Scheduler::worker_loop(std::stop_token st) {
       Entry& e = it->second;
       e.queued = false;
       e.due = started + e.domain.interval + round_jitter(domain.name, round, e.domain.interval);
+      due_.emplace(e.due, &it->first);
     }
     --in_flight_;
     ++completed_;

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -61,6 +62,16 @@ class Scheduler {
                                                       std::chrono::milliseconds spread);
   static std::chrono::milliseconds round_jitter(const std::string& name, long round,
                                                 std::chrono::milliseconds interval);
+  // The entries not queued, earliest due first (ties by name), so the dispatcher takes what is
+  // due without walking every domain: at 100,000 domains a walk after each finished probe cost
+  // more than the probes and held mu_, which the workers wait for.
+  struct DueOrder {
+    bool operator()(const std::pair<SteadyTime, const std::string*>& a,
+                    const std::pair<SteadyTime, const std::string*>& b) const {
+      return a.first != b.first ? a.first < b.first : *a.second < *b.second;
+    }
+  };
+  void rebuild_due();  // mu_ held
   void dispatch_loop(std::stop_token st);
   void worker_loop(std::stop_token st);
 
@@ -72,6 +83,8 @@ class Scheduler {
   std::condition_variable_any dispatch_cv_;
   std::condition_variable_any work_cv_;
   std::map<std::string, Entry> entries_;
+  // (due, the name as keyed in entries_) of every entry that is not queued.
+  std::set<std::pair<SteadyTime, const std::string*>, DueOrder> due_;
   std::deque<std::pair<std::string, SteadyTime>> ready_;  // domain, when it was due
   bool schedule_changed_ = false;  // wakes the dispatcher before its next due time
   std::atomic<int> in_flight_{0};  // changed with mu_ held, together with ready_ and entries_

@@ -19,10 +19,16 @@
 #include <thread>
 
 #include "probes/base/unique_fd.h"
+#include "probes/dns/answer_cache.h"
 #include "probes/dns/ub_result_classification.h"
 
 namespace mailtls::dns {
 namespace {
+
+// Answers kept in front of libunbound (answer_cache.h). About 0.5 KB each: at most ~8 MB. A
+// mail domain needs about seven (MX, the MX host's A, AAAA, TLSA, two TXT, a CNAME check), so
+// this holds every answer of ~2,000 domains, and the shared MX hosts' answers of any number.
+constexpr std::size_t kMaxCachedAnswers = 16384;
 
 // libunbound keeps process-wide state that its setup and teardown change without a lock of its
 // own: the config parser (flex and bison globals, ub_ctx_config), the log destination and
@@ -231,6 +237,7 @@ struct UnboundResolver::State {
   std::chrono::milliseconds lookup_timeout{10000};
   const Clock* clock = nullptr;
   SystemClock system_clock;
+  AnswerCache answers{kMaxCachedAnswers};
 
   void run_events() {
     const int ub = ub_fd(ctx.get());
@@ -324,6 +331,7 @@ UnboundResolver::~UnboundResolver() {
 }
 
 Answer UnboundResolver::lookup(std::string_view name, RrType type, Deadline deadline) {
+  if (auto kept = state_->answers.find(name, type, std::chrono::steady_clock::now())) return *kept;
   const Deadline limit = deadline.capped(state_->lookup_timeout);
   std::string qname(name);
   if (qname.empty() || qname.back() != '.') qname.push_back('.');
@@ -358,7 +366,9 @@ Answer UnboundResolver::lookup(std::string_view name, RrType type, Deadline dead
   }
   UbResultFields fields = std::move(pending->fields);
   lock.unlock();
-  return classify_ub_result(name, type, fields, state_->clock->now());
+  Answer a = classify_ub_result(name, type, fields, state_->clock->now());
+  state_->answers.store(a, std::chrono::steady_clock::now());
+  return a;
 }
 
 }  // namespace mailtls::dns

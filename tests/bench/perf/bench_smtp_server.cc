@@ -37,6 +37,9 @@ std::atomic<int> sessions{0};
 // TLS handshakes completed since start: what the benchmark counts as "handshakes per round" on
 // the server's side (--handshake-count FILE), independently of the prober's own counters.
 std::atomic<long> handshakes{0};
+// Connections accepted since start (--connection-count FILE): every session a prober opened,
+// including those whose handshake failed or that never asked for STARTTLS.
+std::atomic<long> connections{0};
 volatile std::sig_atomic_t stop_requested = 0;
 
 void on_signal(int) { stop_requested = 1; }
@@ -121,7 +124,7 @@ int listen_on(const std::string& address, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string cert, key, addresses_file, count_file;
+  std::string cert, key, addresses_file, count_file, connection_file;
   int port = 25;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -130,9 +133,10 @@ int main(int argc, char** argv) {
     else if (flag == "--addresses") addresses_file = argv[i + 1];
     else if (flag == "--port") port = std::atoi(argv[i + 1]);
     else if (flag == "--handshake-count") count_file = argv[i + 1];
+    else if (flag == "--connection-count") connection_file = argv[i + 1];
   }
   if (cert.empty() || key.empty() || addresses_file.empty()) {
-    std::fprintf(stderr, "usage: bench_smtp_server --cert chain.pem --key key.pem --addresses FILE [--port 25] [--handshake-count FILE]\n");
+    std::fprintf(stderr, "usage: bench_smtp_server --cert chain.pem --key key.pem --addresses FILE [--port 25] [--handshake-count FILE] [--connection-count FILE]\n");
     return 2;
   }
   std::vector<std::string> addresses;
@@ -173,10 +177,15 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "bench_smtp_server: listening on %zu addresses, port %d\n", fds.size(), port);
 
   long written = -1;
+  long connections_written = -1;
   while (!stop_requested) {
     if (!count_file.empty() && handshakes.load() != written) {
       written = handshakes.load();
       write_count(count_file, written);
+    }
+    if (!connection_file.empty() && connections.load() != connections_written) {
+      connections_written = connections.load();
+      write_count(connection_file, connections_written);
     }
     int n = ::poll(fds.data(), fds.size(), 500);
     if (n <= 0) continue;
@@ -185,6 +194,7 @@ int main(int argc, char** argv) {
       for (;;) {
         int c = ::accept4(p.fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (c < 0) break;
+        ++connections;
         if (sessions >= kMaxSessions) {
           ::close(c);
           continue;

@@ -18,6 +18,12 @@
 #     --ttl 1            TTL of every record in the benchmark zone (1: no DNS cache help)
 #     --scrape-gzip      scrape /metrics during the scale rounds with Accept-Encoding: gzip, as
 #                        Prometheus does (default: uncompressed)
+#     --no-quiet         skip the second ("quiet") scale round and the scrapes of its end state
+#     --metrics-profile P  metrics.profile of the exporter (full or lean; not given: the config has
+#                        no metrics section, so an exporter older than the option runs too)
+#     --perf             perf-record (cpu-clock, call graphs) the exporter during one extra,
+#                        unmeasured side-by-side round per size and during each quiet scale
+#                        round; the top entries go to <dir>/prof/perf-*.txt
 #
 # Output: figures on stdout and in <dir>/results.txt (raw per-round lines in <dir>/rounds.tsv).
 # Run as root (port 25).
@@ -36,6 +42,9 @@ PROFILE=0
 TTL=1
 LISTENERS=""
 SCRAPE_GZIP=0
+PERF=0
+METRICS_PROFILE=""
+QUIET=1
 
 while (($#)); do
   case $1 in
@@ -50,6 +59,9 @@ while (($#)); do
     --profile) PROFILE=1; shift ;;
     --ttl) TTL=$2; shift 2 ;;
     --scrape-gzip) SCRAPE_GZIP=1; shift ;;
+    --perf) PERF=1; shift ;;
+    --metrics-profile) METRICS_PROFILE=$2; shift 2 ;;
+    --no-quiet) QUIET=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -116,8 +128,38 @@ cpu_seconds() {  # pid -> utime+stime in seconds (fields 14, 15 of /proc/pid/sta
   awk -v t="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"
 }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# --perf: sample the exporter (pid) until perf_stop; the report's top entries go to NAME.txt.
+PERF_PID=""
+perf_start() {  # pid name
+  ((PERF)) || return 0
+  PERF_NAME=$DIR/prof/$2
+  perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -p "$1" -o "$PERF_NAME.data" >/dev/null 2>&1 &
+  PERF_PID=$!
+  PIDS+=($PERF_PID)
+  sleep 0.5
+}
+perf_stop() {
+  [[ -n $PERF_PID ]] || return 0
+  kill -INT "$PERF_PID" 2>/dev/null || true
+  wait "$PERF_PID" 2>/dev/null || true
+  PERF_PID=""
+  # head closes the pipes early: no pipefail in here.
+  ( set +e +o pipefail
+    perf report -i "$PERF_NAME.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+      grep -E '^ +[0-9]' | head -n 40
+    echo
+    echo "by library:"
+    perf report -i "$PERF_NAME.data" --no-children --sort dso --stdio -g none 2>/dev/null |
+      grep -E '^ +[0-9]' | head -n 15
+    echo
+    echo "inclusive (children):"
+    perf report -i "$PERF_NAME.data" --children --sort symbol --stdio -g none 2>/dev/null |
+      grep -E '^ +[0-9]' | head -n 60
+  ) >"$PERF_NAME.txt"
+}
 # The bench server's handshake count, once it has settled (it rewrites the file every 0.5 s).
 server_handshakes() { sleep 1.2; cat "$HANDSHAKES" 2>/dev/null || echo 0; }
+server_connections() { cat "$CONNECTIONS" 2>/dev/null || echo 0; }  # after server_handshakes
 
 address_of() {  # 1-based index -> 127.0.(9 + (i-1)/250).(1 + (i-1)%250)
   echo "127.0.$((9 + ($1 - 1) / 250)).$((1 + ($1 - 1) % 250))"
@@ -203,8 +245,9 @@ log "knot (PID $KNOT_PID) serves $ZONE signed on $DNS_ADDR@$DNS_PORT"
 
 # --- our SMTP listeners -------------------------------------------------------------------------
 HANDSHAKES=$DIR/handshakes.txt  # TLS handshakes the server completed, rewritten as they happen
+CONNECTIONS=$DIR/connections.txt  # connections it accepted (sessions opened, whatever their end)
 "$SERVER" --cert "$PKI/mx.chain.pem" --key "$PKI/mx.key" --addresses "$DIR/addresses.txt" \
-  --handshake-count "$HANDSHAKES" >"$DIR/server.out" 2>&1 &
+  --handshake-count "$HANDSHAKES" --connection-count "$CONNECTIONS" >"$DIR/server.out" 2>&1 &
 SERVER_PID=$!
 PIDS+=($SERVER_PID)
 banner() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/25; head -c3 <&3" 2>/dev/null | grep -q 220; }
@@ -233,6 +276,7 @@ smtp:
   probe_special_addresses: true
 tls:
   ca_files: ["$PKI/ca.pem"]
+$([[ -n $METRICS_PROFILE ]] && printf 'metrics:\n  profile: %s' "$METRICS_PROFILE")
 probe_allow_list: ["*.$ZONE"]
 EOF
 }
@@ -295,7 +339,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 say "machine: nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -r)"
 say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE]"
+say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE] metrics.profile=${METRICS_PROFILE:-default}"
 
 # A sample probe of each kind, so a broken setup is seen before anything is measured.
 start_exporter "$DIR/ex/adhoc.yaml" "$EX_LISTEN" "$DIR/ex/storage" "$DIR/ex/exporter.log"
@@ -349,7 +393,13 @@ for n in $SIZES; do
     echo "$rss" >>"$DIR/baseline-rss-$n.txt"
     log "N=$n round $r baseline: probes=$p ok=$ok wall=${w}s cpu=${c}s"
   done
-  echo "$(hwm_kb "$EX_PID")" >"$DIR/ex/hwm-$n.txt"
+  if ((PERF)); then  # after the measured rounds and the HWM reading below: figures unaffected
+    hwm_ex=$(hwm_kb "$EX_PID")
+    perf_start "$EX_PID" "perf-probe-$n"
+    http_batch_round "$EX_PID" "$DIR/ex/urls-$n.txt" "$EX_RE" >/dev/null
+    perf_stop
+  fi
+  echo "${hwm_ex:-$(hwm_kb "$EX_PID")}" >"$DIR/ex/hwm-$n.txt"
   echo "$(hwm_kb "$BB_PID")" >"$DIR/bb/hwm-$n.txt"
   stop_pid "$EX_PID"
   stop_pid "$BB_PID"
@@ -389,6 +439,7 @@ for d in $SCALE; do
   echo "domains:" >>"$cfg"
   for ((i = 1; i <= d; i++)); do echo "  - $(domain_of "$i")"; done >>"$cfg"
   hs0=$(server_handshakes)
+  cn0=$(server_connections)
   t0=$(date +%s.%N)
   start_exporter "$cfg" "$EX_LISTEN" "$DIR/scale/storage-$d" "$DIR/scale/exporter-$d.log"
   pid=$EX_PID
@@ -418,6 +469,7 @@ for d in $SCALE; do
   curl -s --max-time 60 -o "$DIR/scale/metrics-last-$d.txt" "http://$EX_LISTEN/metrics" || true
   stop_pid "$pid"
   hs1=$(server_handshakes)
+  cn1=$(server_connections)
   ex_sessions=$(awk '$1 == "mailtls_smtp_sessions_total" {print $2}' "$DIR/scale/metrics-last-$d.txt")
   ex_reused=$(awk '$1 == "mailtls_smtp_observations_reused_total" {print $2}' "$DIR/scale/metrics-last-$d.txt")
   ex_wait=$(awk '$1 == "mailtls_smtp_politeness_wait_seconds_total" {print $2}' "$DIR/scale/metrics-last-$d.txt")
@@ -432,19 +484,23 @@ for d in $SCALE; do
     "(first probes spread over 10 s), CPU total ${cpu}s = $(awk -v c="$cpu" -v n="$done_count" 'BEGIN {if (n > 0) printf "%.2f", 1000 * c / n; else print "nan"}') ms/domain probe" \
     "(startup included), peak RSS $(awk -v k="$hwm" 'BEGIN {printf "%.1f", k / 1024}') MiB," \
     "/metrics scrapes=$nscr median=${med}s p99=${p99}s max=${mx}s, last scrape $lines lines"
-  say "scale D=$d: handshakes in the round: $((hs1 - hs0)) counted by bench_smtp_server," \
+  say "scale D=$d: handshakes in the round: $((hs1 - hs0)) counted by bench_smtp_server" \
+    "(connections it accepted: $((cn1 - cn0)))," \
     "${ex_sessions:-?} SMTP sessions and ${ex_reused:-?} reused observations counted by the exporter," \
     "${ex_wait:-?} s waited for politeness; distinct endpoints $endpoints"
 
   # The same round without scrapes during it (peak RSS of probing alone), then scrapes of the
   # finished state one after another: waits 1.5 x the scraped round + 5 s, no completion polling.
+  ((QUIET)) || continue
   quiet_wait=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%d", 1.5 * (b - a) + 5}')
   log "scale: $d domains again, no scrapes for ${quiet_wait}s"
   start_exporter "$cfg" "$EX_LISTEN" "$DIR/scale/storage-quiet-$d" "$DIR/scale/exporter-quiet-$d.log"
   pid=$EX_PID
+  perf_start "$pid" "perf-scale-$d"
   sleep "$quiet_wait"
   hwm0=$(hwm_kb "$pid")
   cpu0=$(cpu_seconds "$pid")
+  perf_stop
   : >"$DIR/scale/scrapes-quiet-$d.txt"
   for ((k = 1; k <= 5; k++)); do
     curl -s --max-time 30 -o "$DIR/scale/metrics-quiet.txt" -w '%{time_total}\n' "http://$EX_LISTEN/metrics" \

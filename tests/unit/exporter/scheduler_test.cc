@@ -264,6 +264,33 @@ TEST(Scheduler, LagIsZeroWhenNoProbeWaits) {
   EXPECT_EQ(s.lag_seconds(), 0.0);
 }
 
+// Domains that became due while no worker was free start in the order they became due, not in
+// name order (the dispatcher keeps them ordered by due time).
+TEST(Scheduler, DueDomainsStartEarliestDueFirst) {
+  FakeSteadyClock clock;
+  std::mutex mu;
+  std::vector<std::string> order;
+  Scheduler s(1, [&](const DomainConfig& d) {
+    std::lock_guard lock(mu);
+    order.push_back(d.name);
+  }, 0ms, clock);
+  // Next due after the first round: z within 11 min, m within 33 min, a within 66 min.
+  s.set_domains({domain("a.example", 1h), domain("m.example", 30min), domain("z.example", 10min)});
+  s.start();
+  ASSERT_TRUE(eventually([&] { return s.completed() == 3; }));
+  ASSERT_TRUE(settle(s, clock));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(order, (std::vector<std::string>{"a.example", "m.example", "z.example"}));  // all due at once
+    order.clear();
+  }
+  clock.advance(2h);  // all three are due again, each since a different time
+  ASSERT_TRUE(eventually([&] { return s.completed() == 6; }));
+  ASSERT_TRUE(settle(s, clock));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(order, (std::vector<std::string>{"z.example", "m.example", "a.example"}));
+}
+
 TEST(Scheduler, ConcurrencyLimitHolds) {
   FakeSteadyClock clock;
   Gate gate;
