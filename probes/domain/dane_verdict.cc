@@ -22,6 +22,7 @@ std::vector<AddressReport::KeyTypeMatch> key_type_matches(const dane::AddressDan
     m.key_type = std::string(tls::to_string(k.key_type));
     m.dane_match = k.authenticated;
     if (!k.authenticated) m.dane_result_type = std::string(dane::to_string(k.result_type));
+    m.record_matches = k.record_matches;
     if (probe.key_type == k.key_type) m.spki_sha256 = spki_of(probe.chain);
     for (const auto& o : probe.other_key_types) {
       if (o.key_type == k.key_type) m.spki_sha256 = spki_of(o.chain);

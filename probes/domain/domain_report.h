@@ -92,6 +92,9 @@ struct AddressReport {
     bool dane_match = false;
     std::string dane_result_type;  // RFC 8460 result type when not matched
     std::string spki_sha256;       // of that key type's leaf
+    // Per entry of MxReport::tlsa (same order): its data matches this key type's chain. The
+    // rollover history (T12) follows each key type's key and records with it.
+    std::vector<bool> record_matches;
   };
   // Per key type whose chain was matched against usable records, the unrestricted one first.
   std::vector<KeyTypeMatch> key_types;

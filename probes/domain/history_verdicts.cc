@@ -49,6 +49,20 @@ dane::RolloverObservation rollover_observation(const MxReport& mx) {
   }
   for (const auto& a : mx.addresses) {
     if (!a.leaf || !a.dane_applies) continue;
+    // Every key type a sender may be offered (T14) has a key of its own to roll over: each is
+    // followed apart, with the records its chain matches.
+    bool per_key_type = false;
+    for (const auto& k : a.key_types) {
+      if (k.spki_sha256.empty()) continue;
+      dane::PresentedChain c{a.address, k.key_type, k.spki_sha256, {}};
+      for (size_t i = 0; i < mx.tlsa.size() && i < k.record_matches.size(); ++i) {
+        if (mx.tlsa[i].usable && k.record_matches[i]) c.matching_records.push_back(presentation(mx.tlsa[i].record));
+      }
+      o.chains.push_back(std::move(c));
+      per_key_type = true;
+    }
+    if (per_key_type) continue;
+    // A leaf of another key type (neither ECDSA nor RSA): the unrestricted handshake's chain.
     dane::PresentedChain c{a.address, "", a.leaf->spki_sha256, {}};
     for (const auto& t : mx.tlsa) {
       if (!t.usable) continue;

@@ -97,6 +97,36 @@ TEST(HistoryVerdicts, RolloverPhaseFromTheSightings) {
   EXPECT_EQ(later.mx[0].rollover_phase, dane::RolloverPhase::kNextSafe);
 }
 
+// A dual-certificate server (T14): each key type's key is followed apart. The ECDSA key stays
+// put while the RSA key is switched to one whose record was published a moment ago: too fast,
+// although the ECDSA chain alone would read steady.
+TEST(HistoryVerdicts, RolloverFollowsEachKeyType) {
+  const auto dual = [](bool rsa_switched, bool next_published) {
+    auto r = observed();
+    auto& mx = r.mx[0];
+    mx.tlsa.push_back(record(0xcd, false));  // the RSA key's record
+    if (next_published) mx.tlsa.push_back(record(0xef, false));  // the next RSA key's record
+    auto& a = mx.addresses[0];
+    a.key_types.push_back({"ecdsa", true, "", std::string(64, 'a'), {true, false, false}});
+    a.key_types.push_back({"rsa", true, "", rsa_switched ? std::string(64, 'f') : std::string(64, 'c'),
+                           {false, !rsa_switched, rsa_switched}});
+    a.key_types[0].record_matches.resize(mx.tlsa.size());
+    a.key_types[1].record_matches.resize(mx.tlsa.size());
+    return r;
+  };
+  auto both = dual(false, false);
+  const auto h1 = judge_history(both, {}, kT0 - hours(1));
+  EXPECT_EQ(both.mx[0].rollover_phase, dane::RolloverPhase::kSteady);
+  auto published = dual(false, true);
+  const auto h2 = judge_history(published, h1, kT0);
+  EXPECT_EQ(published.mx[0].rollover_phase, dane::RolloverPhase::kNextPublished);
+  auto switched = dual(true, true);
+  judge_history(switched, h2, kT0 + seconds(30));  // 30 s after the next record, TTL 60 s
+  EXPECT_EQ(switched.mx[0].rollover_phase, dane::RolloverPhase::kSwitchedTooFast);
+  ASSERT_TRUE(switched.mx[0].rollover_safe_to_switch);
+  EXPECT_EQ(*switched.mx[0].rollover_safe_to_switch, kT0 + seconds(120));
+}
+
 TEST(HistoryVerdicts, SenderCacheFromTheServedPolicies) {
   auto enforce = observed();
   const auto h1 = judge_history(enforce, {}, kT0);
