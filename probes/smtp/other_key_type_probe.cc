@@ -22,16 +22,4 @@ KeyTypeOffer key_type_offer(const StarttlsResult& limited, tls::HandshakeKeyType
   return KeyTypeOffer::kUnknown;
 }
 
-std::optional<OtherKeyTypeProbe> probe_other_key_type(const StarttlsProber& prober,
-                                                      const StarttlsResult& first,
-                                                      Deadline deadline) {
-  const auto ask = other_key_type_to_ask(first);
-  if (!ask) return std::nullopt;
-  OtherKeyTypeProbe out;
-  out.key_type = *ask;
-  out.result = prober.probe(first.address, first.sni_name, deadline, out.key_type);
-  out.offer = key_type_offer(out.result, out.key_type);
-  return out;
-}
-
 }  // namespace mailtls::smtp
