@@ -11,18 +11,12 @@
 #include <memory>
 
 #include "probes/domain/policy_checks.h"
-#include "tests/fakes/fake_policy_fetcher.h"
-#include "tests/fakes/fake_resolver.h"
-#include "tests/fakes/smtp_test_server.h"
+#include "tests/fakes/domain_probe_fakes.h"
 
 namespace mailtls::domain {
 namespace {
 
-using testing::FakePolicyFetcher;
-using testing::FakeResolver;
-using testing::SmtpServerMode;
-using testing::SmtpServerScript;
-using testing::SmtpTestServer;
+using namespace probe_fakes;
 
 constexpr const char* kTestingPolicy =
     "version: STSv1\nmode: testing\nmx: mx1.example.com\nmax_age: 86400\n";

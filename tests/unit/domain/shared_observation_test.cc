@@ -11,19 +11,13 @@
 
 #include "probes/domain/observe.h"
 #include "tests/fakes/observe_and_judge.h"
-#include "tests/fakes/fake_policy_fetcher.h"
-#include "tests/fakes/fake_resolver.h"
-#include "tests/fakes/smtp_test_server.h"
+#include "tests/fakes/domain_probe_fakes.h"
 #include "tests/fakes/test_certs.h"
 
 namespace mailtls::domain {
 namespace {
 
-using testing::FakePolicyFetcher;
-using testing::FakeResolver;
-using testing::SmtpServerMode;
-using testing::SmtpServerScript;
-using testing::SmtpTestServer;
+using namespace probe_fakes;
 
 class SharedObservationTest : public ::testing::Test {
  protected:

@@ -5,17 +5,12 @@
 
 #include <filesystem>
 
-#include "tests/unit/exporter/scripted_prober.h"
+#include "tests/unit/exporter/history_test_preamble.h"
 
 namespace mailtls::exporter {
 namespace {
 
-using namespace std::chrono;
-using mailtls::testing::apply_history;
-using mailtls::testing::apply_history_read_only;
-using mailtls::testing::sample_report;
-
-const SystemTime kT0 = SystemTime(seconds(1800000000));
+using namespace history_tests;
 
 TEST(DomainHistory, TlsaFirstSeenKeptWhileTheRrsetIsUnchanged) {
   auto state = StateStore::in_memory();

@@ -8,17 +8,12 @@
 #include <fstream>
 
 #include "exporter/runtime/domain_history.h"
-#include "tests/unit/exporter/scripted_prober.h"
+#include "tests/unit/exporter/history_test_preamble.h"
 
 namespace mailtls::exporter {
 namespace {
 
-using namespace std::chrono;
-using mailtls::testing::apply_history;
-using mailtls::testing::apply_history_read_only;
-using mailtls::testing::sample_report;
-
-const SystemTime kT0 = SystemTime(seconds(1800000000));
+using namespace history_tests;
 
 domain::TlsaRecordReport record(std::uint8_t fill, const std::string& matched_at) {
   domain::TlsaRecordReport t;
