@@ -163,12 +163,13 @@ MxDaneResult assess_mx_dane(const MxDaneInput& in, const std::vector<std::string
   MxDaneResult r;
   r.host = in.host;
   r.applicability = in.applicability;
-  // RFC 7672 §3.2.2 (docs/verdicts.md T9): the TLSA base domain first; the MX host name when
-  // the base domain is its CNAME expansion; then the next-hop names (secure MX RRset only).
+  // RFC 7672 §3.2.2 (DANE-TA(2) name checks; §3.2.3 says how a name is matched; docs/verdicts.md
+  // T9): the TLSA base domain, then the next-hop domain and its CNAME expansion (secure MX
+  // RRset only). The MX host name is the base domain unless TLSA records were found at its CNAME
+  // expansion; it is then not a reference identifier (nor for Postfix, whose DANE-TA name list
+  // is the base domain and the MX lookup's query and answer names).
   r.reference_names.push_back(in.base_domain.empty() ? in.host : in.base_domain);
-  std::vector<std::string> more{in.host};
-  more.insert(more.end(), next_hop_names.begin(), next_hop_names.end());
-  for (const auto& n : more) {
+  for (const auto& n : next_hop_names) {
     if (!n.empty() && std::find(r.reference_names.begin(), r.reference_names.end(), n) == r.reference_names.end()) {
       r.reference_names.push_back(n);
     }
