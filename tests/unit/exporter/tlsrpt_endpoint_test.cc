@@ -69,13 +69,21 @@ class TlsRptEndpoint : public ::testing::Test {
                "/tlsrpt");
   }
   std::string metrics() { return mailtls::testing::http_get(exporter_->port(), "/metrics").body; }
-  // The watcher reads new/ at start: true once it has taken every message (3 s at most).
+  // The watcher reads new/ at start: true once it has taken every message. Bounded (60 s), not
+  // timed: a loaded machine only makes it wait longer.
   bool maildir_new_emptied() {
-    for (int i = 0; i < 300; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
       if (fs::is_empty(dir_ / "maildir/new")) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
+  }
+  // Puts a message into new/ while no exporter runs: a running watcher could read a file half
+  // copied (an MTA writes to tmp/ and renames; a copy does not) and refuse it as malformed.
+  void deliver_while_stopped(const std::string& data_file, const std::string& name) {
+    stop();
+    fs::copy_file(kData / data_file, dir_ / "maildir/new" / name);
   }
 
   fs::path dir_;
@@ -119,9 +127,8 @@ TEST_F(TlsRptEndpoint, RefusesBadInputAndKeepsServing) {
 
 TEST_F(TlsRptEndpoint, ImportsMailedReportsFromTheMaildir) {
   // The watcher reads new/ at start and every 30 s; a restart makes it read now.
-  fs::copy_file(kData / "mail-multipart-report.eml", dir_ / "maildir/new/1.eml");
-  fs::copy_file(kData / "mail-malformed-no-boundary.eml", dir_ / "maildir/new/2.eml");
-  stop();
+  deliver_while_stopped("mail-multipart-report.eml", "1.eml");
+  deliver_while_stopped("mail-malformed-no-boundary.eml", "2.eml");
   start();
   ASSERT_TRUE(maildir_new_emptied());
   EXPECT_TRUE(fs::exists(dir_ / "maildir/cur/1.eml:2,S"));
@@ -139,8 +146,7 @@ TEST_F(TlsRptEndpoint, ReportThatCannotBeSavedGets503AndCountsOnceOnRetry) {
   auto m = metrics();
   EXPECT_EQ(m.find("mailtls_tlsrpt_reports_total{organization=\"Google Inc.\"}"), std::string::npos) << m;
   // A mailed report stays in new/ until it can be saved.
-  fs::copy_file(kData / "mail-multipart-report.eml", dir_ / "maildir/new/1.eml");
-  stop();
+  deliver_while_stopped("mail-multipart-report.eml", "1.eml");
   start();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_TRUE(fs::exists(dir_ / "maildir/new/1.eml"));

@@ -78,6 +78,9 @@ class WebConfigReload : public ::testing::Test {
     flags.listen_address = "127.0.0.1:0";
     flags.config_file = (dir_ / "config.yml").string();
     flags.web_config_file = (dir_ / "web.yml").string();
+    // A directory of this process's own: the default ("data" in the working directory) is
+    // locked by whichever test of another process (ctest -j) runs there at the same time.
+    flags.storage_path = (dir_ / "state").string();
     auto loaded = load_config_file(flags.config_file);
     ASSERT_TRUE(loaded) << loaded.error();
     auto wc = load_web_config_file(flags.web_config_file);
