@@ -523,6 +523,14 @@ def drilldown():
                            hide=("domain",), overrides=[bool_override("covered by cached policies")],
                            desc="0: senders holding an earlier enforce policy refuse this MX host until it expires.",
                            runbooks=("MailTLSMtaStsCachedPolicyMxNotCovered",)), 12, 5))
+    P.append(L.place(table("MX hosts an earlier cached enforce policy does not cover, refused until", [
+        (f"mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds{{{D}}} * 1000", "refused until"),
+        (f"mailtls_mtasts_cached_policy_mx_refused_until_timestamp_seconds{{{D}}} - time()", "for"),
+    ], hide=("domain",),
+        overrides=[unit_override("refused until", "dateTimeAsIso"), unit_override("for", "s")],
+        desc="Senders holding an enforce policy served earlier that does not list this MX host refuse it until "
+             "that policy's last serving + max_age (P7, F10). Empty while every MX host is covered.",
+        runbooks=("MailTLSMtaStsCachedPolicyMxNotCovered",)), 24, 5))
     P.append(L.row("TLS-RPT"))
     P.append(L.place(stat("TLS-RPT record valid", f"mailtls_tlsrpt_record_valid{{{D}}}",
                           thresholds=steps(("red", None), ("green", 1)),

@@ -58,6 +58,7 @@ STS_PANELS = {
     ("mailtls-domain.json", "What senders may hold"),
     ("mailtls-domain.json", "Cached enforce policy expires"),
     ("mailtls-domain.json", "MX hosts and the cached enforce policies"),
+    ("mailtls-domain.json", "MX hosts an earlier cached enforce policy does not cover, refused until"),
 }
 
 # (dashboard file, panel title, refId) -> why no data is right here. Keep this short.
@@ -73,6 +74,10 @@ EXPECTED_EMPTY = {
     ("mailtls-domain.json", "MX hosts and the cached enforce policies", "A"):
         "only while an enforce policy served earlier can still be cached; the world serves one "
         "policy per domain (docs_metrics_world seeds such a history and sees the series)",
+    ("mailtls-domain.json", "MX hosts an earlier cached enforce policy does not cover, refused until", "A"):
+        "only for an MX host such an earlier cached enforce policy does not cover (as above)",
+    ("mailtls-domain.json", "MX hosts an earlier cached enforce policy does not cover, refused until", "B"):
+        "the same series as refId A",
 }
 
 DURATIONS = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h"}

@@ -317,7 +317,8 @@ fi
 expect_cache_status "$DOWN" downgraded "mailtls_mtasts_status{domain=\"$DOWN\",status=\"testing\"} == 1" "MTA-STS testing"
 check_enforce_expiry "$DOWN" "$t_down" "the downgrade"
 expiry6=$expiry
-dashboard_panels "$ROLL" "$STS" "What senders may hold" "Cached enforce policy expires" "MX hosts and the cached enforce policies"
+dashboard_panels "$ROLL" "$STS" "What senders may hold" "Cached enforce policy expires" "MX hosts and the cached enforce policies" \
+  "MX hosts an earlier cached enforce policy does not cover, refused until"
 # Halfway through: the alert's $value is the time left until the earlier policy expires (about
 # max_age / 2), not until the policy served now expires (about max_age).
 # alert_value <alertname> label=value...: the value of that firing alert in Prometheus
