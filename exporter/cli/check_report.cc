@@ -180,8 +180,16 @@ std::string format_check_text(const DomainReport& report, bool color, SystemTime
       for (const auto& [addr, m] : t.matches) any = any || m;
       out << "      " << static_cast<int>(t.record.usage) << " " << static_cast<int>(t.record.selector) << " "
           << static_cast<int>(t.record.matching_type) << " " << to_hex(t.record.data) << "  "
-          << (!t.usable ? s.warn("unusable: " + t.unusable_reason) : any ? s.good("matches") : s.warn("matches nothing presented"))
+          << (!t.usable ? s.warn("unusable: " + t.unusable_reason)
+              : any     ? s.good("matches")
+              : t.stale ? s.warn("stale: matches no chain presented at any address (an old key, or a next key not in use yet)")
+                        : s.warn("matches nothing presented"))
           << "\n";
+    }
+    if (!mx.stale_groups.empty()) {
+      std::string groups;
+      for (const auto& g : mx.stale_groups) groups += (groups.empty() ? "" : ", ") + dane::to_string(g);
+      out << "    " << s.warn("stale combinations (T11): " + groups) << s.dim(" (none of their records matches a chain presented now)") << "\n";
     }
     if (mx.mtasts_covered) out << "    MTA-STS mx pattern: " << (*mx.mtasts_covered ? s.good("covered") : s.bad("NOT covered")) << "\n";
     for (const auto& a : mx.addresses) {
@@ -291,8 +299,10 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
       for (const auto& t : mx.tlsa) {
         m["tlsa"].push_back({{"record", std::to_string(t.record.usage) + " " + std::to_string(t.record.selector) + " " +
                                             std::to_string(t.record.matching_type) + " " + to_hex(t.record.data)},
-                             {"usable", t.usable}, {"matches", t.matches}});
+                             {"usable", t.usable}, {"matches", t.matches}, {"stale", t.stale}});
       }
+      m["stale_groups"] = nlohmann::json::array();
+      for (const auto& g : mx.stale_groups) m["stale_groups"].push_back(dane::to_string(g));
       for (const auto& a : mx.addresses) {
         nlohmann::json aj = {{"address", a.address}, {"connect", a.connect_ok}, {"starttls_offered", a.starttls_offered},
                              {"starttls", a.starttls_ok}, {"tls_version", a.tls_version}, {"phases", a.phase_seconds},

@@ -1,6 +1,8 @@
 #include "exporter/exposition/domain_metrics.h"
 
+#include <algorithm>
 #include <array>
+#include <set>
 #include <variant>
 
 #include "exporter/exposition/lean_profile.h"
@@ -101,6 +103,29 @@ void rollover(MetricBuilder& m, const Labels& mxl, const domain::MxReport& mx) {
   }
 }
 
+// Staleness (F2, T11): records and (usage, selector, matching type) combinations of usable
+// records that match no chain presented at any address; all 0 when no chain was presented.
+void staleness(MetricBuilder& m, const Labels& mxl, const domain::MxReport& mx) {
+  m.gauge("mailtls_dane_tlsa_stale_records",
+          "Usable TLSA records that match no chain presented at any address (a past or a future key).",
+          mxl, static_cast<double>(std::count_if(mx.tlsa.begin(), mx.tlsa.end(), [](const auto& t) { return t.stale; })));
+  std::set<dane::TlsaGroup> groups;
+  for (const auto& t : mx.tlsa) {
+    if (t.usable) groups.insert({t.record.usage, t.record.selector, t.record.matching_type});
+  }
+  for (const auto& g : groups) {
+    Labels l = mxl;
+    l.emplace_back("usage", std::to_string(g.usage));
+    l.emplace_back("selector", std::to_string(g.selector));
+    l.emplace_back("matching_type", std::to_string(g.matching_type));
+    const bool stale = std::find(mx.stale_groups.begin(), mx.stale_groups.end(), g) != mx.stale_groups.end();
+    m.gauge("mailtls_dane_tlsa_group_stale",
+            "1 if no usable record of this usage, selector and matching type matches a chain "
+            "presented now, though another may (T11).",
+            l, b(stale));
+  }
+}
+
 void mx_hosts(MetricBuilder& m, const DomainReport& r) {
   for (const auto& mx : r.mx) {
     const Labels mxl{{"domain", r.domain}, {"mx", mx.host}};
@@ -124,6 +149,7 @@ void mx_hosts(MetricBuilder& m, const DomainReport& r) {
               "3 x x key published).",
               mxl, b(mx.rollover_ready));
       rollover(m, mxl, mx);
+      staleness(m, mxl, mx);
     }
     for (const auto& t : mx.tlsa) {
       for (const auto& [address, matched] : t.matches) {

@@ -5,6 +5,10 @@
 
 namespace mailtls::dane {
 
+std::string to_string(const TlsaGroup& g) {
+  return std::to_string(g.usage) + " " + std::to_string(g.selector) + " " + std::to_string(g.matching_type);
+}
+
 std::string_view to_string(RolloverReadiness r) {
   switch (r) {
     case RolloverReadiness::kNotApplicable: return "na";

@@ -127,6 +127,8 @@ struct TlsaGroup {
   bool operator==(const TlsaGroup&) const = default;
   auto operator<=>(const TlsaGroup&) const = default;
 };
+// "3 1 1": usage, selector and matching type in decimal, as a TLSA record begins.
+std::string to_string(const TlsaGroup& g);
 
 enum class RolloverReadiness {
   kNotApplicable,        // no usable records, or no chain presented anywhere

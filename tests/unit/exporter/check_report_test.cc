@@ -34,6 +34,31 @@ TEST(CheckReport, TextExplainsF1) {
   EXPECT_NE(text.find("DANE NO MATCH (tlsa-invalid)"), std::string::npos);
 }
 
+// F2/T11: a record matching no chain presented anywhere is marked stale, and a combination none
+// of whose records matches is listed, in the text and in the JSON.
+TEST(CheckReport, TextAndJsonShowStaleRecordsAndCombinations) {
+  auto r = sample_report("a.example");
+  domain::TlsaRecordReport old;
+  old.record = {2, 1, 1, std::vector<std::uint8_t>(32, 0xef)};
+  old.usable = true;
+  old.stale = true;
+  for (const auto& a : r.mx[0].addresses) old.matches[a.address] = false;
+  r.mx[0].tlsa.push_back(old);
+  r.mx[0].stale_groups = {{2, 1, 1}};
+  const auto text = format_check_text(r, false, std::chrono::system_clock::now());
+  EXPECT_NE(text.find("2 1 1 efef"), std::string::npos) << text;
+  EXPECT_NE(text.find("efef  stale: matches no chain presented at any address (an old key"), std::string::npos) << text;
+  EXPECT_NE(text.find("stale combinations (T11): 2 1 1"), std::string::npos) << text;
+  EXPECT_EQ(format_check_text(sample_report("a.example"), false, std::chrono::system_clock::now()).find("stale"),
+            std::string::npos);
+  const auto j = nlohmann::json::parse(format_check_json({r}, {}));
+  const auto& mx = j["domains"][0]["mx"][0];
+  ASSERT_EQ(mx["tlsa"].size(), 2u);
+  EXPECT_EQ(mx["tlsa"][0]["stale"], false);
+  EXPECT_EQ(mx["tlsa"][1]["stale"], true);
+  EXPECT_EQ(mx["stale_groups"], nlohmann::json::array({"2 1 1"}));
+}
+
 const domain::ResolverSelfTestState kValidating{domain::ResolverValidation::kValidating,
                                                 "signed.test A: secure data"};
 const domain::ResolverSelfTestState kNotValidating{

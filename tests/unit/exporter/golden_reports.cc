@@ -114,6 +114,7 @@ DomainReport dane_good(const std::string& name = "dane-good.example") {
   mx.rollover_reason = dane::RolloverReadiness::kNextKeyPublished;
   mx.addresses = {tls_address("127.0.2.1", mx.host)};
   dane_matches(mx);
+  mx.tlsa[1].stale = true;  // the next key: no chain presented matches it (yet)
   mx.mtasts_covered = true;
   r.mx = {mx};
   r.dane_status = dane::DaneStatus::kValid;
@@ -141,6 +142,8 @@ DomainReport dane_broken() {
   a.dane_result_type = "tlsa-invalid";
   mx.addresses = {a};
   mx.tlsa[0].matches[a.address] = false;
+  mx.tlsa[0].stale = true;  // the old key's record
+  mx.stale_groups = {{3, 1, 1}};
   r.mx = {mx};
   r.dane_status = dane::DaneStatus::kBroken;
   r.mtasts.checked = true;  // no _mta-sts record

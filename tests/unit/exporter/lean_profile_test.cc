@@ -8,6 +8,8 @@
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -62,6 +64,47 @@ bool has_zero_state(const std::vector<prometheus::MetricFamily>& families) {
     }
   }
   return false;
+}
+
+// The value of the series of `family` whose labels include all of `labels`; empty when none.
+std::optional<double> value_of(const std::vector<prometheus::MetricFamily>& families, const std::string& family,
+                               const std::map<std::string, std::string>& labels) {
+  for (const auto& f : families) {
+    if (f.name != family) continue;
+    for (const auto& m : f.metric) {
+      std::size_t found = 0;
+      for (const auto& l : m.label) found += labels.count(l.name) && labels.at(l.name) == l.value;
+      if (found == labels.size()) return m.gauge.value;
+    }
+  }
+  return std::nullopt;
+}
+
+// F2/T11: stale records and combinations in the full profile; in the lean profile only while
+// something is wrong (one stale record may be a pre-published next key; two are wrong).
+TEST(LeanProfile, StaleRecordsAndCombinationsAreDetail) {
+  auto r = golden_healthy_single_mx_report();
+  r.mx[0].tlsa[1].stale = true;  // the next key
+  const std::string mx = r.mx[0].host;
+  auto full = domain_metrics(r, MetricsProfile::kFull);
+  EXPECT_EQ(value_of(full, "mailtls_dane_tlsa_stale_records", {{"mx", mx}}), 1);
+  EXPECT_EQ(value_of(full, "mailtls_dane_tlsa_group_stale", {{"mx", mx}, {"usage", "3"}, {"selector", "1"}, {"matching_type", "1"}}), 0);
+  ASSERT_FALSE(needs_detail(r));
+  EXPECT_FALSE(names(domain_metrics(r, MetricsProfile::kLean)).count("mailtls_dane_tlsa_stale_records"));
+
+  // An old DANE-TA record left behind: a second stale record, and a combination of its own.
+  auto old = r.mx[0].tlsa[1];  // as the next key: usable, stale, matching at no address
+  old.record.usage = 2;
+  r.mx[0].tlsa.push_back(old);
+  r.mx[0].tlsa_usable = 3;
+  r.mx[0].stale_groups = {{2, 1, 1}};
+  ASSERT_TRUE(needs_detail(r));
+  for (const auto profile : {MetricsProfile::kFull, MetricsProfile::kLean}) {
+    const auto families = domain_metrics(r, profile);
+    EXPECT_EQ(value_of(families, "mailtls_dane_tlsa_stale_records", {{"mx", mx}}), 2);
+    EXPECT_EQ(value_of(families, "mailtls_dane_tlsa_group_stale", {{"mx", mx}, {"usage", "2"}, {"selector", "1"}, {"matching_type", "1"}}), 1);
+    EXPECT_EQ(value_of(families, "mailtls_dane_tlsa_group_stale", {{"mx", mx}, {"usage", "3"}, {"selector", "1"}, {"matching_type", "1"}}), 0);
+  }
 }
 
 // Issue 19: at most 20 series for a healthy domain with one MX host (one IPv4, one IPv6
