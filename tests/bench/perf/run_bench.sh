@@ -132,6 +132,8 @@ cpu_seconds() {  # pid -> utime+stime in seconds (fields 14, 15 of /proc/pid/sta
   awk -v t="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"
 }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# Peak and current RSS (kB), anonymous and file-backed, and threads of a process.
+mem_line() { awk '/^(VmHWM|VmRSS|RssAnon|RssFile|Threads):/ {printf "%s %s ", $1, $2}' "/proc/$1/status"; }
 # --perf: sample the exporter (pid) until perf_stop; the report's top entries go to NAME.txt.
 PERF_PID=""
 perf_start() {  # pid name
@@ -406,6 +408,7 @@ for n in $SIZES; do
   fi
   echo "${hwm_ex:-$(hwm_kb "$EX_PID")}" >"$DIR/ex/hwm-$n.txt"
   echo "$(hwm_kb "$BB_PID")" >"$DIR/bb/hwm-$n.txt"
+  say "N=$n memory at the end (kB): exporter $(mem_line "$EX_PID"); blackbox $(mem_line "$BB_PID")"
   stop_pid "$EX_PID"
   stop_pid "$BB_PID"
 done
