@@ -23,6 +23,8 @@
 #                        no metrics section, so an exporter older than the option runs too)
 #     --key-type-recheck D  smtp.key_type_recheck_interval of the exporter (e.g. 0: the
 #                        key-type-limited handshake at every probe; not given: the default)
+#     --no-sharing       smtp.share_observations: false (each probe opens its own sessions and
+#                        the observation cache holds nothing)
 #     --perf             perf-record (cpu-clock, call graphs) the exporter during one extra,
 #                        unmeasured side-by-side round per size and during each quiet scale
 #                        round; the top entries go to <dir>/prof/perf-*.txt
@@ -47,6 +49,7 @@ SCRAPE_GZIP=0
 PERF=0
 METRICS_PROFILE=""
 KEY_TYPE_RECHECK=""
+SHARING=""
 QUIET=1
 
 while (($#)); do
@@ -65,6 +68,7 @@ while (($#)); do
     --perf) PERF=1; shift ;;
     --metrics-profile) METRICS_PROFILE=$2; shift 2 ;;
     --key-type-recheck) KEY_TYPE_RECHECK=$2; shift 2 ;;
+    --no-sharing) SHARING=false; shift ;;
     --no-quiet) QUIET=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -281,6 +285,7 @@ smtp:
   port: 25
   probe_special_addresses: true
 $([[ -n $KEY_TYPE_RECHECK ]] && printf '  key_type_recheck_interval: %s' "$KEY_TYPE_RECHECK")
+$([[ -n $SHARING ]] && printf '  share_observations: %s' "$SHARING")
 tls:
   ca_files: ["$PKI/ca.pem"]
 $([[ -n $METRICS_PROFILE ]] && printf 'metrics:\n  profile: %s' "$METRICS_PROFILE")
@@ -346,7 +351,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 say "machine: nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -r)"
 say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE] metrics.profile=${METRICS_PROFILE:-default} key_type_recheck=${KEY_TYPE_RECHECK:-default}"
+say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE] metrics.profile=${METRICS_PROFILE:-default} key_type_recheck=${KEY_TYPE_RECHECK:-default} share_observations=${SHARING:-default}"
 
 # A sample probe of each kind, so a broken setup is seen before anything is measured.
 start_exporter "$DIR/ex/adhoc.yaml" "$EX_LISTEN" "$DIR/ex/storage" "$DIR/ex/exporter.log"
