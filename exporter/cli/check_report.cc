@@ -202,6 +202,9 @@ std::string format_check_text(const DomainReport& report, bool color, SystemTime
         out << ", " << k.key_type << " " << (k.dane_match ? s.good("match") : s.bad("NO MATCH (" + k.dane_result_type + ")"));
       }
       if (a.other_key_type_offer == "not_offered") out << ", " << a.key_type << " only";
+      if (a.other_key_type_checked_earlier) {
+        out << " (other key type as checked " << date(*a.other_key_type_checked_earlier) << ")";
+      }
       if (a.pkix_valid) out << ", WebPKI " << (*a.pkix_valid ? s.good("valid") : s.warn("invalid (" + a.pkix_result_type + ")"));
       out << "\n";
       if (!a.failure.empty()) out << "      " << s.bad(a.failure) << "\n";
@@ -311,6 +314,7 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
         if (a.pkix_valid) aj["pkix_valid"] = *a.pkix_valid;
         if (!a.key_type.empty()) aj["key_type"] = a.key_type;
         if (!a.other_key_type_offer.empty()) aj["other_key_type"] = a.other_key_type_offer;
+        if (a.other_key_type_checked_earlier) aj["other_key_type_checked"] = ts(*a.other_key_type_checked_earlier);
         for (const auto& k : a.key_types) {
           aj["key_types"].push_back({{"key_type", k.key_type}, {"dane_match", k.dane_match},
                                      {"dane_result_type", k.dane_result_type}, {"spki_sha256", k.spki_sha256}});

@@ -78,6 +78,14 @@ class Reader {
     }
     fail(n, key, "must be a whole number");
   }
+  // A duration that may be 0 ("0" or "0s"), for options where 0 means "never kept".
+  Millis duration_or_zero(const YAML::Node& n, const std::string& key) const {
+    if (n.IsScalar() && n.Scalar() == "0") return Millis{0};
+    if (n.IsScalar()) {
+      if (auto d = parse_duration(n.Scalar())) return *d;
+    }
+    fail(n, key, "must be 0 or a positive duration such as 30s, 5m or 1h30m");
+  }
   Millis duration(const YAML::Node& n, const std::string& key) const {
     if (n.IsScalar()) {
       if (auto d = parse_duration(n.Scalar()); d && d->count() > 0) return *d;
@@ -231,7 +239,9 @@ Config read_config(const Reader& r, const YAML::Node& root) {
   if (root["resolver"]) read_resolver(r, root["resolver"], c.resolver);
   if (const auto& s = root["smtp"]) {
     r.expect_map(s, "smtp", {"ehlo_name", "port", "probe_special_addresses", "share_observations",
-                             "max_sessions_per_address", "min_session_gap"});
+                             "max_sessions_per_address", "min_session_gap",
+                             "key_type_recheck_interval"});
+    if (s["key_type_recheck_interval"]) c.smtp.key_type_recheck_interval = r.duration_or_zero(s["key_type_recheck_interval"], "smtp.key_type_recheck_interval");
     if (s["max_sessions_per_address"]) c.smtp.max_sessions_per_address = static_cast<int>(r.integer(s["max_sessions_per_address"], "smtp.max_sessions_per_address", 1, 1000));
     if (s["min_session_gap"]) c.smtp.min_session_gap = r.duration(s["min_session_gap"], "smtp.min_session_gap");
     if (s["share_observations"]) c.smtp.share_observations = r.boolean(s["share_observations"], "smtp.share_observations");

@@ -41,6 +41,11 @@ struct SmtpConfig {
   // the least time between the starts of two sessions.
   int max_sessions_per_address = 2;
   Millis min_session_gap{100};
+  // How long the answer of the handshake limited to the other key type (T14: does the server
+  // also have an RSA or ECDSA certificate, and which chain) is reused at an endpoint while its
+  // first handshake presents the same chain (probes/smtp/key_type_answers.h); 0: asked at every
+  // probe.
+  Millis key_type_recheck_interval{std::chrono::hours(1)};
 };
 
 struct TlsConfig {

@@ -197,6 +197,13 @@ void mx_hosts(MetricBuilder& m, const DomainReport& r) {
                 "1 if this key type's chain at this address matches a usable TLSA record.", kl,
                 b(k.dane_match));
       }
+      if (!a.other_key_type_offer.empty()) {
+        m.gauge("mailtls_dane_key_type_checked_timestamp_seconds",
+                "When the handshake limited to the other key type was made: at an earlier probe "
+                "whose answer is kept (smtp.key_type_recheck_interval, while the first handshake "
+                "shows the same chain), else this probe's end. Unix time.",
+                l, to_unix_seconds(a.other_key_type_checked_earlier.value_or(r.finished)));
+      }
       certificate(m, l, a);
     }
   }

@@ -16,6 +16,7 @@
 #include "probes/domain/resolver_outage.h"
 #include "probes/mtasts/policy_fetcher.h"
 #include "probes/smtp/connector.h"
+#include "probes/smtp/key_type_answers.h"
 #include "probes/smtp/starttls_probe.h"
 #include "probes/tls/webpki_verifier.h"
 
@@ -42,7 +43,8 @@ class RealDomainProber final : public DomainProber {
         fetcher_(std::move(fetcher)),
         starttls_(make_settings(config_), connector_),
         sessions_(sessions ? std::move(sessions) : std::make_shared<smtp::SmtpSessionCounter>()),
-        observations_(sessions_, make_politeness(config_)) {}
+        observations_(sessions_, make_politeness(config_)),
+        key_type_answers_(config_.smtp.key_type_recheck_interval) {}
 
   domain::Judgement probe(const DomainConfig& d, const domain::DomainHistory& history) override {
     refresh_self_test();
@@ -56,7 +58,7 @@ class RealDomainProber final : public DomainProber {
     // Without sharing every address is probed anew (max age 0), and still counted.
     s.observation_max_age = config_.smtp.share_observations ? d.interval : Millis{0};
     domain::DomainProbeSeams seams{*resolver_, starttls_, *webpki_, *fetcher_, clock_,
-                                   &observations_};
+                                   &observations_, &key_type_answers_};
     const auto observation = domain::observe_domain(d.name, s, seams);
     // A verdict published before the first self-test ends could be a wrong trust anchor's
     // "bogus" (right after start or a reload): wait for it, as long as it may take at most.
@@ -188,6 +190,7 @@ class RealDomainProber final : public DomainProber {
   smtp::StarttlsProber starttls_;
   std::shared_ptr<smtp::SmtpSessionCounter> sessions_;
   smtp::StarttlsObservationCache observations_;
+  smtp::KeyTypeAnswers key_type_answers_;  // kept per prober: a reload starts with none
   SystemClock clock_;
   std::atomic<bool> validating_{false};
   std::atomic<bool> tested_{false};  // a self-test has finished

@@ -19,7 +19,9 @@ enum class FirstSelfTest { kWait, kInBackground };
 // Runs the resolver's DNSSEC self-test once at creation and again every 10 minutes. Until the
 // first one has finished, resolver_validating() is empty and probes note it in their log.
 // With smtp.share_observations, domains share STARTTLS observations through a cache of the
-// prober's own (emptied by a reload, which builds a new prober). `sessions` counts the SMTP
+// prober's own (emptied by a reload, which builds a new prober), and the answers of the
+// key-type-limited handshakes are kept for smtp.key_type_recheck_interval, likewise per prober.
+// `sessions` counts the SMTP
 // sessions opened and the observations reused; the server passes the same one to every prober
 // it builds, so the counts survive reloads (null: a counter of the prober's own).
 std::shared_ptr<DomainProber> make_real_domain_prober(

@@ -29,6 +29,10 @@ struct AddressObservation {
   // The handshake limited to the key type the first did not present (T14), where asked: DANE
   // applies with usable records and the first handshake got an ECDSA or RSA leaf.
   std::optional<smtp::StarttlsResult> other_key_type;
+  // When that answer comes from an earlier probe (kept for smtp.key_type_recheck_interval while
+  // the first handshake presents the same chain, key_type_answers.h): the time it was made.
+  // Empty when it was asked at this probe.
+  std::optional<SystemTime> other_key_type_checked_earlier;
 };
 
 struct MxHostObservation {

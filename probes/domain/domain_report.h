@@ -87,6 +87,9 @@ struct AddressReport {
   // usable TLSA records, or no first handshake).
   std::string key_type;
   std::string other_key_type_offer;
+  // When that answer was kept from an earlier probe (smtp.key_type_recheck_interval): the time
+  // it was made. Empty when asked at this probe or not asked.
+  std::optional<SystemTime> other_key_type_checked_earlier;
   struct KeyTypeMatch {
     std::string key_type;  // "ecdsa" | "rsa"
     bool dane_match = false;

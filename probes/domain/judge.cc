@@ -54,6 +54,7 @@ AddressReport address_report(const AddressObservation& o, const std::string& mx_
   if (o.other_key_type && o.other_key_type->key_type_limit) {
     a.other_key_type_offer =
         std::string(smtp::to_string(smtp::key_type_offer(*o.other_key_type, *o.other_key_type->key_type_limit)));
+    a.other_key_type_checked_earlier = o.other_key_type_checked_earlier;
   }
   return a;
 }
@@ -103,7 +104,8 @@ void log_observations(DomainReport& r, const DomainObservation& o) {
       const auto& k = *a.other_key_type;
       r.log.push_back(h.mx.host + " " + a.address.ip + ": " + std::string(tls::to_string(*k.key_type_limit)) +
                       " certificate " + std::string(smtp::to_string(smtp::key_type_offer(k, *k.key_type_limit))) +
-                      (k.ok() ? "" : " (" + k.message + ")"));
+                      (k.ok() ? "" : " (" + k.message + ")") +
+                      (a.other_key_type_checked_earlier ? ", kept from an earlier probe" : ""));
     }
   }
 }

@@ -5,6 +5,7 @@
 #include "probes/base/special_address.h"
 #include "probes/dns/dns_name.h"
 #include "probes/smtp/address_fanout.h"
+#include "probes/smtp/key_type_answers.h"
 #include "probes/smtp/other_key_type_probe.h"
 
 namespace mailtls::domain {
@@ -34,6 +35,12 @@ struct Probed {
   AddressObservation* address;
   smtp::StarttlsTarget target;
 };
+
+// Where a key-type-limited answer is kept: the endpoint and the key type asked.
+smtp::ObservationKey limited_key(const smtp::StarttlsTarget& t, const DomainProbeSeams& seams) {
+  return {t.ip, seams.starttls.settings().port, t.sni_name,
+          t.only ? std::string(tls::to_string(*t.only)) : std::string()};
+}
 
 }  // namespace
 
@@ -118,15 +125,33 @@ DomainObservation observe_domain(const std::string& domain, const DomainProbeSet
       for (auto& a : h.addresses) {
         if (a.skipped_special_purpose) continue;
         const auto ask = smtp::other_key_type_to_ask(a.starttls);
-        if (ask) second.push_back({&a, {a.address.ip, sni, *ask}});
+        if (!ask) continue;
+        // An answer kept from an earlier probe, while the first handshake shows the same chain
+        // (key_type_answers.h).
+        const smtp::StarttlsTarget target{a.address.ip, sni, *ask};
+        auto kept = seams.key_type_answers
+                        ? seams.key_type_answers->find(limited_key(target, seams), a.starttls, now)
+                        : std::nullopt;
+        if (kept) {
+          a.other_key_type = std::move(kept->limited);
+          a.other_key_type_checked_earlier = kept->checked_at;
+        } else {
+          second.push_back({&a, target});
+        }
       }
     }
     std::vector<smtp::StarttlsTarget> limited_targets;
     for (const auto& p : second) limited_targets.push_back(p.target);
     auto limited = smtp::probe_addresses(seams.starttls, limited_targets, deadline,
                                          smtp::kDefaultMaxParallelProbes, sharing);
+    const SystemTime checked = seams.clock.now();
     for (size_t k = 0; k < limited.size() && k < second.size(); ++k) {
-      second[k].address->other_key_type = std::move(limited[k]);
+      auto& a = *second[k].address;
+      if (seams.key_type_answers) {
+        seams.key_type_answers->keep(limited_key(second[k].target, seams), a.starttls, limited[k],
+                                     checked);
+      }
+      a.other_key_type = std::move(limited[k]);
     }
   }
 

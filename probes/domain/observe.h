@@ -16,6 +16,7 @@
 #include "probes/dns/resolver.h"
 #include "probes/domain/domain_observation.h"
 #include "probes/mtasts/policy_fetcher.h"
+#include "probes/smtp/key_type_answers.h"
 #include "probes/smtp/observation_cache.h"
 #include "probes/smtp/starttls_probe.h"
 #include "probes/tls/webpki_verifier.h"
@@ -44,6 +45,9 @@ struct DomainProbeSeams {
   const Clock& clock;
   // Observations shared with other domains' probes (observation_cache.h); null: none shared.
   smtp::StarttlsObservationCache* observations = nullptr;
+  // Answers of the key-type-limited handshakes (T14) kept between probes (key_type_answers.h);
+  // null: asked at every probe.
+  smtp::KeyTypeAnswers* key_type_answers = nullptr;
 };
 
 DomainObservation observe_domain(const std::string& domain, const DomainProbeSettings& settings,

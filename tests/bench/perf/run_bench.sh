@@ -21,6 +21,10 @@
 #     --no-quiet         skip the second ("quiet") scale round and the scrapes of its end state
 #     --metrics-profile P  metrics.profile of the exporter (full or lean; not given: the config has
 #                        no metrics section, so an exporter older than the option runs too)
+#     --key-type-recheck D  smtp.key_type_recheck_interval of the exporter (e.g. 0: the
+#                        key-type-limited handshake at every probe; not given: the default)
+#     --no-sharing       smtp.share_observations: false (each probe opens its own sessions and
+#                        the observation cache holds nothing)
 #     --perf             perf-record (cpu-clock, call graphs) the exporter during one extra,
 #                        unmeasured side-by-side round per size and during each quiet scale
 #                        round; the top entries go to <dir>/prof/perf-*.txt
@@ -44,6 +48,8 @@ LISTENERS=""
 SCRAPE_GZIP=0
 PERF=0
 METRICS_PROFILE=""
+KEY_TYPE_RECHECK=""
+SHARING=""
 QUIET=1
 
 while (($#)); do
@@ -61,6 +67,8 @@ while (($#)); do
     --scrape-gzip) SCRAPE_GZIP=1; shift ;;
     --perf) PERF=1; shift ;;
     --metrics-profile) METRICS_PROFILE=$2; shift 2 ;;
+    --key-type-recheck) KEY_TYPE_RECHECK=$2; shift 2 ;;
+    --no-sharing) SHARING=false; shift ;;
     --no-quiet) QUIET=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -128,6 +136,8 @@ cpu_seconds() {  # pid -> utime+stime in seconds (fields 14, 15 of /proc/pid/sta
   awk -v t="$CLK_TCK" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$1/stat"
 }
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# Peak and current RSS (kB), anonymous and file-backed, and threads of a process.
+mem_line() { awk '/^(VmHWM|VmRSS|RssAnon|RssFile|Threads):/ {printf "%s %s ", $1, $2}' "/proc/$1/status"; }
 # --perf: sample the exporter (pid) until perf_stop; the report's top entries go to NAME.txt.
 PERF_PID=""
 perf_start() {  # pid name
@@ -274,6 +284,8 @@ smtp:
   ehlo_name: probe.bench.test
   port: 25
   probe_special_addresses: true
+$([[ -n $KEY_TYPE_RECHECK ]] && printf '  key_type_recheck_interval: %s' "$KEY_TYPE_RECHECK")
+$([[ -n $SHARING ]] && printf '  share_observations: %s' "$SHARING")
 tls:
   ca_files: ["$PKI/ca.pem"]
 $([[ -n $METRICS_PROFILE ]] && printf 'metrics:\n  profile: %s' "$METRICS_PROFILE")
@@ -339,7 +351,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 say "machine: nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -r)"
 say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE] metrics.profile=${METRICS_PROFILE:-default}"
+say "settings: sizes=[$SIZES] rounds=$ROUNDS concurrency=$CONC ttl=${TTL}s scale=[$SCALE] metrics.profile=${METRICS_PROFILE:-default} key_type_recheck=${KEY_TYPE_RECHECK:-default} share_observations=${SHARING:-default}"
 
 # A sample probe of each kind, so a broken setup is seen before anything is measured.
 start_exporter "$DIR/ex/adhoc.yaml" "$EX_LISTEN" "$DIR/ex/storage" "$DIR/ex/exporter.log"
@@ -401,6 +413,7 @@ for n in $SIZES; do
   fi
   echo "${hwm_ex:-$(hwm_kb "$EX_PID")}" >"$DIR/ex/hwm-$n.txt"
   echo "$(hwm_kb "$BB_PID")" >"$DIR/bb/hwm-$n.txt"
+  say "N=$n memory at the end (kB): exporter $(mem_line "$EX_PID"); blackbox $(mem_line "$BB_PID")"
   stop_pid "$EX_PID"
   stop_pid "$BB_PID"
 done

@@ -1,7 +1,9 @@
 // Domains that lead to the same endpoint share one STARTTLS observation (issue 19): counted at
 // the SMTP server, two domains with the same MX host cause one session, and a domain whose MX
 // host has another name (another SNI name) at the same address gets its own. What stays per
-// domain (the WebPKI name check) is still made per domain from the shared chain.
+// domain (the WebPKI name check) is still made per domain from the shared chain. The answer of
+// the handshake limited to the other key type (T14) is also kept across probes, for
+// smtp.key_type_recheck_interval and while the first handshake shows the same chain.
 
 #include <gtest/gtest.h>
 
@@ -50,7 +52,8 @@ class SharedObservationTest : public ::testing::Test {
   DomainReport probe(const std::string& domain, const SmtpTestServer& server,
                      smtp::StarttlsObservationCache* cache,
                      std::chrono::milliseconds max_age = std::chrono::hours(1),
-                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                     smtp::KeyTypeAnswers* key_type_answers = nullptr) {
     smtp::StarttlsSettings smtp;
     smtp.port = server.port();
     smtp::StarttlsProber prober(smtp, connector_);
@@ -61,8 +64,9 @@ class SharedObservationTest : public ::testing::Test {
     s.check_mtasts = false;
     s.check_tlsrpt = false;
     s.observation_max_age = max_age;
-    return testing::observe_and_judge(domain, s,
-                        DomainProbeSeams{resolver_, prober, *webpki_, fetcher_, clock_, cache});
+    return testing::observe_and_judge(
+        domain, s,
+        DomainProbeSeams{resolver_, prober, *webpki_, fetcher_, clock_, cache, key_type_answers});
   }
 
   // hosted-1.example, then hosted-2.example, sharing one cache with a session counter.
@@ -96,8 +100,18 @@ class SharedObservationTest : public ::testing::Test {
 
   FakeResolver resolver_;
   FakePolicyFetcher fetcher_{FakePolicyFetcher::served("")};
+  // Wall-clock time that moves only when a test says so (the certificates are valid around now).
+  class SettableClock final : public Clock {
+   public:
+    SystemTime now() const override { return now_; }
+    void advance(std::chrono::minutes d) { now_ += d; }
+
+   private:
+    SystemTime now_ = std::chrono::system_clock::now();
+  };
+
   smtp::TcpConnector connector_;
-  SystemClock clock_;
+  SettableClock clock_;
   std::unique_ptr<testing::TestCert> ca_;
   std::unique_ptr<testing::TestCert> leaf_;
   std::shared_ptr<const tls::WebPkiVerifier> webpki_;
@@ -206,6 +220,93 @@ TEST_F(SharedObservationTest, TwoDomainsSharingADualKeyMxCauseOneLimitedHandshak
     EXPECT_EQ(a.key_type, "ecdsa") << r->domain;
     EXPECT_EQ(a.other_key_type_offer, "offered") << r->domain;
   }
+}
+
+// The answer of the handshake limited to the other key type (T14) is kept between probes
+// (smtp.key_type_recheck_interval): a single-certificate DANE MX is asked once per interval, not
+// at every probe, while the first handshake stays fresh at every probe.
+class KeyTypeRecheckTest : public SharedObservationTest {
+ protected:
+  // hosted-1.example with a usable (non-matching) TLSA RRset, so the other key type is asked.
+  void publish_tlsa(const SmtpTestServer& server) {
+    resolver_.set("_" + std::to_string(server.port()) + "._tcp.mx.provider.example", dns::RrType::kTlsa,
+                  {dns::encode_tlsa({3, 1, 1, std::vector<std::uint8_t>(32, 0xab)})});
+  }
+  // A probe without sharing between domains (each probe opens its own first session).
+  DomainReport probe_keeping(const SmtpTestServer& server, smtp::KeyTypeAnswers& answers) {
+    return probe("hosted-1.example", server, nullptr, std::chrono::milliseconds(0),
+                 std::chrono::seconds(10), &answers);
+  }
+};
+
+TEST_F(KeyTypeRecheckTest, ReusedWithinTheIntervalAndAskedAgainAfterIt) {
+  SmtpTestServer server(script());
+  publish_tlsa(server);
+  smtp::KeyTypeAnswers answers(std::chrono::hours(1));
+  const SystemTime asked = clock_.now();
+  const auto first = probe_keeping(server, answers);
+  EXPECT_EQ(server.connections_accepted(), 2);  // unrestricted, then limited to RSA
+  EXPECT_EQ(only_address(first).other_key_type_offer, "not_offered");
+  EXPECT_FALSE(only_address(first).other_key_type_checked_earlier);
+
+  clock_.advance(std::chrono::minutes(59));
+  const auto second = probe_keeping(server, answers);
+  EXPECT_EQ(server.connections_accepted(), 3);  // only the unrestricted handshake
+  EXPECT_EQ(only_address(second).other_key_type_offer, "not_offered");
+  EXPECT_EQ(only_address(second).other_key_type_checked_earlier, std::optional<SystemTime>(asked));
+  EXPECT_EQ(only_address(second).key_type, "ecdsa");
+
+  clock_.advance(std::chrono::minutes(2));
+  const auto third = probe_keeping(server, answers);
+  EXPECT_EQ(server.connections_accepted(), 5);
+  EXPECT_EQ(only_address(third).other_key_type_offer, "not_offered");
+  EXPECT_FALSE(only_address(third).other_key_type_checked_earlier);
+}
+
+TEST_F(KeyTypeRecheckTest, AskedAgainAtOnceWhenTheFirstHandshakeShowsAnotherChain) {
+  SmtpTestServer server(script());
+  publish_tlsa(server);
+  smtp::KeyTypeAnswers answers(std::chrono::hours(1));
+  // An answer made beside another leaf than the server presents now (a renewed certificate).
+  const testing::TestCert old_leaf = testing::make_test_leaf(
+      {.common_name = "mx.provider.example", .dns_names = {"mx.provider.example"}, .serial = 9}, *ca_);
+  smtp::StarttlsResult old_first;
+  old_first.chain = tls::X509Chain::parse({old_leaf.der(), ca_->der()});
+  smtp::StarttlsResult old_refusal;
+  old_refusal.key_type_limit = tls::HandshakeKeyType::kRsa;
+  old_refusal.failure = smtp::StarttlsFailure::kKeyTypeNotOffered;
+  answers.keep({"127.0.0.1", server.port(), "mx.provider.example", "rsa"}, old_first, old_refusal,
+               clock_.now());
+  ASSERT_EQ(answers.size(), 1u);
+
+  const auto r = probe_keeping(server, answers);
+  EXPECT_EQ(server.connections_accepted(), 2);
+  EXPECT_FALSE(only_address(r).other_key_type_checked_earlier);
+  // Kept now beside the chain presented, and reused by the next probe.
+  probe_keeping(server, answers);
+  EXPECT_EQ(server.connections_accepted(), 3);
+}
+
+TEST_F(KeyTypeRecheckTest, AReloadStartsWithoutKeptAnswers) {
+  SmtpTestServer server(script());
+  publish_tlsa(server);
+  smtp::KeyTypeAnswers before_reload(std::chrono::hours(1));
+  probe_keeping(server, before_reload);
+  EXPECT_EQ(server.connections_accepted(), 2);
+  // A reload builds a new prober, and with it new answers (real_domain_prober.cc).
+  smtp::KeyTypeAnswers after_reload(std::chrono::hours(1));
+  const auto r = probe_keeping(server, after_reload);
+  EXPECT_EQ(server.connections_accepted(), 4);
+  EXPECT_FALSE(only_address(r).other_key_type_checked_earlier);
+}
+
+TEST_F(KeyTypeRecheckTest, IntervalZeroAsksAtEveryProbe) {
+  SmtpTestServer server(script());
+  publish_tlsa(server);
+  smtp::KeyTypeAnswers answers(std::chrono::milliseconds(0));
+  probe_keeping(server, answers);
+  probe_keeping(server, answers);
+  EXPECT_EQ(server.connections_accepted(), 4);
 }
 
 }  // namespace

@@ -59,6 +59,24 @@ TEST(CheckReport, TextAndJsonShowStaleRecordsAndCombinations) {
   EXPECT_EQ(mx["stale_groups"], nlohmann::json::array({"2 1 1"}));
 }
 
+// A key-type answer kept from an earlier probe (smtp.key_type_recheck_interval) says when it was
+// made, in the text and the JSON; one asked at this probe says nothing more.
+TEST(CheckReport, AKeptKeyTypeAnswerSaysWhenItWasMade) {
+  auto r = sample_report("a.example");
+  auto& a = r.mx[0].addresses[0];
+  a.key_type = "ecdsa";
+  a.other_key_type_offer = "not_offered";
+  const auto now = std::chrono::system_clock::now();
+  const auto fresh = format_check_text(r, false, now);
+  EXPECT_NE(fresh.find(", ecdsa only"), std::string::npos) << fresh;
+  EXPECT_EQ(fresh.find("other key type as checked"), std::string::npos) << fresh;
+  a.other_key_type_checked_earlier = SystemTime(std::chrono::seconds(1'800'000'000));  // 2027-01-15 08:00 UTC
+  const auto kept = format_check_text(r, false, now);
+  EXPECT_NE(kept.find(", ecdsa only (other key type as checked 2027-01-15 08:00 UTC)"), std::string::npos) << kept;
+  const auto j = nlohmann::json::parse(format_check_json({r}, {}));
+  EXPECT_EQ(j["domains"][0]["mx"][0]["addresses"][0]["other_key_type_checked"], 1'800'000'000.0);
+}
+
 const domain::ResolverSelfTestState kValidating{domain::ResolverValidation::kValidating,
                                                 "signed.test A: secure data"};
 const domain::ResolverSelfTestState kNotValidating{

@@ -26,6 +26,22 @@ TEST(Config, ExampleConfigLoads) {
   EXPECT_EQ(c.resolver.root_trust_anchor_file, "/usr/share/dns/root.key");
   EXPECT_FALSE(c.tlsrpt_receiver.enabled);
   EXPECT_EQ(c.metrics.profile, MetricsProfile::kFull);
+  EXPECT_EQ(c.smtp.key_type_recheck_interval, std::chrono::hours(1));
+}
+
+TEST(Config, KeyTypeRecheckInterval) {
+  EXPECT_EQ(load_config_text("", "empty.yml")->smtp.key_type_recheck_interval, std::chrono::hours(1));
+  for (const std::string zero : {"0", "0s"}) {
+    auto r = load_config_text("smtp:\n  key_type_recheck_interval: " + zero + "\n", "zero.yml");
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ(r->smtp.key_type_recheck_interval, std::chrono::milliseconds(0)) << zero;
+  }
+  auto r = load_config_text("smtp:\n  key_type_recheck_interval: 15m\n", "15m.yml");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->smtp.key_type_recheck_interval, std::chrono::minutes(15));
+  auto bad = load_config_text("smtp:\n  key_type_recheck_interval: -1h\n", "bad.yml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("smtp.key_type_recheck_interval"), std::string::npos) << bad.error();
 }
 
 TEST(Config, MetricsProfile) {
