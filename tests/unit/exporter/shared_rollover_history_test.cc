@@ -128,10 +128,7 @@ TEST(SharedRolloverHistory, TheEntryGoesWithTheLastDomainThatHasTheMxHost) {
 // (tests/data/state/state-v1.json) move to the MX host's entry with their first-seen times; two
 // domains' copies of one MX host's history merge to the earliest times.
 TEST(SharedRolloverHistory, OlderStateFilesMigrateWithoutLosingFirstSeen) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / ("mailtls-shared-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(std::filesystem::path(MAILTLS_SOURCE_DIR) / "tests/data/state/state-v1.json",
-                             dir / "state.json", std::filesystem::copy_options::overwrite_existing);
+  const auto dir = mailtls::testing::state_v1_dir("mailtls-shared");
   std::string warning;
   auto state = StateStore::open(dir.string(), &warning);
   ASSERT_TRUE(warning.empty()) << warning;
