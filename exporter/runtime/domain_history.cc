@@ -192,10 +192,7 @@ void store_domain_history(StateStore& state, const std::string& domain,
   std::set<std::string> had;
   for (const auto& [key, entry] : stored.items()) had.insert(key.substr(prefix.size()));
   const auto own = state.entries_with_prefix(kRolloverSection, prefix);
-  for (const auto& [key, entry] : own.items()) {
-    had.insert(key.substr(prefix.size()));
-    state.erase(kRolloverSection, key);  // migrated: the shared entry holds it from now on
-  }
+  for (const auto& [key, entry] : own.items()) had.insert(key.substr(prefix.size()));
   for (const auto& [host, mx] : history.mx) {
     const std::string key = mx_key(domain, host);
     if (mx.tlsa_rrset) {
@@ -209,6 +206,8 @@ void store_domain_history(StateStore& state, const std::string& domain,
       return rollover_to_json(current ? domain::merge_rollover_views(*current, *mx.rollover) : *mx.rollover);
     });
   }
+  // Migrated once the shared entries hold them: a save in between never has neither.
+  for (const auto& [key, entry] : own.items()) state.erase(kRolloverSection, key);
   for (const auto& host : had) {
     if (const auto it = history.mx.find(host); it != history.mx.end() && it->second.rollover) continue;
     const std::string suffix = " " + host;
