@@ -1,6 +1,9 @@
 #include "exporter/runtime/domain_history.h"
 
 #include <algorithm>
+#include <set>
+
+#include "probes/domain/shared_rollover.h"
 
 namespace mailtls::exporter {
 namespace {
@@ -162,9 +165,16 @@ domain::DomainHistory load_domain_history(const StateStore& state, const std::st
   for (const auto& [key, entry] : tlsa.items()) {
     if (auto s = tlsa_rrset_from_json(entry)) h.mx[key.substr(prefix.size())].tlsa_rrset = *s;
   }
-  const auto rollover = state.entries_with_prefix(kRolloverSection, prefix);
-  for (const auto& [key, entry] : rollover.items()) {
-    if (auto r = rollover_from_json(entry)) h.mx[key.substr(prefix.size())].rollover = *r;
+  const auto own = state.entries_with_prefix(kRolloverSection, prefix);
+  std::set<std::string> hosts;
+  for (const auto& [key, entry] : tlsa.items()) hosts.insert(key.substr(prefix.size()));
+  for (const auto& [key, entry] : own.items()) hosts.insert(key.substr(prefix.size()));
+  for (const auto& host : hosts) {
+    auto shared = rollover_from_json(state.get(kMxRolloverSection, host));
+    const auto kept = own.find(mx_key(domain, host));
+    auto older = kept == own.end() ? std::nullopt : rollover_from_json(*kept);
+    if (shared && older) shared = domain::merge_rollover_views(*older, *shared);
+    if (auto r = shared ? shared : older) h.mx[host].rollover = *r;
   }
   h.mtasts_policy = policy_from_json(state.get(kMtaStsSection, domain), now);
   h.served_policies = served_from_json(state.get(kServedPoliciesSection, domain));
@@ -174,12 +184,15 @@ domain::DomainHistory load_domain_history(const StateStore& state, const std::st
 void store_domain_history(StateStore& state, const std::string& domain,
                           const domain::DomainHistory& history) {
   const std::string prefix = domain + " ";
-  for (const char* section : {kTlsaSection, kRolloverSection}) {
-    const auto stored = state.entries_with_prefix(section, prefix);
-    for (const auto& [key, entry] : stored.items()) {
-      if (!history.mx.count(key.substr(prefix.size()))) state.erase(section, key);
-    }
+  const auto stored = state.entries_with_prefix(kTlsaSection, prefix);
+  for (const auto& [key, entry] : stored.items()) {
+    if (!history.mx.count(key.substr(prefix.size()))) state.erase(kTlsaSection, key);
   }
+  // The MX hosts whose rollover history this domain had (its F1 entries, as load reads them).
+  std::set<std::string> had;
+  for (const auto& [key, entry] : stored.items()) had.insert(key.substr(prefix.size()));
+  const auto own = state.entries_with_prefix(kRolloverSection, prefix);
+  for (const auto& [key, entry] : own.items()) had.insert(key.substr(prefix.size()));
   for (const auto& [host, mx] : history.mx) {
     const std::string key = mx_key(domain, host);
     if (mx.tlsa_rrset) {
@@ -187,11 +200,26 @@ void store_domain_history(StateStore& state, const std::string& domain,
     } else {
       state.erase(kTlsaSection, key);
     }
-    if (mx.rollover) {
-      state.put(kRolloverSection, key, rollover_to_json(*mx.rollover));
-    } else {
-      state.erase(kRolloverSection, key);
-    }
+    if (!mx.rollover) continue;
+    state.update(kMxRolloverSection, host, [&](const json& entry, const json&) {
+      const auto current = rollover_from_json(entry);
+      return rollover_to_json(current ? domain::merge_rollover_views(*current, *mx.rollover) : *mx.rollover);
+    });
+  }
+  // Migrated once the shared entries hold them: a save in between never has neither.
+  for (const auto& [key, entry] : own.items()) state.erase(kRolloverSection, key);
+  for (const auto& host : had) {
+    if (const auto it = history.mx.find(host); it != history.mx.end() && it->second.rollover) continue;
+    const std::string suffix = " " + host;
+    state.update(kMxRolloverSection, host, [&](const json& entry, const json& sections) {
+      const auto f1 = sections.find(kTlsaSection);
+      if (f1 != sections.end() && f1->is_object()) {
+        for (const auto& [key, e] : f1->items()) {
+          if (key.ends_with(suffix)) return entry;  // another domain's MX host still
+        }
+      }
+      return json();
+    });
   }
   if (history.mtasts_policy) state.put(kMtaStsSection, domain, policy_to_json(*history.mtasts_policy));
   if (history.served_policies) {

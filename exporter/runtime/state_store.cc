@@ -227,6 +227,26 @@ void StateStore::erase(const std::string& sec, const std::string& key) {
   if (it != doc_.end() && it->is_object() && it->erase(key) > 0) dirty_ = true;
 }
 
+void StateStore::update(const std::string& sec, const std::string& key, const Change& change) {
+  std::lock_guard lock(mu_);
+  static const nlohmann::json none;
+  const auto it = doc_.find(sec);
+  const nlohmann::json* current = &none;
+  if (it != doc_.end() && it->is_object()) {
+    if (const auto kt = it->find(key); kt != it->end()) current = &*kt;
+  }
+  nlohmann::json next = change(*current, doc_);
+  if (next == *current) return;
+  if (next.is_null()) {
+    doc_[sec].erase(key);
+  } else {
+    auto& s = doc_[sec];
+    if (!s.is_object()) s = nlohmann::json::object();
+    s[key] = std::move(next);
+  }
+  dirty_ = true;
+}
+
 bool StateStore::save(std::string* error) {
   std::lock_guard save_lock(save_mu_);
   std::string text;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -35,6 +36,12 @@ class StateStore {
   nlohmann::json entries_with_prefix(const std::string& section, const std::string& prefix) const;
   void put(const std::string& section, const std::string& key, nlohmann::json value);
   void erase(const std::string& section, const std::string& key);
+  // Read-modify-write of section[key] in one step: `change` gets the entry (null when there is
+  // none) and the whole document of sections (read-only), and returns the new entry; null
+  // erases it. Concurrent writers of a shared entry merge instead of overwriting each other.
+  // `change` runs under the store's lock: it must not call the store.
+  using Change = std::function<nlohmann::json(const nlohmann::json& entry, const nlohmann::json& sections)>;
+  void update(const std::string& section, const std::string& key, const Change& change);
 
   // Writes the file if anything changed since the last save; false with a reason on I/O
   // errors (the in-memory state is kept and the next save tries again).

@@ -211,7 +211,16 @@ fi
 dashboard_panels "$ROLL" "$STS" "Rollover phase per MX"
 log "story 1: restart the exporter while waiting 2 x TTL"
 if stop_exporter; then ok "exporter stopped by SIGTERM"; else bad "exporter did not stop within 10 s"; fi
-if grep -q "$ROLL" "$work/exporter-state/state.json" 2>/dev/null; then ok "state file holds the rollover history of $ROLL"; else bad "no history of $ROLL in the state file"; fi
+# The rollover history is kept per MX host (tlsa_rollover_mx): one for each MX host of $ROLL.
+rollover_saved() {
+  python3 - "$work/exporter-state/state.json" "$ROLL" <<'PY' 2>/dev/null
+import json, sys
+sections = json.load(open(sys.argv[1]))["sections"]
+hosts = [k.split(" ", 1)[1] for k in sections.get("tlsa_rrsets", {}) if k.split(" ", 1)[0] == sys.argv[2]]
+sys.exit(0 if hosts and all(h in sections.get("tlsa_rollover_mx", {}) for h in hosts) else 1)
+PY
+}
+if rollover_saved; then ok "state file holds the rollover history of $ROLL's MX hosts"; else bad "no rollover history of $ROLL's MX hosts in the state file"; fi
 start_exporter || bad "exporter did not come back: $(tail -n3 "$work/exporter.log")"
 restarted_phase() {
   curl -sf --max-time 2 "http://127.0.0.1:$exp_port/metrics" |

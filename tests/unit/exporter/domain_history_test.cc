@@ -128,10 +128,7 @@ TEST(DomainHistory, ReadOnlyViewJudgesLikeTheServerAndChangesNothing) {
 // A state file in the format of earlier versions (tests/data/state/state-v1.json) loads as
 // typed history, entry for entry, and storing it back changes nothing in the document.
 TEST(DomainHistory, AStateFileOfTheCurrentFormatLoadsAndStoresUnchanged) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / ("mailtls-state-v1-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(std::filesystem::path(MAILTLS_SOURCE_DIR) / "tests/data/state/state-v1.json",
-                             dir / "state.json", std::filesystem::copy_options::overwrite_existing);
+  const auto dir = mailtls::testing::state_v1_dir("mailtls-state-v1");
   std::string warning;
   auto state = StateStore::read_only(dir.string(), &warning);
   ASSERT_TRUE(warning.empty()) << warning;

@@ -1,5 +1,8 @@
 #include "tests/unit/exporter/scripted_prober.h"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include "exporter/runtime/domain_history.h"
 #include "probes/domain/history_verdicts.h"
 
@@ -14,6 +17,14 @@ void apply_history(domain::DomainReport& r, exporter::StateStore& state, SystemT
 void apply_history_read_only(domain::DomainReport& r, const exporter::StateStore& state,
                              SystemTime now) {
   domain::judge_history(r, exporter::load_domain_history(state, r.domain, now), now);
+}
+
+std::filesystem::path state_v1_dir(const std::string& name) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / (name + "-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(std::filesystem::path(MAILTLS_SOURCE_DIR) / "tests/data/state/state-v1.json",
+                             dir / "state.json", std::filesystem::copy_options::overwrite_existing);
+  return dir;
 }
 
 domain::DomainReport sample_report(const std::string& name) {

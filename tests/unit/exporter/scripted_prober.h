@@ -3,6 +3,7 @@
 // (domain::judge_with_history), for exporter tests.
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 
 #include "exporter/runtime/domain_prober.h"
@@ -18,6 +19,10 @@ domain::DomainReport sample_report(const std::string& domain_name);
 void apply_history(domain::DomainReport& r, exporter::StateStore& state, SystemTime now);
 void apply_history_read_only(domain::DomainReport& r, const exporter::StateStore& state,
                              SystemTime now);
+
+// A new directory under the test's temp directory (named after `name` and the pid) holding a copy
+// of tests/data/state/state-v1.json, a state file in the current format, as its state.json.
+std::filesystem::path state_v1_dir(const std::string& name);
 
 class ScriptedProber final : public exporter::DomainProber {
  public:

@@ -114,11 +114,11 @@ TEST(SenderCacheHistory, ReadOnlyViewGivesTheServersPhase) {
   apply_history(steady, state, kT0);
   auto served = with_next_record();
   apply_history(served, state, kT0 + minutes(1));
-  const auto before = state.section(kRolloverSection);
+  const auto before = state.section(kMxRolloverSection);
   auto viewed = with_next_record();
   apply_history_read_only(viewed, state, kT0 + minutes(5));
   EXPECT_EQ(viewed.mx[0].rollover_phase, dane::RolloverPhase::kNextSafe);
-  EXPECT_EQ(state.section(kRolloverSection), before);
+  EXPECT_EQ(state.section(kMxRolloverSection), before);
 }
 
 }  // namespace
