@@ -15,9 +15,9 @@
 namespace mailtls::tls {
 namespace {
 
-using std::chrono::hours;
-using std::chrono::seconds;
+using std::chrono::hours, std::chrono::seconds;
 
+// A CA valid for years, a verifier that trusts it alone, and the time the test started.
 class ChainMemoTest : public ::testing::Test {
  protected:
   void SetUp() override {
