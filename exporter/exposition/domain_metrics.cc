@@ -316,7 +316,9 @@ std::vector<prometheus::MetricFamily> incomplete_probe_metrics(const DomainRepor
 }
 
 std::vector<prometheus::MetricFamily> domain_metrics(const DomainReport& r, MetricsProfile profile) {
-  MetricBuilder m;
+  // A lean domain without anything wrong: the families it does not keep are not built.
+  const bool lean_cut = profile == MetricsProfile::kLean && !needs_detail(r);
+  MetricBuilder m(lean_cut ? lean_family : nullptr);
   const Labels d{{"domain", r.domain}};
   probe_envelope(m, r);
   dnssec(m, r);

@@ -165,6 +165,8 @@ bool needs_detail(const DomainReport& r) {
   return !std::all_of(r.mx.begin(), r.mx.end(), [](const auto& mx) { return good(mx); });
 }
 
+bool lean_family(std::string_view name) { return kLeanFamilies.count(name) > 0; }
+
 std::vector<prometheus::MetricFamily> lean_families(std::vector<prometheus::MetricFamily> full,
                                                     const DomainReport& report) {
   const bool detail = needs_detail(report);

@@ -12,6 +12,7 @@
 
 #include <prometheus/metric_family.h>
 
+#include <string_view>
 #include <vector>
 
 #include "probes/domain/domain_report.h"
@@ -26,6 +27,10 @@ namespace mailtls::exporter {
 // (expiry, rollover readiness, a slow handshake) are not in it: the lean series carry the
 // times, and the alert rules compare them with their thresholds.
 bool needs_detail(const domain::DomainReport& report);
+
+// Whether a domain that does not need_detail() keeps the family `name` in the lean profile:
+// a MetricBuilder filter (metric_builder.h), so the other families are never built.
+bool lean_family(std::string_view name);
 
 // The lean cut of `full` (domain_metrics() of `report` in the full profile).
 std::vector<prometheus::MetricFamily> lean_families(std::vector<prometheus::MetricFamily> full,

@@ -8,8 +8,7 @@ namespace mailtls::domain {
 namespace {
 
 std::string spki_of(const tls::X509Chain& chain) {
-  if (chain.empty()) return "";
-  const auto inspected = tls::inspect_x509(chain.leaf());
+  const auto& inspected = chain.leaf_facts();
   return inspected ? inspected->spki_sha256 : "";
 }
 

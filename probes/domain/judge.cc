@@ -36,7 +36,7 @@ AddressReport address_report(const AddressObservation& o, const std::string& mx_
   a.cipher = s.cipher;
   if (s.key_type) a.key_type = std::string(tls::to_string(*s.key_type));
   if (!s.chain.empty()) {
-    if (auto inspected = tls::inspect_x509(s.chain.leaf())) {
+    if (const auto& inspected = s.chain.leaf_facts()) {
       const auto& f = *inspected;
       a.leaf = CertificateSummary{f.subject, f.issuer, f.spki_sha256, f.dns_names, f.not_before,
                                   f.not_after};

@@ -104,12 +104,14 @@ DomainObservation observe_domain(const std::string& domain, const DomainProbeSet
     probed[t].address->cut_off = smtp_cut_off && cut_off(probed[t].address->starttls);
   }
 
-  // The WebPKI check of each chain for its MX host name, what an MTA-STS sender does.
+  // The WebPKI check of each chain for its MX host name, what an MTA-STS sender does. Made
+  // once per shared observation and MX host name (kept with the chain, chain_memo.h), not once
+  // per domain: a hosting provider's domains share both.
   const SystemTime now = seams.clock.now();
   for (auto& h : o.hosts) {
     if (!dns::is_host_name(h.mx.host)) continue;  // judged a host mismatch without asking
     for (auto& a : h.addresses) {
-      if (!a.starttls.chain.empty()) a.webpki = seams.webpki.verify(a.starttls.chain, h.mx.host, now);
+      if (!a.starttls.chain.empty()) a.webpki = seams.webpki.verify_once(a.starttls.chain, h.mx.host, now);
     }
   }
 

@@ -63,7 +63,11 @@ StarttlsResult StarttlsObservationCache::observe(const StarttlsProber& prober,
     if (e.result && now - e.observed_at <= e.max_age && !e.used_by.contains(requester)) {
       e.used_by.insert(requester);
       if (counter_) counter_->count_reuse();
-      return *e.result;
+      // The domain's copy is made outside the lock (the result is immutable and shared), so
+      // domains sharing an endpoint do not queue behind each other's copies.
+      const std::shared_ptr<const StarttlsResult> shared = e.result;
+      lock.unlock();
+      return *shared;
     }
     if (!e.in_progress) break;
     // Out of time: the probe below ends at once with the timeout of its first phase.
@@ -87,12 +91,14 @@ StarttlsResult StarttlsObservationCache::observe(const StarttlsProber& prober,
     throw;
   }
 
+  std::shared_ptr<const StarttlsResult> kept;
+  if (shareable(r)) kept = std::make_shared<const StarttlsResult>(r);  // copied before locking
   lock.lock();
   auto& done = entries_[key];
   done.in_progress = false;
   done.used_by.clear();
-  if (shareable(r)) {
-    done.result = std::make_shared<const StarttlsResult>(r);
+  if (kept) {
+    done.result = std::move(kept);
     done.observed_at = std::chrono::steady_clock::now();
     done.used_by.insert(requester);
   }

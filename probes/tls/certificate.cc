@@ -35,14 +35,6 @@ std::string one_line_name(const X509_NAME* name) {
   return std::string(data, std::min<std::size_t>(static_cast<std::size_t>(len), kMaxNameChars));
 }
 
-std::optional<SystemTime> to_system_time(const ASN1_TIME* t) {
-  if (!t) return std::nullopt;
-  std::tm tm{};
-  if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
-  const time_t secs = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(secs);
-}
-
 std::vector<std::string> san_dns_names(X509* cert) {
   std::vector<std::string> names;
   GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(
@@ -131,6 +123,14 @@ CertificateInspection inspect_certificate(std::span<const std::uint8_t> der) {
   return inspect_x509(cert.get());
 }
 
+std::optional<SystemTime> certificate_time(const ASN1_TIME* t) {
+  if (!t) return std::nullopt;
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+  const time_t secs = timegm(&tm);
+  return std::chrono::system_clock::from_time_t(secs);
+}
+
 CertificateInspection inspect_x509(X509* cert) {
   if (cert == nullptr) return Unexpected("no certificate");
   CertificateFacts f;
@@ -138,8 +138,8 @@ CertificateInspection inspect_x509(X509* cert) {
   f.issuer = one_line_name(X509_get_issuer_name(cert));
   f.self_issued = X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;
   f.dns_names = san_dns_names(cert);
-  const auto nb = to_system_time(X509_get0_notBefore(cert));
-  const auto na = to_system_time(X509_get0_notAfter(cert));
+  const auto nb = certificate_time(X509_get0_notBefore(cert));
+  const auto na = certificate_time(X509_get0_notAfter(cert));
   if (!nb || !na) {
     drain_openssl_errors();
     return Unexpected("certificate validity dates unreadable");

@@ -48,6 +48,9 @@ CertificateInspection inspect_certificate(std::span<const std::uint8_t> der);
 // is borrowed. nullptr is an error result.
 CertificateInspection inspect_x509(X509* cert);
 
+// A certificate validity time (notBefore, notAfter) as a time point; empty when unreadable.
+std::optional<SystemTime> certificate_time(const ASN1_TIME* t);
+
 // Parses DER into an owned X509; nullptr when the bytes are not exactly one certificate.
 X509Ptr parse_certificate_der(std::span<const std::uint8_t> der);
 

@@ -12,6 +12,8 @@ namespace {
 
 constexpr std::size_t kMaxChainCertificates = 16;
 
+std::atomic<std::uint64_t> next_verifier_id{1};
+
 WebPkiVerdict cannot_verify(std::string why) {
   WebPkiVerdict v;
   v.x509_error = X509_V_ERR_UNSPECIFIED;
@@ -58,6 +60,9 @@ WebPkiResultType classify_x509_error(int e) {
     default: return WebPkiResultType::kValidationFailure;
   }
 }
+
+WebPkiVerifier::WebPkiVerifier(X509StorePtr store)
+    : store_(std::move(store)), id_(next_verifier_id.fetch_add(1)) {}
 
 WebPkiVerifier::Creation WebPkiVerifier::create(const TrustStoreConfig& config) {
   Creation out;
@@ -108,6 +113,24 @@ WebPkiVerdict WebPkiVerifier::verify(const DerChain& chain, std::string_view hos
 
 WebPkiVerdict WebPkiVerifier::verify(const X509Chain& chain, std::string_view host,
                                      std::optional<SystemTime> at) const {
+  return verify_chain(chain, host, at, nullptr);
+}
+
+WebPkiVerdict WebPkiVerifier::verify_once(const X509Chain& chain, std::string_view host,
+                                          SystemTime at) const {
+  ChainMemo* memo = chain.memo();
+  if (memo == nullptr) return verify(chain, host, at);
+  const std::time_t second = std::chrono::system_clock::to_time_t(at);
+  if (auto kept = memo->find_verdict(id_, host, second)) return *kept;
+  VerdictSpan span;
+  WebPkiVerdict v = verify_chain(chain, host, at, &span);
+  memo->keep_verdict(id_, host, span, v);
+  return v;
+}
+
+WebPkiVerdict WebPkiVerifier::verify_chain(const X509Chain& chain, std::string_view host,
+                                           std::optional<SystemTime> at, VerdictSpan* span) const {
+  if (span) *span = {};  // the checks before verification do not depend on the time
   if (chain.empty()) return cannot_verify("no certificate presented");
   if (chain.size() > kMaxChainCertificates) {
     return cannot_verify("chain of " + std::to_string(chain.size()) + " certificates exceeds " +
@@ -140,7 +163,18 @@ WebPkiVerdict WebPkiVerifier::verify(const X509Chain& chain, std::string_view ho
   }
   if (at) X509_VERIFY_PARAM_set_time(param, std::chrono::system_clock::to_time_t(*at));
 
+  verifications_.fetch_add(1, std::memory_order_relaxed);
   const int rc = X509_verify_cert(ctx.get());
+  if (span) {
+    // The presented certificates and the path built (with its trust anchor, when one was found).
+    std::vector<X509*> involved;
+    for (std::size_t i = 0; i < chain.size(); ++i) involved.push_back(chain[i]);
+    if (const STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get())) {
+      for (int i = 0; i < sk_X509_num(built); ++i) involved.push_back(sk_X509_value(built, i));
+    }
+    const std::time_t when = at ? std::chrono::system_clock::to_time_t(*at) : std::time(nullptr);
+    *span = verdict_span(involved, when);
+  }
   WebPkiVerdict v;
   v.x509_error = X509_STORE_CTX_get_error(ctx.get());
   v.error_depth = X509_STORE_CTX_get_error_depth(ctx.get());

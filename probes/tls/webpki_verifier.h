@@ -9,6 +9,8 @@
 // threads at once. The X509_STORE is built once and shared read-only (OpenSSL locks its lazy
 // by-hash directory lookups internally); each verify() has its own X509_STORE_CTX.
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "probes/base/clock.h"
+#include "probes/tls/chain_memo.h"
 #include "probes/tls/der_chain.h"
 #include "probes/tls/openssl_ptr.h"
 #include "probes/tls/x509_chain.h"
@@ -68,9 +71,23 @@ class WebPkiVerifier {
   WebPkiVerdict verify(const DerChain& chain, std::string_view host,
                        std::optional<SystemTime> at = std::nullopt) const;
 
+  // verify(chain, host, at), made once per (chain and its copies, this verifier, host, span of
+  // time in which no certificate involved starts or ends its validity) and kept with the chain
+  // (chain_memo.h): the domains sharing one STARTTLS observation share its verification.
+  WebPkiVerdict verify_once(const X509Chain& chain, std::string_view host, SystemTime at) const;
+
+  // Chains verified so far (each X509_verify_cert run), for tests and sizing.
+  std::uint64_t verifications() const { return verifications_.load(std::memory_order_relaxed); }
+
  private:
-  explicit WebPkiVerifier(X509StorePtr store) : store_(std::move(store)) {}
+  explicit WebPkiVerifier(X509StorePtr store);
+  // With `span`, also the span around the verification time in which the verdict holds.
+  WebPkiVerdict verify_chain(const X509Chain& chain, std::string_view host,
+                             std::optional<SystemTime> at, VerdictSpan* span) const;
+
   X509StorePtr store_;
+  std::uint64_t id_;  // tells verifiers apart in a ChainMemo (never reused in a process)
+  mutable std::atomic<std::uint64_t> verifications_{0};
 };
 
 }  // namespace mailtls::tls

@@ -1,6 +1,7 @@
 #include "probes/tls/x509_chain.h"
 
 #include "probes/tls/certificate.h"
+#include "probes/tls/chain_memo.h"
 
 namespace mailtls::tls {
 namespace {
@@ -12,9 +13,18 @@ X509Ptr share_one(X509* cert) {
 
 }  // namespace
 
-X509Chain::X509Chain(const X509Chain& other) {
+X509Chain::X509Chain(const X509Chain& other) : memo_(other.memo_) {
   certs_.reserve(other.certs_.size());
   for (const auto& c : other.certs_) certs_.push_back(share_one(c.get()));
+}
+
+void X509Chain::start_memo() {
+  if (!certs_.empty()) memo_ = std::make_shared<ChainMemo>();
+}
+
+const CertificateInspection& X509Chain::leaf_facts() const {
+  static const CertificateInspection kNone = Unexpected(std::string("no certificate"));
+  return memo_ ? memo_->leaf_facts(leaf()) : kNone;
 }
 
 X509Chain& X509Chain::operator=(const X509Chain& other) {
@@ -31,6 +41,7 @@ X509Chain X509Chain::share(const STACK_OF(X509) * stack, std::size_t max) {
     if (cert == nullptr) break;
     out.certs_.push_back(share_one(cert));
   }
+  out.start_memo();
   return out;
 }
 
@@ -41,6 +52,7 @@ X509Chain X509Chain::parse(const DerChain& der) {
     if (!cert) break;
     out.certs_.push_back(std::move(cert));
   }
+  out.start_memo();
   return out;
 }
 

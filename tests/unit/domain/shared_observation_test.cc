@@ -1,9 +1,10 @@
 // Domains that lead to the same endpoint share one STARTTLS observation (issue 19): counted at
 // the SMTP server, two domains with the same MX host cause one session, and a domain whose MX
-// host has another name (another SNI name) at the same address gets its own. What stays per
-// domain (the WebPKI name check) is still made per domain from the shared chain. The answer of
-// the handshake limited to the other key type (T14) is also kept across probes, for
-// smtp.key_type_recheck_interval and while the first handshake shows the same chain.
+// host has another name (another SNI name) at the same address gets its own. The WebPKI check
+// of the shared chain for the shared MX host name is made once per observation (chain_memo.h);
+// the verdicts stay per domain. The answer of the handshake limited to the other key type (T14)
+// is also kept across probes, for smtp.key_type_recheck_interval and while the first handshake
+// shows the same chain.
 
 #include <gtest/gtest.h>
 
@@ -128,6 +129,27 @@ TEST_F(SharedObservationTest, TwoDomainsSharingAnMxCauseOneSession) {
     EXPECT_EQ(a.leaf->subject, first.mx[0].addresses[0].leaf->subject);
     EXPECT_EQ(a.pkix_valid, std::optional<bool>(true)) << r->domain;
   }
+}
+
+// The WebPKI check of the shared chain for the shared MX host name is made once per
+// observation, not once per domain; a domain with an MX host name of its own gets its own.
+TEST_F(SharedObservationTest, DomainsSharingAnMxShareOneWebPkiVerification) {
+  SmtpTestServer server(script());
+  smtp::StarttlsObservationCache cache;
+  for (int d = 1; d <= 3; ++d) {
+    resolver_.set("more-" + std::to_string(d) + ".example", dns::RrType::kMx,
+                  {dns::encode_mx(10, "mx.provider.example")});
+  }
+  for (const char* domain : {"hosted-1.example", "hosted-2.example", "more-1.example",
+                             "more-2.example", "more-3.example"}) {
+    const auto r = probe(domain, server, &cache);
+    EXPECT_EQ(only_address(r).pkix_valid, std::optional<bool>(true)) << domain;
+  }
+  EXPECT_EQ(server.connections_accepted(), 1);
+  EXPECT_EQ(webpki_->verifications(), 1u);
+  const auto own = probe("own.example", server, &cache);
+  EXPECT_EQ(only_address(own).pkix_valid, std::optional<bool>(false));
+  EXPECT_EQ(webpki_->verifications(), 2u);
 }
 
 TEST_F(SharedObservationTest, DomainsProbedAtTheSameTimeWaitForOneSession) {

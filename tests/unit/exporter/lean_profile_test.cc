@@ -153,6 +153,21 @@ TEST(LeanProfile, HealthyDomainKeepsWhatTheAlertsCompareWithTheirThresholds) {
   }
 }
 
+// The lean families are built directly (the families a healthy domain does not keep are never
+// built): the same text as cutting the full families down, for every golden report, healthy or
+// not.
+TEST(LeanProfile, BuiltDirectlyAsTheCutOfTheFullFamilies) {
+  auto reports = golden_reports();
+  reports.push_back(golden_healthy_single_mx_report());
+  for (const auto& r : reports) {
+    EXPECT_EQ(render_metrics_families(domain_metrics(r, MetricsProfile::kLean)),
+              render_metrics_families(lean_families(domain_metrics(r, MetricsProfile::kFull), r)))
+        << r.domain;
+  }
+  EXPECT_TRUE(lean_family("mailtls_dane_status"));
+  EXPECT_FALSE(lean_family("mailtls_dane_tlsa_record_match"));
+}
+
 // A domain with something wrong keeps every family of the full profile but the histogram, and
 // its state sets only the current state.
 TEST(LeanProfile, SomethingWrongBringsTheDetailBack) {
