@@ -300,8 +300,7 @@ std::string format_check_json(const std::vector<DomainReport>& reports,
       if (mx.rollover_phase) m["rollover_phase"] = std::string(dane::to_string(*mx.rollover_phase));
       if (mx.rollover_safe_to_switch) m["rollover_safe_to_switch"] = ts(*mx.rollover_safe_to_switch);
       for (const auto& t : mx.tlsa) {
-        m["tlsa"].push_back({{"record", std::to_string(t.record.usage) + " " + std::to_string(t.record.selector) + " " +
-                                            std::to_string(t.record.matching_type) + " " + to_hex(t.record.data)},
+        m["tlsa"].push_back({{"record", t.record.to_string()},
                              {"usable", t.usable}, {"matches", t.matches}, {"stale", t.stale}});
       }
       m["stale_groups"] = nlohmann::json::array();

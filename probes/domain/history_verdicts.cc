@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "probes/base/hex.h"
 #include "probes/base/sha256.h"
 #include "probes/dane/renewal_mismatch.h"
 
@@ -36,16 +35,11 @@ void judge_tlsa_rrset(MxReport& mx, MxHistory& remember, SystemTime now) {
   }
 }
 
-std::string presentation(const dns::TlsaRecord& r) {
-  return std::to_string(r.usage) + " " + std::to_string(r.selector) + " " +
-         std::to_string(r.matching_type) + " " + to_hex(r.data);
-}
-
 dane::RolloverObservation rollover_observation(const MxReport& mx) {
   dane::RolloverObservation o;
   o.original_ttl = mx.tlsa_original_ttl;
   for (const auto& t : mx.tlsa) {
-    if (t.usable) o.usable_records.push_back(presentation(t.record));
+    if (t.usable) o.usable_records.push_back(t.record.to_string());
   }
   for (const auto& a : mx.addresses) {
     if (!a.leaf || !a.dane_applies) continue;
@@ -56,7 +50,7 @@ dane::RolloverObservation rollover_observation(const MxReport& mx) {
       if (k.spki_sha256.empty()) continue;
       dane::PresentedChain c{a.address, k.key_type, k.spki_sha256, {}};
       for (size_t i = 0; i < mx.tlsa.size() && i < k.record_matches.size(); ++i) {
-        if (mx.tlsa[i].usable && k.record_matches[i]) c.matching_records.push_back(presentation(mx.tlsa[i].record));
+        if (mx.tlsa[i].usable && k.record_matches[i]) c.matching_records.push_back(mx.tlsa[i].record.to_string());
       }
       o.chains.push_back(std::move(c));
       per_key_type = true;
@@ -67,7 +61,7 @@ dane::RolloverObservation rollover_observation(const MxReport& mx) {
     for (const auto& t : mx.tlsa) {
       if (!t.usable) continue;
       if (auto it = t.matches.find(a.address); it != t.matches.end() && it->second) {
-        c.matching_records.push_back(presentation(t.record));
+        c.matching_records.push_back(t.record.to_string());
       }
     }
     o.chains.push_back(std::move(c));
